@@ -1,0 +1,38 @@
+"""mapfold: write map and reduce code once; run it lazily on one core, on all
+local cores, or on a cluster engine (Dask, Spark, Ray).
+
+>>> import mapfold as mf
+>>> mf.from_sequence(range(10)).map(lambda x: x * x).sum(runner="serial")
+285
+"""
+from .core.counters import increment_counter
+from .core.errors import (
+    InputError,
+    MapfoldError,
+    OutputExistsError,
+    RunnerUnavailableError,
+    SerializationError,
+    WorkerLostError,
+)
+from .dataset.dataset import Dataset
+from .dataset.sources import from_sequence, read_text
+from .parallel.pool import Pool
+from .runners import get_runner, runner
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "from_sequence",
+    "read_text",
+    "Pool",
+    "runner",
+    "get_runner",
+    "increment_counter",
+    "MapfoldError",
+    "InputError",
+    "OutputExistsError",
+    "RunnerUnavailableError",
+    "SerializationError",
+    "WorkerLostError",
+]

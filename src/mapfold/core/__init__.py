@@ -1,0 +1,1 @@
+"""Core services every layer uses: errors, serialization, hashing, config, progress."""

@@ -1,0 +1,101 @@
+"""Shipping code and data to workers.
+
+Code (lambdas, closures, bound methods) goes through cloudpickle, once per
+stage or call; data uses the standard pickle at the highest protocol. When
+something cannot be pickled we say *which* object, found by walking the
+function's closure, globals and attributes.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import cloudpickle
+
+from .errors import SerializationError
+
+__all__ = ["dumps_code", "loads_code", "dumps_data", "loads_data", "check_picklable"]
+
+
+def dumps_data(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+loads_data = pickle.loads
+loads_code = pickle.loads
+
+
+def dumps_code(obj: Any, what: str = "function") -> bytes:
+    """Pickle code with cloudpickle, naming the culprit on failure."""
+    try:
+        return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # cloudpickle raises TypeError, PicklingError, ...
+        culprit = _find_unpicklable(obj)
+        raise SerializationError(
+            f"cannot ship the {what} to the workers: {culprit} cannot be pickled ({exc}). "
+            "Create such objects inside the function, or use the serial runner."
+        ) from exc
+
+
+def check_picklable(obj: Any, what: str = "function") -> None:
+    dumps_code(obj, what)
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        cloudpickle.dumps(value)
+        return True
+    except Exception:
+        return False
+
+
+def _find_unpicklable(obj: Any, path: str = "", depth: int = 0, seen: set | None = None) -> str:
+    """Walk into an object to name the innermost part that cannot be pickled."""
+    seen = set() if seen is None else seen
+    label = path or _label(obj)
+    if depth > 6 or id(obj) in seen:
+        return label
+    seen.add(id(obj))
+    for name, child in _children(obj):
+        if not _picklable(child):
+            return _find_unpicklable(child, f"{label}{name}", depth + 1, seen)
+    return f"{label} ({type(obj).__name__})" if not path else f"{path} ({type(obj).__name__})"
+
+
+def _label(obj: Any) -> str:
+    return getattr(obj, "__qualname__", None) or type(obj).__name__
+
+
+def _children(obj: Any):
+    import types
+
+    if isinstance(obj, types.MethodType):
+        yield ".__self__", obj.__self__
+        yield ".__func__", obj.__func__
+        return
+    if isinstance(obj, types.FunctionType):
+        code = obj.__code__
+        for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
+            try:
+                yield f" -> closure variable {name!r}", cell.cell_contents
+            except ValueError:
+                continue
+        for name in code.co_names:
+            if name in obj.__globals__:
+                yield f" -> global {name!r}", obj.__globals__[name]
+        return
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        for i, item in enumerate(obj):
+            yield f"[{i}]", item
+        return
+    if isinstance(obj, dict):
+        for key, item in obj.items():
+            yield f"[{key!r}]", item
+        return
+    state = getattr(obj, "__dict__", None)
+    if isinstance(state, dict):
+        for key, item in state.items():
+            yield f".{key}", item
+    for slot in getattr(type(obj), "__slots__", ()) or ():
+        if hasattr(obj, slot):
+            yield f".{slot}", getattr(obj, slot)

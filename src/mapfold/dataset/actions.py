@@ -1,0 +1,264 @@
+"""Actions: the Dataset methods that run a plan and return a result."""
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from typing import Any, Callable, Iterator
+
+from ..plan import finishers as f
+from ..plan.execute import Job
+from ..runners import get_runner
+
+__all__ = ["ActionsMixin"]
+
+
+class ActionsMixin:
+    node: Any
+
+    # -- running ------------------------------------------------------------
+    def _job(self, runner=None, progress=None) -> Job:
+        instance, setting = get_runner(runner)
+        job = Job(instance, progress=progress)
+        job.runner_setting = setting
+        self._last_job = job
+        return job
+
+    def _partition_values(self, finisher, name: str, runner=None, progress=None, partitions=None) -> list:
+        job = self._job(runner, progress)
+        return [value for _, value in job.run(self.node, finisher, name, partitions)]
+
+    @property
+    def counters(self) -> dict:
+        """Counters summed over the tasks of the last action on this Dataset."""
+        job = self._last_job
+        return job.counters.as_dict() if job is not None else {}
+
+    def __iter__(self) -> Iterator:
+        """Stream the records, partition by partition (runs the plan)."""
+        return self.iterate()
+
+    def iterate(self, runner=None, progress=None) -> Iterator:
+        """Stream the records in partition order on the chosen runner."""
+        return self._job(runner, progress).stream(self.node)
+
+    def collect(self, runner=None, progress=None) -> list:
+        """All records as a list, in partition order.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(3)).collect(runner="serial")
+        [0, 1, 2]
+        """
+        out: list = []
+        for part in self._partition_values(f.to_list, "collect", runner, progress):
+            out.extend(part)
+        return out
+
+    def count(self, runner=None, progress=None) -> int:
+        """The number of records.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence("abc").count(runner="serial")
+        3
+        """
+        return sum(self._partition_values(f.count, "count", runner, progress))
+
+    def take(self, n: int, runner=None, progress=None) -> list:
+        """The first ``n`` records, scanning as few partitions as needed
+        (1, then 4 times more each round, as PySpark does).
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(100), partitions=10).take(3, runner="serial")
+        [0, 1, 2]
+        """
+        out: list = []
+        scanned, step, total = 0, 1, self.node.num_partitions
+        while len(out) < n and scanned < total:
+            wanted = list(range(scanned, min(total, scanned + step)))
+            for part in self._partition_values(f.Take(n - len(out)), "take", runner, progress, wanted):
+                out.extend(part[: n - len(out)])
+            scanned += len(wanted)
+            step *= 4
+        return out
+
+    def first(self, runner=None, progress=None) -> Any:
+        """The first record; ``ValueError`` when the Dataset is empty.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence("xyz").first(runner="serial")
+        'x'
+        """
+        got = self.take(1, runner, progress)
+        if not got:
+            raise ValueError("first() of an empty Dataset")
+        return got[0]
+
+    def reduce(self, func: Callable[[Any, Any], Any], runner=None, progress=None) -> Any:
+        """Combine all records with an associative ``func``.
+
+        >>> import operator
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(5)).reduce(operator.add, runner="serial")
+        10
+        """
+        parts = [v for v in self._partition_values(f.Reduce(func), "reduce", runner, progress) if v is not f.EMPTY]
+        if not parts:
+            raise ValueError("reduce() of an empty Dataset")
+        acc = parts[0]
+        for value in parts[1:]:
+            acc = func(acc, value)
+        return acc
+
+    def fold(self, zero: Any, func: Callable[[Any, Any], Any], runner=None, progress=None) -> Any:
+        """Fold each partition from a copy of ``zero``, then fold the results.
+
+        >>> import operator
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(5)).fold(0, operator.add, runner="serial")
+        10
+        """
+        import copy
+
+        acc = copy.deepcopy(zero)
+        for value in self._partition_values(f.Fold(zero, func), "fold", runner, progress):
+            acc = func(acc, value)
+        return acc
+
+    def aggregate(self, zero: Any, seq_op: Callable, comb_op: Callable, runner=None, progress=None) -> Any:
+        """Fold records into an accumulator per partition with ``seq_op``,
+        merge accumulators with ``comb_op``.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1, 2, 3]).aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1),
+        ...     lambda a, b: (a[0] + b[0], a[1] + b[1]), runner="serial")
+        (6, 3)
+        """
+        import copy
+
+        acc = copy.deepcopy(zero)
+        for value in self._partition_values(f.Aggregate(zero, seq_op), "aggregate", runner, progress):
+            acc = comb_op(acc, value)
+        return acc
+
+    def _stats(self, runner, progress):
+        n, total, low, high = 0, 0, None, None
+        for pn, ptotal, plow, phigh in self._partition_values(f.Stats(), "stats", runner, progress):
+            if pn == 0:
+                continue
+            n, total = n + pn, total + ptotal
+            low = plow if low is None or plow < low else low
+            high = phigh if high is None or phigh > high else high
+        return n, total, low, high
+
+    def sum(self, runner=None, progress=None) -> Any:
+        """The sum of the records (0 when empty).
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1.5, 2.5]).sum(runner="serial")
+        4.0
+        """
+        return self._stats(runner, progress)[1]
+
+    def min(self, key: Callable | None = None, runner=None, progress=None) -> Any:
+        """The smallest record (by ``key``).
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([3, 1, 2]).min(runner="serial")
+        1
+        """
+        found = [v for part in self._partition_values(f.Top(1, key, largest=False), "min", runner, progress) for v in part]
+        if not found:
+            raise ValueError("min() of an empty Dataset")
+        return min(found, key=key)
+
+    def max(self, key: Callable | None = None, runner=None, progress=None) -> Any:
+        """The largest record (by ``key``).
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(["bb", "a"]).max(key=len, runner="serial")
+        'bb'
+        """
+        found = [v for part in self._partition_values(f.Top(1, key), "max", runner, progress) for v in part]
+        if not found:
+            raise ValueError("max() of an empty Dataset")
+        return max(found, key=key)
+
+    def mean(self, runner=None, progress=None) -> float:
+        """The arithmetic mean of the records.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1, 2, 3, 4]).mean(runner="serial")
+        2.5
+        """
+        n, total, _, _ = self._stats(runner, progress)
+        if n == 0:
+            raise ValueError("mean() of an empty Dataset")
+        return total / n
+
+    def top(self, n: int, key: Callable | None = None, runner=None, progress=None) -> list:
+        """The ``n`` largest records (by ``key``), largest first.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([5, 1, 4, 2]).top(2, runner="serial")
+        [5, 4]
+        """
+        parts = self._partition_values(f.Top(n, key), "top", runner, progress)
+        return heapq.nlargest(n, (v for part in parts for v in part), key=key)
+
+    def take_ordered(self, n: int, key: Callable | None = None, runner=None, progress=None) -> list:
+        """The ``n`` smallest records (by ``key``), smallest first.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([5, 1, 4, 2]).take_ordered(2, runner="serial")
+        [1, 2]
+        """
+        parts = self._partition_values(f.Top(n, key, largest=False), "take_ordered", runner, progress)
+        return heapq.nsmallest(n, (v for part in parts for v in part), key=key)
+
+    def count_by_value(self, runner=None, progress=None) -> dict:
+        """``{record: count}`` over the whole Dataset.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence("abca").count_by_value(runner="serial") == {"a": 2, "b": 1, "c": 1}
+        True
+        """
+        parts = self._partition_values(f.CountValues(), "count_by_value", runner, progress)
+        total = Counter()
+        for part in parts:
+            total.update(part)
+        return dict(total)
+
+    frequencies = count_by_value
+
+    def save_text(self, path: str, mode: str = "error", compression: str | None = None, runner=None,
+                  progress=None, storage_options: dict | None = None) -> str:
+        """Write one text file per partition (``part-00000``...) and ``_SUCCESS``.
+
+        Files are written to a temporary folder beside ``path`` and renamed
+        into place when every task has succeeded; a failed job leaves
+        ``path`` as it was. ``mode``: ``"error"`` (refuse an existing
+        target), ``"overwrite"``.
+        """
+        from ..io.commit import AtomicOutput
+        from ..io.sinks import TextPartWriter
+
+        job = self._job(runner, progress)
+        output = AtomicOutput(path, mode=mode, storage_options=storage_options)
+        writer = TextPartWriter(output, compression)
+        plan = job.prepare(self.node, writer, f"save_text {path}")  # code pickled before any output exists
+        output.begin()
+        try:
+            for _ in job.run(self.node, writer, "save_text", prepared=plan):
+                pass
+        except BaseException:
+            output.abort()
+            raise
+        output.commit()
+        return path
+
+    def explain(self, file=None) -> str:
+        """Print (and return) the stages and partitions of this Dataset's plan."""
+        from ..plan.explain import explain
+
+        text = explain(self.node, self._last_job)
+        print(text, file=file)
+        return text

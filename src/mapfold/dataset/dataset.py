@@ -1,0 +1,204 @@
+"""``Dataset``: the lazy, partitioned collection users hold.
+
+Transformations return new Datasets (plans); actions (``collect``,
+``count``, ``reduce``, ``save_text``, iteration...) run them on a runner.
+Wide (by-key) operations live in ``keyed.py``, actions in ``actions.py``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from ..plan.nodes import NarrowNode, Node, UnionNode
+from . import transforms as t
+from .actions import ActionsMixin
+from .keyed import KeyedMixin
+
+__all__ = ["Dataset"]
+
+
+class Dataset(ActionsMixin, KeyedMixin):
+    """A lazy, immutable, partitioned collection of records.
+
+    >>> import mapfold as mf
+    >>> words = mf.from_sequence(["a b", "b c", "c"], partitions=2).flat_map(str.split)
+    >>> sorted(words.count_by_value(runner="serial").items())
+    [('a', 1), ('b', 2), ('c', 2)]
+    """
+
+    def __init__(self, node: Node):
+        self.node = node
+        self._last_job = None
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.node.label()} partitions={self.num_partitions}>"
+
+    @property
+    def num_partitions(self) -> int:
+        return self.node.num_partitions
+
+    def _narrow(self, transform, name: str, preserves_partitioning: bool = False) -> "Dataset":
+        return Dataset(NarrowNode(self.node, transform, name, preserves_partitioning))
+
+    # -- narrow transformations -----------------------------------------
+    def map(self, func: Callable[[Any], Any]) -> "Dataset":
+        """Apply ``func`` to every record.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1, 2, 3]).map(lambda x: x * 2).collect(runner="serial")
+        [2, 4, 6]
+        """
+        return self._narrow(t.Map(func), "map")
+
+    def flat_map(self, func: Callable[[Any], Iterable]) -> "Dataset":
+        """Apply ``func`` to every record and flatten the iterables it returns.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(["a b", "c"]).flat_map(str.split).collect(runner="serial")
+        ['a', 'b', 'c']
+        """
+        return self._narrow(t.FlatMap(func), "flat_map")
+
+    def filter(self, predicate: Callable[[Any], bool]) -> "Dataset":
+        """Keep the records for which ``predicate`` is true.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(6)).filter(lambda x: x % 2).collect(runner="serial")
+        [1, 3, 5]
+        """
+        return self._narrow(t.Filter(predicate), "filter", preserves_partitioning=True)
+
+    def map_values(self, func: Callable[[Any], Any]) -> "Dataset":
+        """Apply ``func`` to the value of every ``(key, value)`` record.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([("a", 1)]).map_values(str).collect(runner="serial")
+        [('a', '1')]
+        """
+        return self._narrow(t.MapValues(func), "map_values", preserves_partitioning=True)
+
+    def flat_map_values(self, func: Callable[[Any], Iterable]) -> "Dataset":
+        """One ``(key, item)`` per item of ``func(value)``.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([("a", "xy")]).flat_map_values(list).collect(runner="serial")
+        [('a', 'x'), ('a', 'y')]
+        """
+        return self._narrow(t.FlatMapValues(func), "flat_map_values", preserves_partitioning=True)
+
+    def key_by(self, func: Callable[[Any], Any]) -> "Dataset":
+        """Make ``(func(x), x)`` records.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(["aa", "b"]).key_by(len).collect(runner="serial")
+        [(2, 'aa'), (1, 'b')]
+        """
+        return self._narrow(t.KeyBy(func), "key_by")
+
+    def keys(self) -> "Dataset":
+        """The keys of ``(key, value)`` records."""
+        return self.map(_first)
+
+    def values(self) -> "Dataset":
+        """The values of ``(key, value)`` records."""
+        return self.map(_second)
+
+    def map_partitions(self, func: Callable[[Iterable], Iterable]) -> "Dataset":
+        """Apply ``func`` to each partition's iterator; it returns an iterable.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence(range(4), partitions=2).map_partitions(lambda it: [sum(it)]).collect(runner="serial")
+        [1, 5]
+        """
+        return self._narrow(t.MapPartitions(func), "map_partitions")
+
+    def map_partitions_with_index(self, func: Callable[[int, Iterable], Iterable]) -> "Dataset":
+        """Like :meth:`map_partitions`, with the partition number first.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence("ab", partitions=2).map_partitions_with_index(lambda i, it: [(i, *it)]).collect(runner="serial")
+        [(0, 'a'), (1, 'b')]
+        """
+        return self._narrow(t.MapPartitionsWithIndex(func), "map_partitions_with_index")
+
+    def glom(self) -> "Dataset":
+        """One list per partition."""
+        return self.map_partitions(_as_single_list)
+
+    def sample(self, fraction: float, seed: int = 0, with_replacement: bool = False) -> "Dataset":
+        """A random sample of about ``fraction`` of the records, reproducible by ``seed``.
+
+        >>> from mapfold import from_sequence
+        >>> ds = from_sequence(range(1000))
+        >>> ds.sample(0.1, seed=1).collect(runner="serial") == ds.sample(0.1, seed=1).collect(runner="serial")
+        True
+        """
+        if fraction < 0 or (fraction > 1 and not with_replacement):
+            raise ValueError(f"fraction must be in [0, 1] without replacement, not {fraction}")
+        return self._narrow(t.Sample(fraction, seed, with_replacement), "sample", preserves_partitioning=True)
+
+    def union(self, *others: "Dataset") -> "Dataset":
+        """The records of this Dataset followed by those of ``others``.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1]).union(from_sequence([2, 3])).collect(runner="serial")
+        [1, 2, 3]
+        """
+        return Dataset(UnionNode([self.node] + [o.node for o in others]))
+
+    def zip_with_index(self, runner=None) -> "Dataset":
+        """``(record, index)`` pairs; counts the partitions first (one pass).
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence("abc", partitions=2).zip_with_index(runner="serial").collect(runner="serial")
+        [('a', 0), ('b', 1), ('c', 2)]
+        """
+        sizes = self._partition_values(_count_partition, "count partitions", runner=runner)
+        offsets, total = [], 0
+        for size in sizes:
+            offsets.append(total)
+            total += size
+        return self._narrow(t.ZipWithIndex(offsets), "zip_with_index")
+
+    # -- persistence --------------------------------------------------------
+    def persist(self) -> "Dataset":
+        """Keep this Dataset's partitions once computed, for reuse by later actions.
+
+        Partitions are kept per runner: in memory on the serial runner, in
+        pickle files in the runner's private scratch folder otherwise.
+        """
+        self.node.persisted = True
+        return self
+
+    cache = persist
+
+    def unpersist(self) -> "Dataset":
+        """Drop kept partitions and their files."""
+        import os
+        import shutil
+
+        for values in getattr(self.node, "cache", {}).values():
+            for value in values:
+                if isinstance(value, str):
+                    shutil.rmtree(os.path.dirname(value), ignore_errors=True)
+                    break
+        self.node.cache = {}
+        self.node.persisted = False
+        return self
+
+
+def _first(record):
+    return record[0]
+
+
+def _second(record):
+    return record[1]
+
+
+def _as_single_list(iterator):
+    return [list(iterator)]
+
+
+def _count_partition(partition, iterator) -> int:
+    from ..plan.finishers import count
+
+    return count(partition, iterator)

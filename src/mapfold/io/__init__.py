@@ -1,0 +1,1 @@
+"""Sources and sinks: file listing, splits, formats, compression, atomic commit."""

@@ -1,0 +1,95 @@
+"""Turning user paths (files, folders, globs, fsspec URLs) into file lists."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+import fsspec
+from fsspec.core import url_to_fs
+
+from ..core.errors import InputError
+
+__all__ = ["FileInfo", "expand_paths", "is_local", "filesystem"]
+
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".xz": "xz"}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str  # as the filesystem names it (no protocol for local files)
+    size: int
+    compression: str | None
+    protocol: str = "file"
+
+
+def is_local(fs) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def filesystem(path: str, storage_options: dict | None = None):
+    return url_to_fs(path, **(storage_options or {}))
+
+
+def _hidden(name: str) -> bool:
+    # Hadoop's convention: _SUCCESS, _temporary and dot files are not data
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return base.startswith(("_", "."))
+
+
+def compression_of(path: str) -> str | None:
+    for suffix, name in COMPRESSIONS.items():
+        if path.endswith(suffix):
+            return name
+    return None
+
+
+def expand_paths(paths: str | os.PathLike | Iterable, storage_options: dict | None = None, suffixes=None):
+    """List the files behind ``paths``, sorted, with sizes. Returns ``(fs, files)``.
+
+    Folders are read recursively (hidden ``_``/``.`` files skipped), globs
+    are expanded; a path that matches nothing is an error naming it.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise InputError("no input paths were given")
+    fs = None
+    files: list[FileInfo] = []
+    for path in paths:
+        this_fs, root = filesystem(path, storage_options)
+        fs = fs or this_fs
+        protocol = this_fs.protocol if isinstance(this_fs.protocol, str) else this_fs.protocol[0]
+        if any(ch in root for ch in "*?["):
+            found = sorted(this_fs.glob(root))
+            found = [p for p in found if not _hidden(p)]
+            expanded = []
+            for p in found:
+                expanded.extend(_walk(this_fs, p) if this_fs.isdir(p) else [p])
+        elif this_fs.isdir(root):
+            expanded = _walk(this_fs, root)
+        elif this_fs.exists(root):
+            expanded = [root]
+        else:
+            raise InputError(f"input path does not exist: {path}", path=path)
+        if suffixes:
+            expanded = [p for p in expanded if p.endswith(tuple(suffixes))]
+        if not expanded:
+            raise InputError(f"input path matches no files: {path}", path=path)
+        for p in expanded:
+            info = this_fs.info(p)
+            files.append(FileInfo(p, int(info.get("size") or 0), compression_of(p), protocol))
+    return fs, files
+
+
+def _walk(fs, root: str) -> list[str]:
+    found = fs.find(root)
+    out = []
+    for p in sorted(found):
+        rel = p[len(root.rstrip("/")):].lstrip("/")
+        if any(_hidden(part) for part in rel.split("/")):
+            continue
+        out.append(p)
+    return out

@@ -1,0 +1,1 @@
+"""The logical plan (nodes) and its compilation into stages of tasks."""

@@ -1,0 +1,171 @@
+"""The one execution loop every runner shares.
+
+An action compiles its stage, then the stages it depends on (shuffle map
+stages, persisted nodes not yet computed). All their code is pickled before
+any task runs, so an unpicklable function fails at once, before any output
+exists. Stages then run in dependency order on the chosen runner.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from typing import Any, Callable, Iterator
+
+from ..core.counters import Counters
+from ..core.progress import Progress
+from ..runners.base import Runner
+from .nodes import Node, ShuffleNode
+from .stages import CachedInput, ShuffleInput, Stage, compile_stage
+
+__all__ = ["Job", "Materialize"]
+
+
+class Materialize:
+    """Finisher that keeps a persisted partition: a list, or a pickle file."""
+
+    def __init__(self, directory: str | None):
+        self.directory = directory
+
+    def __call__(self, partition: int, iterator: Iterator) -> Any:
+        records = list(iterator)
+        if self.directory is None:
+            return records
+        import pickle
+
+        path = os.path.join(self.directory, f"part-{partition:05d}.pkl")
+        with open(path, "wb") as f:
+            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+
+class Job:
+    """One action on one runner: plans, runs, sums counters, cleans up."""
+
+    def __init__(self, runner: Runner, progress: bool | None = None):
+        self.runner = runner
+        self.counters = Counters()
+        self.progress = Progress(progress)
+        self.directory: str | None = None
+        self.stats: dict[str, Any] = {"stages": [], "spilled_bytes": 0, "spilled_records": 0}
+
+    # -- planning -----------------------------------------------------------
+    def _job_dir(self) -> str:
+        if self.directory is None:
+            self.directory = os.path.join(self.runner.scratch(), f"job-{uuid.uuid4().hex[:12]}")
+            os.makedirs(self.directory, mode=0o700)
+        return self.directory
+
+    def _plan(self, stage: Stage, ordered: list, seen: set) -> None:
+        for shuffle in stage.shuffle_deps:
+            if ("shuffle", shuffle.id) in seen:
+                continue
+            seen.add(("shuffle", shuffle.id))
+            from ..shuffle.writer import ShuffleWriter
+
+            writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"))
+            dep = compile_stage(shuffle.parent, writer, f"{shuffle.name} (map side)")
+            dep.shuffle_of = shuffle
+            self._plan(dep, ordered, seen)
+        for node in stage.cache_deps:
+            if ("cache", node.id) in seen or self._cached(node) is not None:
+                continue
+            seen.add(("cache", node.id))
+            directory = None
+            if self.runner.cache_on_disk:
+                directory = os.path.join(self.runner.scratch(), f"cache-{node.id}-{uuid.uuid4().hex[:8]}")
+                os.makedirs(directory, mode=0o700)
+            dep = compile_stage(node, Materialize(directory), f"persist {node.label()}", materializing=node)
+            dep.cache_of = node
+            self._plan(dep, ordered, seen)
+        ordered.append(stage)
+
+    def _cached(self, node: Node):
+        return getattr(node, "cache", {}).get(id(self.runner))
+
+    def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
+        stage = compile_stage(node, finisher, name, partitions)
+        ordered: list[Stage] = []
+        self._plan(stage, ordered, set())
+        # pickle all code first: an unpicklable function fails before any task runs
+        return [(s, self.runner.prepare(s)) for s in ordered]
+
+    # -- running ------------------------------------------------------------
+    def _fill_inputs(self, stage: Stage, shuffle_outputs: dict) -> None:
+        for task in stage.tasks:
+            source = task.input
+            if isinstance(source, ShuffleInput):
+                source.outputs = [out.bucket(source.partition) for out in shuffle_outputs[source.shuffle_id]]
+            elif isinstance(source, CachedInput):
+                source.data = self._cached_by_id(stage, source.node_id)[source.partition]
+
+    def _cached_by_id(self, stage: Stage, node_id: int):
+        for node in stage.cache_deps:
+            if node.id == node_id:
+                return self._cached(node)
+        raise KeyError(node_id)
+
+    def _run_dependencies(self, plan: list) -> dict[int, list]:
+        shuffle_outputs: dict[int, list] = {}
+        for stage, code in plan:
+            self._fill_inputs(stage, shuffle_outputs)
+            values = [value for _, value in self._run_stage(stage, code, ordered=True)]
+            shuffle = getattr(stage, "shuffle_of", None)
+            if shuffle is not None:
+                shuffle_outputs[shuffle.id] = values
+                for out in values:
+                    self.stats["spilled_bytes"] += out.spilled_bytes
+                    self.stats["spilled_records"] += out.spilled_records
+            else:
+                node = stage.cache_of
+                if not hasattr(node, "cache"):
+                    node.cache = {}
+                node.cache[id(self.runner)] = values
+        return shuffle_outputs
+
+    def run(self, node: Node, finisher: Callable, name: str, partitions=None, ordered: bool = True,
+            prepared: list | None = None) -> Iterator[tuple[int, Any]]:
+        """Yield ``(partition, value)`` of the final stage."""
+        plan = prepared if prepared is not None else self.prepare(node, finisher, name, partitions)
+        try:
+            stage, code = plan[-1]
+            self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
+            for task, value in self._run_stage(stage, code, ordered=ordered):
+                yield task.partition, value
+        finally:
+            self.progress.close()
+            self.cleanup()
+
+    def stream(self, node: Node, name: str = "iterate") -> Iterator:
+        """Records of ``node`` in partition order, lazily where the runner can."""
+        from .finishers import to_list
+
+        plan = self.prepare(node, to_list, name)
+        if not self.runner.streams_in_process:
+            for _, records in self.run(node, to_list, name, prepared=plan):
+                yield from records
+            return
+        try:
+            stage, code = plan[-1]
+            self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
+            self.progress.close()
+            for task in stage.tasks:
+                yield from self.runner.stream(stage, code, task)
+        finally:
+            self.progress.close()
+            self.cleanup()
+
+    def _run_stage(self, stage: Stage, code, ordered: bool) -> Iterator:
+        self.progress.stage(stage.name, len(stage.tasks))
+        self.stats["stages"].append((stage.id, stage.name, len(stage.tasks)))
+        for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
+            if outcome.failure is not None:
+                outcome.failure.reraise()
+            self.counters.add(outcome.counters)
+            self.progress.advance()
+            yield task, outcome.value
+
+    def cleanup(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None

@@ -1,0 +1,47 @@
+"""``explain()``: the stages of a plan, their partitions, and run statistics."""
+from __future__ import annotations
+
+from .nodes import NarrowNode, Node, ShuffleNode, SourceNode, UnionNode
+
+__all__ = ["explain"]
+
+
+def _stage_lines(node: Node, depth: int, out: list, seen: set) -> None:
+    pad = "  " * depth
+    chain = []
+    current = node
+    while isinstance(current, NarrowNode) and not (current.persisted and current is not node):
+        chain.append(current.name)
+        current = current.parent
+    steps = " -> ".join(reversed(chain)) or "(no narrow steps)"
+    persisted = " [persisted]" if node.persisted else ""
+    out.append(f"{pad}stage: {steps}  ({node.num_partitions} partitions){persisted}")
+    if current is not node and current.persisted:
+        out.append(f"{pad}  reads persisted {current.label()}")
+        if current.id not in seen:
+            seen.add(current.id)
+            _stage_lines(current, depth + 2, out, seen)
+        return
+    if isinstance(current, SourceNode):
+        out.append(f"{pad}  reads {current.label()}")
+    elif isinstance(current, UnionNode):
+        out.append(f"{pad}  reads union of {len(current.parents())} inputs:")
+        for parent in current.parents():
+            _stage_lines(parent, depth + 2, out, seen)
+    elif isinstance(current, ShuffleNode):
+        combine = "map-side combine" if current.aggregator is not None else "no combine"
+        out.append(f"{pad}  reads {current.name} shuffle into {current.num_partitions} buckets ({combine}) of:")
+        _stage_lines(current.parent, depth + 2, out, seen)
+
+
+def explain(node: Node, job=None) -> str:
+    out: list[str] = []
+    _stage_lines(node, 0, out, set())
+    if job is not None:
+        out.append(f"last run: runner {job.runner.describe()} (chosen by {job.runner_setting.source})")
+        for stage_id, name, tasks in job.stats["stages"]:
+            out.append(f"  stage {stage_id}: {name}, {tasks} tasks")
+        out.append(f"  spilled: {job.stats['spilled_bytes']} bytes, {job.stats['spilled_records']} records")
+        if job.counters:
+            out.append(f"  counters: {job.counters.as_dict()}")
+    return "\n".join(out)

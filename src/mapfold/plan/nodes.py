@@ -1,0 +1,99 @@
+"""Plan nodes: a Dataset is a node; nodes form a DAG that runners never see.
+
+Narrow nodes carry a *transform*: ``transform(partition_index, iterator) ->
+iterator``. Chained narrow nodes fuse into one pipeline per partition when a
+stage is compiled. A :class:`ShuffleNode` cuts the plan into stages.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+__all__ = ["Node", "SourceNode", "NarrowNode", "UnionNode", "ShuffleNode", "Aggregator"]
+
+_ids = itertools.count()
+
+
+class Node:
+    name = "node"
+
+    def __init__(self, num_partitions: int):
+        self.id = next(_ids)
+        self.num_partitions = num_partitions
+        self.persisted = False
+
+    def parents(self) -> list["Node"]:
+        return []
+
+    def label(self) -> str:
+        return self.name
+
+
+class SourceNode(Node):
+    name = "source"
+
+    def __init__(self, source, partitions: list):
+        super().__init__(len(partitions))
+        self.source = source
+        self.input_partitions = partitions
+
+    def label(self) -> str:
+        describe = getattr(self.source, "describe", None)
+        return describe() if describe else type(self.source).__name__
+
+
+class NarrowNode(Node):
+    def __init__(self, parent: Node, transform: Callable, name: str, preserves_partitioning: bool = False):
+        super().__init__(parent.num_partitions)
+        self.parent = parent
+        self.transform = transform
+        self.name = name
+        # key-preserving steps (filter, map_values) keep a parent's hash partitioning
+        self.partitioner = getattr(parent, "partitioner", None) if preserves_partitioning else None
+
+    def parents(self) -> list[Node]:
+        return [self.parent]
+
+
+class UnionNode(Node):
+    name = "union"
+
+    def __init__(self, parents: list[Node]):
+        super().__init__(sum(p.num_partitions for p in parents))
+        self._parents = parents
+
+    def parents(self) -> list[Node]:
+        return list(self._parents)
+
+    def locate(self, index: int) -> tuple[Node, int]:
+        for parent in self._parents:
+            if index < parent.num_partitions:
+                return parent, index
+            index -= parent.num_partitions
+        raise IndexError(index)
+
+
+class Aggregator:
+    """How a shuffle combines values per key (PySpark's combineByKey triple)."""
+
+    def __init__(self, create: Callable, merge_value: Callable, merge_combiners: Callable):
+        self.create = create
+        self.merge_value = merge_value
+        self.merge_combiners = merge_combiners
+
+
+class ShuffleNode(Node):
+    """Records of ``(key, value)`` moved to ``num_partitions`` buckets by key."""
+
+    name = "shuffle"
+
+    def __init__(self, parent: Node, num_partitions: int, partitioner: Any, aggregator: Aggregator | None = None,
+                 name: str = "shuffle"):
+        super().__init__(num_partitions)
+        self.parent = parent
+        self.partitioner = partitioner
+        self.aggregator = aggregator
+        self.name = name
+
+    def parents(self) -> list[Node]:
+        return [self.parent]

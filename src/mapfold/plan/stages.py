@@ -1,0 +1,105 @@
+"""Compiling a plan into stages.
+
+Walking up from the node an action asks for, narrow nodes fuse into the
+stage; a shuffle (or a persisted node not yet computed) ends the walk and
+becomes a dependency: a stage of its own that must run first. Each task of a
+stage is ``(input, chain)``: where its records come from and the narrow
+transforms to apply, each with the partition index it sees.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .nodes import NarrowNode, Node, ShuffleNode, SourceNode, UnionNode
+
+__all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "compile_stage"]
+
+_stage_ids = itertools.count(1)
+
+
+@dataclass
+class StageCode:
+    """Everything a worker needs to run any task of a stage: shipped once."""
+
+    transforms: dict[int, Callable]
+    finisher: Callable  # finisher(partition, iterator) -> value
+    aggregators: dict[int, Any] = field(default_factory=dict)  # shuffle id -> Aggregator for reading
+
+
+@dataclass
+class ShuffleInput:
+    shuffle_id: int
+    partition: int
+    outputs: list = field(default_factory=list)  # map outputs, filled before the task runs
+    scratch: str | None = None
+
+    def describe(self) -> str:
+        return f"shuffle {self.shuffle_id} bucket {self.partition}"
+
+
+@dataclass
+class CachedInput:
+    node_id: int
+    partition: int
+    data: Any = None  # a list (in memory) or a path to a spill file
+
+    def describe(self) -> str:
+        return f"cached partition {self.partition} of node {self.node_id}"
+
+
+@dataclass
+class TaskSpec:
+    stage: int
+    partition: int
+    input: Any
+    chain: tuple  # ((node_id, index), ...) applied in order
+
+
+@dataclass
+class Stage:
+    id: int
+    name: str
+    node: Node
+    code: StageCode
+    tasks: list[TaskSpec]
+    shuffle_deps: list[ShuffleNode]
+    cache_deps: list[Node]
+
+
+def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[int] | None = None,
+                  materializing: Node | None = None) -> Stage:
+    transforms: dict[int, Callable] = {}
+    aggregators: dict[int, Any] = {}
+    shuffle_deps: dict[int, ShuffleNode] = {}
+    cache_deps: dict[int, Node] = {}
+    tasks = []
+    stage_id = next(_stage_ids)
+    indices = range(node.num_partitions) if partitions is None else partitions
+    for index in indices:
+        current, current_index, chain = node, index, []
+        while True:
+            if current.persisted and current is not materializing:
+                cache_deps[current.id] = current
+                source = CachedInput(current.id, current_index)
+                break
+            if isinstance(current, NarrowNode):
+                transforms[current.id] = current.transform
+                chain.append((current.id, current_index))
+                current = current.parent
+            elif isinstance(current, UnionNode):
+                current, current_index = current.locate(current_index)
+            elif isinstance(current, SourceNode):
+                source = current.input_partitions[current_index]
+                break
+            elif isinstance(current, ShuffleNode):
+                shuffle_deps[current.id] = current
+                aggregators[current.id] = current.aggregator
+                source = ShuffleInput(current.id, current_index)
+                break
+            else:
+                raise TypeError(f"unknown plan node {current!r}")
+        tasks.append(TaskSpec(stage_id, index, source, tuple(reversed(chain))))
+    code = StageCode(transforms, finisher, aggregators)
+    return Stage(stage_id, name, node, code, tasks, list(shuffle_deps.values()), list(cache_deps.values()))

@@ -1,0 +1,101 @@
+"""Runners and how one is chosen.
+
+Choice, strongest first: the ``runner=`` argument of an action, the
+innermost ``with mf.runner(...)`` block, the ``MAPFOLD_RUNNER`` environment
+variable, then ``"processes"``. Engines are imported only when chosen.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import os
+from contextvars import ContextVar
+from typing import Iterator
+
+from ..core.config import Setting
+from ..core.errors import RunnerUnavailableError
+from .base import Runner
+
+__all__ = ["Runner", "runner", "get_runner", "current_runner", "RUNNERS"]
+
+RUNNERS = {
+    "serial": ("mapfold.runners.serial", "SerialRunner", None),
+    "processes": ("mapfold.runners.processes", "ProcessRunner", None),
+    "dask": ("mapfold.runners.dask", "DaskRunner", "pip install 'mapfold[dask]'"),
+    "spark": ("mapfold.runners.spark", "SparkRunner", "pip install 'mapfold[spark]' (and Java 17)"),
+    "ray": ("mapfold.runners.ray", "RayRunner", "pip install 'mapfold[ray]'"),
+}
+
+_active: ContextVar[Runner | None] = ContextVar("mapfold_runner", default=None)
+_defaults: dict[str, Runner] = {}
+
+
+def make_runner(name: str, **options) -> Runner:
+    """A new runner instance of the named kind."""
+    if name not in RUNNERS:
+        raise RunnerUnavailableError(f"unknown runner {name!r}; choose one of: {', '.join(RUNNERS)}")
+    module_name, class_name, install = RUNNERS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        hint = f"; install it with: {install}" if install else ""
+        raise RunnerUnavailableError(f"the {name!r} runner is not available ({exc}){hint}") from exc
+    return getattr(module, class_name)(**options)
+
+
+def _shared(name: str) -> Runner:
+    instance = _defaults.get(name)
+    if instance is None:
+        instance = _defaults[name] = make_runner(name)
+    return instance
+
+
+@atexit.register
+def _close_shared() -> None:
+    for instance in list(_defaults.values()):
+        with contextlib.suppress(Exception):
+            instance.close()
+    _defaults.clear()
+
+
+def get_runner(choice: str | Runner | None = None) -> tuple[Runner, Setting]:
+    """Resolve which runner an action uses, and say which source decided."""
+    if isinstance(choice, Runner):
+        return choice, Setting(choice.name, "argument")
+    if isinstance(choice, str):
+        return _shared(choice), Setting(choice, "argument")
+    active = _active.get()
+    if active is not None:
+        return active, Setting(active.name, "mf.runner() block")
+    env = os.environ.get("MAPFOLD_RUNNER")
+    if env:
+        return _shared(env), Setting(env, "environment MAPFOLD_RUNNER")
+    return _shared("processes"), Setting("processes", "default")
+
+
+def current_runner() -> Runner:
+    return get_runner()[0]
+
+
+@contextlib.contextmanager
+def runner(name: str | Runner = "processes", **options) -> Iterator[Runner]:
+    """Run the actions inside the block on the chosen runner.
+
+    A runner made here is closed (its pool or cluster stopped) at the end of
+    the block; a :class:`Runner` instance passed in is left open.
+
+    >>> import mapfold as mf
+    >>> with mf.runner("serial"):
+    ...     mf.from_sequence([1, 2, 3]).map(lambda x: x * 10).collect()
+    [10, 20, 30]
+    """
+    owned = not isinstance(name, Runner)
+    instance = make_runner(name, **options) if owned else name
+    token = _active.set(instance)
+    try:
+        yield instance
+    finally:
+        _active.reset(token)
+        if owned:
+            instance.close()

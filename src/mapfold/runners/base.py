@@ -1,0 +1,65 @@
+"""The runner contract.
+
+A runner executes the tasks of a stage; it knows nothing about operations.
+The execution loop (``plan/execute.py``) is shared by every runner; runners
+differ only in how a task runs (style: "one execution loop").
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from typing import Any, Iterator
+
+from ..plan.stages import Stage, TaskSpec
+
+__all__ = ["Runner"]
+
+
+class Runner(ABC):
+    """Executes stages. Subclasses implement :meth:`run_tasks`."""
+
+    name = "runner"
+    #: materialize persisted partitions to files (True) or keep them in memory
+    cache_on_disk = True
+    #: the runner can hand out a task's records lazily in this process
+    streams_in_process = False
+
+    def __init__(self):
+        self._scratch: str | None = None
+
+    @abstractmethod
+    def prepare(self, stage: Stage) -> tuple[str, Any]:
+        """Turn a stage's code into what tasks are sent with (pickle it, or not)."""
+
+    @abstractmethod
+    def run_tasks(self, stage: Stage, prepared: tuple[str, Any], tasks: list[TaskSpec],
+                  ordered: bool = True) -> Iterator[tuple[TaskSpec, Any]]:
+        """Yield ``(task, TaskOutcome)`` for each task (in order when ``ordered``)."""
+
+    def stream(self, stage: Stage, prepared, task: TaskSpec) -> Iterator | None:
+        """Records of one task, lazily, when the runner can stream in process."""
+        return None
+
+    def scratch(self) -> str:
+        """A private folder (mode 0700) for shuffle and cache files, removed on close."""
+        if self._scratch is None or not os.path.isdir(self._scratch):
+            base = os.environ.get("MAPFOLD_SCRATCH") or None
+            self._scratch = tempfile.mkdtemp(prefix=f"mapfold-{self.name}-", dir=base)
+            os.chmod(self._scratch, 0o700)
+        return self._scratch
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def describe(self) -> str:
+        return self.name

@@ -1,0 +1,48 @@
+"""The processes runner (the default): tasks on a pool of local processes.
+
+The pool starts on first use (fork: milliseconds) and stays up across
+actions until the runner is closed. A worker that dies is replaced and its
+task retried (see ``parallel/executor.py``).
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterator
+
+from ..core.serialize import dumps_code
+from ..parallel.executor import Call, ProcessExecutor
+from ..plan.stages import Stage, TaskSpec
+from .base import Runner
+from .tasks import context_of, run_task
+
+__all__ = ["ProcessRunner"]
+
+
+class ProcessRunner(Runner):
+    """Run tasks on ``workers`` local processes (default: one per core)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, max_attempts: int = 3):
+        super().__init__()
+        self.executor = ProcessExecutor(workers=workers, max_attempts=max_attempts)
+        self.workers = self.executor.workers
+
+    def prepare(self, stage: Stage) -> tuple[str, Any]:
+        return uuid.uuid4().hex, dumps_code(stage.code, what=f"code of stage {stage.id} ({stage.name})")
+
+    def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
+        token, payload = prepared
+        calls = (
+            Call(run_task, (token, payload, task, stage.name), context=context_of(task, stage.name))
+            for task in tasks
+        )
+        for call, outcome in self.executor.run(calls, ordered=ordered):
+            yield call.args[2], outcome
+
+    def close(self) -> None:
+        self.executor.close()
+        super().close()
+
+    def describe(self) -> str:
+        return f"processes ({self.workers} workers)"

@@ -1,0 +1,110 @@
+"""Running one task: the code every runner executes, in whatever process.
+
+Import rule: this module runs inside workers, so it imports only ``core``,
+``plan.stages`` data classes and the shuffle reader, nothing heavy.
+
+A task reads its input, applies its chain of fused narrow transforms and
+hands the iterator to the stage's finisher. A user exception is caught here,
+turned into a :class:`TaskFailure` (the exception if it pickles, the
+traceback as text, and where it happened) and returned as a value, so that
+runners never confuse user errors with dead workers and never retry them.
+"""
+from __future__ import annotations
+
+import pickle
+import traceback
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ..core.counters import reset_task_counters, task_counters
+from ..core.errors import MapfoldError, TaskContext, attach_context
+from ..core.serialize import loads_code
+from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec
+
+__all__ = ["TaskOutcome", "TaskFailure", "run_task", "open_input", "build_pipeline", "guarded"]
+
+_CODE_CACHE: dict[str, StageCode] = {}
+
+
+@dataclass
+class TaskFailure:
+    exception: BaseException
+    traceback: str
+    context: TaskContext
+
+    def reraise(self):
+        raise attach_context(self.exception, self.context, self.traceback)
+
+
+@dataclass
+class TaskOutcome:
+    value: Any
+    counters: dict
+    failure: TaskFailure | None = None
+
+
+def load_stage_code(token: str, payload) -> StageCode:
+    if isinstance(payload, StageCode):
+        return payload
+    code = _CODE_CACHE.get(token)
+    if code is None:
+        if len(_CODE_CACHE) > 32:
+            _CODE_CACHE.clear()
+        code = _CODE_CACHE[token] = loads_code(payload)
+    return code
+
+
+def open_input(source, code: StageCode) -> Iterator:
+    if isinstance(source, ShuffleInput):
+        from ..shuffle.reader import read_bucket
+
+        return read_bucket(source, code.aggregators.get(source.shuffle_id))
+    if isinstance(source, CachedInput):
+        data = source.data
+        if isinstance(data, str):  # a file the runner materialized
+            with open(data, "rb") as f:
+                return iter(pickle.load(f))
+        return iter(data)
+    return source.read()
+
+
+def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
+    iterator = open_input(task.input, code)
+    for node_id, index in task.chain:
+        iterator = code.transforms[node_id](index, iterator)
+    return iterator
+
+
+def context_of(task: TaskSpec, stage_name: str = "") -> TaskContext:
+    position = getattr(task.input, "position", None)
+    location = position() if position else None
+    return TaskContext(stage=task.stage, stage_name=stage_name, partition=task.partition, location=location)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return MapfoldError(f"{type(exc).__name__}: {exc} (the original exception could not be pickled)")
+
+
+def run_task(token: str, payload, task: TaskSpec, stage_name: str = "") -> TaskOutcome:
+    """Run one task in a worker; never raises for user errors."""
+    code = load_stage_code(token, payload)
+    reset_task_counters()
+    try:
+        value = code.finisher(task.partition, build_pipeline(task, code))
+        return TaskOutcome(value, task_counters())
+    except Exception as exc:
+        failure = TaskFailure(_portable(exc), traceback.format_exc(), context_of(task, stage_name))
+        return TaskOutcome(None, task_counters(), failure)
+
+
+def guarded(iterator: Iterator, task: TaskSpec, stage_name: str) -> Iterator:
+    """Stream a pipeline in the calling process, adding context to user errors."""
+    try:
+        yield from iterator
+    except Exception as exc:
+        attach_context(exc, context_of(task, stage_name), None)
+        raise
