@@ -1,0 +1,1 @@
+"""The Dataset: lazy, partitioned collections and their operations."""
