@@ -22,6 +22,9 @@ class KeyedMixin:
     def _shuffle(self, partitions, partitioner, aggregator, name):
         from .dataset import Dataset
 
+        if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool)
+                                       or partitions < 1):
+            raise ValueError(f"partitions must be a positive int, not {partitions!r}")
         n = partitions or self.node.num_partitions
         partitioner = partitioner or HashPartitioner(n)
         return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name))
@@ -40,6 +43,9 @@ class KeyedMixin:
         return self._shuffle(partitions, partitioner, Aggregator(create, merge_value, merge_combiners),
                              "combine_by_key")
 
+    def _combine(self, aggregator: Aggregator, partitions, name: str):
+        return self._shuffle(partitions, None, aggregator, name)
+
     def reduce_by_key(self, func: Callable[[Any, Any], Any], partitions: int | None = None):
         """Merge the values of each key with an associative ``func``
         (combined on the map side before the shuffle).
@@ -49,9 +55,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("b", 2), ("a", 3)]).reduce_by_key(operator.add).collect(runner="serial"))
         [('a', 4), ('b', 2)]
         """
-        out = self.combine_by_key(agg.identity, func, func, partitions)
-        out.node.name = "reduce_by_key"
-        return out
+        return self._combine(Aggregator(agg.identity, func, func), partitions, "reduce_by_key")
 
     def fold_by_key(self, zero: Any, func: Callable[[Any, Any], Any], partitions: int | None = None):
         """Like :meth:`reduce_by_key`, starting each key from a copy of ``zero``
@@ -62,7 +66,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("a", 3)]).fold_by_key(0, operator.add).collect(runner="serial"))
         [('a', 4)]
         """
-        return self.combine_by_key(agg.CreateFromZero(zero, func), func, func, partitions)
+        return self._combine(Aggregator(agg.CreateFromZero(zero, func), func, func), partitions, "fold_by_key")
 
     def aggregate_by_key(self, zero: Any, seq_op: Callable, comb_op: Callable, partitions: int | None = None):
         """Per key, fold values into a copy of ``zero`` with ``seq_op``;
@@ -74,7 +78,8 @@ class KeyedMixin:
         ...        lambda x, y: (x[0] + y[0], x[1] + y[1])).collect(runner="serial"))
         [('a', (4, 2)), ('b', (5, 1))]
         """
-        return self.combine_by_key(agg.CreateFromZero(zero, seq_op), seq_op, comb_op, partitions)
+        return self._combine(Aggregator(agg.CreateFromZero(zero, seq_op), seq_op, comb_op), partitions,
+                             "aggregate_by_key")
 
     def group_by_key(self, partitions: int | None = None):
         """``(key, [values])`` per key.
@@ -84,9 +89,8 @@ class KeyedMixin:
         ...        .map_values(sorted).collect(runner="serial"))
         [('a', [1, 3]), ('b', [2])]
         """
-        out = self.combine_by_key(agg.to_list, agg.append, agg.extend, partitions)
-        out.node.name = "group_by_key"
-        return out
+        return self._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), partitions,
+                             "group_by_key")
 
     def group_by(self, key_func: Callable, partitions: int | None = None):
         """``(key_func(x), [x, ...])`` groups.
@@ -127,8 +131,8 @@ class KeyedMixin:
         n = partitions or max(side.num_partitions for side in sides)
         tagged = [side.map(_Tag(i)) for i, side in enumerate(sides)]
         union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-        grouped = union.combine_by_key(_TaggedCreate(len(sides)), _tagged_merge, _tagged_combine, n)
-        grouped.node.name = "cogroup"
+        grouped = union._combine(Aggregator(_TaggedCreate(len(sides)), _tagged_merge, _tagged_combine,
+                                            collects=_tagged_count), n, "cogroup")
         return grouped.map_values(tuple)
 
     def join(self, other, partitions: int | None = None):
@@ -247,6 +251,10 @@ class _TaggedCreate:
 def _tagged_merge(groups, tagged):
     groups[tagged[0]].append(tagged[1])
     return groups
+
+
+def _tagged_count(groups) -> int:
+    return sum(map(len, groups))
 
 
 def _tagged_combine(groups, more):
