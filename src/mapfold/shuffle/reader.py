@@ -37,7 +37,7 @@ from ..core.counters import increment_counter
 from . import aggregators as agg
 from .combine import merge_loop
 from .groups import GroupStore
-from .memory import MemoryBudget, SizeModel
+from .memory import MemoryBudget, SizeModel, collect_young, paused_gc
 from .merge import combine_sorted, group_sorted, merge_runs
 from .spill import RunWriter, Segment, read_chunks, read_records
 from .writer import hashed_buckets, split_groups
@@ -78,28 +78,14 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
     store = GroupStore(os.path.join(scratch, f"groups-{tag}.pkl")) if groups else None
     runs = [segment for segment in segments if segment.sorted]
     try:
-        loop = merge_loop(merge)
-        table: dict = {}
-        held = 0
-        for segment in segments:
-            if segment.sorted:
-                continue
-            for chunk in read_chunks(segment):
-                loop(table, chunk)
-                model.observe(chunk, count_values=count_values)
-                if count_values is not None:
-                    held += sum(map(count_values, map(_second, chunk)))
-                    estimate = model.collecting_table(table, held)
-                else:
-                    estimate = model.combining_table(table)
-                if budget.over(estimate):
-                    runs.extend(_spill(table, writer, budget, model, groups))
-                    table, held = {}, 0
-        if not runs:
+        with paused_gc():  # see memory.py: the table grows; no full collections over it
+            table = _absorb(segments, merge_loop(merge), budget, model, count_values, writer, runs, groups)
+            if runs:
+                runs.extend(_spill(table, writer, budget, model, groups))
+                table = None
+        if table is not None:
             yield from table.items()
             return
-        runs.extend(_spill(table, writer, budget, model, groups))
-        del table
         chunk_records = budget.chunk_records(max(model.record, 64.0))
         merged = merge_runs(runs, writer, chunk_records, None if groups else merge, on_pass=_count_spill)
         if groups:
@@ -116,6 +102,28 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
             store.close()
         if os.path.exists(writer.path):
             os.unlink(writer.path)
+
+
+def _absorb(segments, loop, budget, model, count_values, writer, runs, groups) -> dict:
+    """Merge the unsorted runs into a table, spilling it when over budget."""
+    table: dict = {}
+    held = 0
+    for segment in segments:
+        if segment.sorted:
+            continue
+        for chunk in read_chunks(segment):
+            loop(table, chunk)
+            model.observe(chunk, count_values=count_values)
+            collect_young()
+            if count_values is not None:
+                held += sum(map(count_values, map(_second, chunk)))
+                estimate = model.collecting_table(table, held)
+            else:
+                estimate = model.combining_table(table)
+            if budget.over(estimate):
+                runs.extend(_spill(table, writer, budget, model, groups))
+                table, held = {}, 0
+    return table
 
 
 def _spill(table: dict, writer: RunWriter, budget: MemoryBudget, model: SizeModel, groups: bool) -> list[Segment]:

@@ -34,19 +34,20 @@ from ..core.config import default_memory_limit
 from ..core.hashing import stable_hash
 from . import aggregators as agg
 from .combine import combine_loop
-from .memory import FIRST_BATCH, MemoryBudget, SizeModel
+from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc
 from .partitioner import HashPartitioner
 from .spill import RunWriter, Segment
 
 __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets"]
 
 _by_hash = itemgetter(0)
+_END = object()
 
 
 @dataclass
 class MapOutput:
     files: dict = field(default_factory=dict)  # bucket -> [Segment, ...]
-    records: int = 0
+    records: int = 0  # records read (combining: up to the last batch, which is not counted)
     spilled_bytes: int = 0
     spilled_records: int = 0
     spills: int = 0
@@ -103,7 +104,7 @@ class ShuffleWriter:
     def __call__(self, partition: int, iterator: Iterator) -> MapOutput:
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
-        with RunWriter(path) as writer:
+        with RunWriter(path) as writer, paused_gc():
             if self.aggregator is not None:
                 self._combine(iter(iterator), writer, out)
             else:
@@ -119,14 +120,24 @@ class ShuffleWriter:
         table: dict = {}
         held = 0  # records folded into the current table
         size = FIRST_BATCH
+        samples: list = []
         while True:
-            batch = list(islice(iterator, size))
-            if not batch:
+            # The loop pulls `size` records straight through the pipeline (islice, no
+            # list: each record tuple is freed at once, which keeps allocation cheap);
+            # then one record is peeked to learn whether the input goes on, and kept
+            # as a sample for the memory model.
+            loop(table, islice(iterator, size))
+            record = next(iterator, _END)
+            if record is _END:
                 break
-            loop(table, batch)
-            out.records += len(batch)
-            held += len(batch)
-            model.observe(batch)
+            loop(table, (record,))
+            held += size + 1
+            out.records += size + 1
+            samples.append(record)
+            if len(samples) > 8:
+                del samples[0]
+            model.observe(samples)
+            collect_young()
             estimate = model.collecting_table(table, held) if collects else model.combining_table(table)
             if budget.over(estimate):
                 self._spill(table, writer, out, budget, model, estimate / max(1, len(table)))
@@ -197,6 +208,7 @@ class ShuffleWriter:
             out.records += len(batch)
             held += len(batch)
             model.observe(batch)
+            collect_young()
             if budget.over(model.buffered(held)):
                 written = self._flush(parts, writer, out, budget, model)
                 out.spilled_records += held

@@ -1,0 +1,338 @@
+"""Benchmark: reduce_by_key (sum) and group_by_key (+ len) over skewed keys.
+
+Data: ``--lines`` lines ``key<TAB>int`` (default 20 million; Zipf 0.9 keys
+over lines/10 distinct keys: ~2 million at the default), from
+``benchmarks/data.py``. Every contender reads the file, parses the lines,
+computes per key the sum (or the number) of the values and brings the
+``(key, result)`` pairs back to the calling process:
+
+* ``serial dict``: the best of a few plain-Python single-process loops;
+* ``multiprocessing``: a ``multiprocessing.Pool`` of ``--workers``, each
+  worker combining a byte range into per-bucket dicts (``hash(key) %
+  workers``: the same in forked workers), then one reduce task per bucket;
+* ``mapfold``: ``read_text(...).map(parse).reduce_by_key(operator.add)``
+  on the processes runner with ``--workers`` workers;
+* ``dask bag`` (``foldby``, ``groupby``; processes scheduler) and
+  ``pyspark`` (``reduceByKey``, ``groupByKey``; ``local[workers]``) when
+  importable. Their start-up (SparkContext, JVM) is not timed.
+
+Each contender runs in a fresh child process; the parent samples the RSS
+of the child's whole process tree (workers, JVM) every 20 ms for the peak
+memory (RSS counts pages shared by forked workers once per process, so it
+errs high) and sums CPU time over the tree. Wall time covers the work only
+(no interpreter start-up).
+
+    python benchmarks/reduce_by_key.py --lines 2000000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+TASKS = ("reduce_by_key sum", "group_by_key + len")
+
+
+# -- parsing (shared by the Python contenders) -------------------------------------
+def parse(line: str):
+    key, value = line.split("\t")
+    return key, int(value)
+
+
+def checksum(pairs) -> tuple[int, int]:
+    n = total = 0
+    for _, value in pairs:
+        n += 1
+        total += value
+    return n, total
+
+
+# -- contenders: each returns the (key, result) pairs ----------------------------------
+def serial_sum_get(path):
+    table = {}
+    get = table.get
+    with open(path) as f:
+        for line in f:
+            key, value = line.split("\t")
+            table[key] = get(key, 0) + int(value)
+    return table.items()
+
+
+def serial_sum_defaultdict(path):
+    from collections import defaultdict
+
+    table = defaultdict(int)
+    with open(path) as f:
+        for line in f:
+            key, value = line.split("\t")
+            table[key] += int(value)
+    return table.items()
+
+
+def serial_sum_in(path):
+    table = {}
+    with open(path) as f:
+        for key, value in map(operator.methodcaller("split", "\t"), f):
+            if key in table:
+                table[key] += int(value)
+            else:
+                table[key] = int(value)
+    return table.items()
+
+
+def serial_group_lists(path):
+    from collections import defaultdict
+
+    table = defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            key, value = line.split("\t")
+            table[key].append(int(value))
+    return [(k, len(v)) for k, v in table.items()]
+
+
+def serial_group_get(path):
+    table = {}
+    get = table.get
+    with open(path) as f:
+        for line in f:
+            key, value = line.split("\t")
+            group = get(key)
+            if group is None:
+                table[key] = [int(value)]
+            else:
+                group.append(int(value))
+    return [(k, len(v)) for k, v in table.items()]
+
+
+def _byte_ranges(path, pieces):
+    size = os.path.getsize(path)
+    step = -(-size // pieces)
+    return [(path, start, min(size, start + step)) for start in range(0, size, step)]
+
+
+def _read_range(path, start, end):
+    with open(path, "rb") as f:
+        if start:
+            f.seek(start - 1)
+            f.readline()  # the line that started before `start` belongs to the previous range
+        while f.tell() < end:
+            line = f.readline()
+            if not line:
+                break
+            yield line.decode()
+
+
+def _mp_map(args):
+    path, start, end, buckets, group = args
+    tables = [{} for _ in range(buckets)]
+    for line in _read_range(path, start, end):
+        key, value = line.split("\t")
+        table = tables[hash(key) % buckets]
+        if group:
+            table.setdefault(key, []).append(int(value))
+        else:
+            table[key] = table.get(key, 0) + int(value)
+    return tables
+
+
+def _mp_reduce(args):
+    tables, group = args
+    out = {}
+    for table in tables:
+        for key, value in table.items():
+            if group:
+                out.setdefault(key, []).extend(value)
+            else:
+                out[key] = out.get(key, 0) + value
+    return [(k, len(v)) for k, v in out.items()] if group else list(out.items())
+
+
+def multiprocessing_run(path, workers, group):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        maps = pool.map(_mp_map, [(p, s, e, workers, group) for p, s, e in _byte_ranges(path, 2 * workers)])
+        reduced = pool.map(_mp_reduce, [([m[b] for m in maps], group) for b in range(workers)])
+    return [pair for part in reduced for pair in part]
+
+
+def mapfold_run(path, workers, group, memory_limit):
+    import mapfold as mf
+
+    options = {"workers": workers}
+    if memory_limit:
+        options["memory_limit"] = memory_limit
+    with mf.runner("processes", **options) as runner:
+        pairs = mf.read_text(path).map(parse)
+        result = pairs.group_by_key().map_values(len) if group else pairs.reduce_by_key(operator.add)
+        out = result.collect(runner=runner)
+        stats = result._last_job.stats
+        print(json.dumps({"spilled_bytes": stats["spilled_bytes"],
+                          "memory_limit": stats["memory_limit"].value}), file=sys.stderr)
+    return out
+
+
+def dask_run(path, workers, group):
+    import dask
+    import dask.bag as db
+
+    blocksize = max(1 << 20, os.path.getsize(path) // (2 * workers) + 1)
+    pairs = db.read_text(path, blocksize=blocksize).map(parse)
+    with dask.config.set(scheduler="processes", num_workers=workers):
+        if group:
+            return pairs.groupby(operator.itemgetter(0)).map(lambda kv: (kv[0], len(kv[1]))).compute()
+        return pairs.foldby(operator.itemgetter(0), lambda acc, kv: acc + kv[1], 0, operator.add, 0).compute()
+
+
+def spark_context(workers):
+    from pyspark import SparkConf, SparkContext
+
+    conf = (SparkConf().setMaster(f"local[{workers}]").setAppName("mapfold-bench")
+            .set("spark.ui.enabled", "false").set("spark.driver.memory", "4g"))
+    return SparkContext(conf=conf)
+
+
+def spark_run(sc, path, workers, group):
+    pairs = sc.textFile(path, 2 * workers).map(parse)
+    if group:
+        return pairs.groupByKey().mapValues(len).collect()
+    return pairs.reduceByKey(operator.add).collect()
+
+
+# -- child: run one contender, print its timing as JSON -----------------------------------
+def child(name, task, path, workers, memory_limit):
+    group = task == TASKS[1]
+    setup = None
+    if name == "pyspark":
+        setup = spark_context(workers)
+    variants = {
+        "serial dict": ([serial_group_lists, serial_group_get] if group
+                        else [serial_sum_get, serial_sum_defaultdict, serial_sum_in]),
+        "multiprocessing": [lambda p: multiprocessing_run(p, workers, group)],
+        "mapfold": [lambda p: mapfold_run(p, workers, group, memory_limit)],
+        "dask bag": [lambda p: dask_run(p, workers, group)],
+        "pyspark": [lambda p: spark_run(setup, p, workers, group)],
+    }[name]
+    best = None
+    for fn in variants:
+        usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        result = checksum(fn(path))
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, usage))
+        if best is None or wall < best["wall"]:
+            best = {"wall": wall, "cpu": cpu, "result": result, "variant": getattr(fn, "__name__", name)}
+    if setup is not None:
+        setup.stop()
+    print(json.dumps(best))
+
+
+# -- parent: spawn children, sample their memory, print the table ---------------------------
+def measure(name, task, path, workers, memory_limit):
+    import psutil
+
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--task", task, "--path", path,
+           "--workers", str(workers)] + (["--memory-limit", memory_limit] if memory_limit else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, MAPFOLD_PROGRESS="0", PYSPARK_PYTHON=sys.executable))
+    root = psutil.Process(proc.pid)
+    peak, cpu_seen = 0, {}
+    while proc.poll() is None:
+        try:
+            tree = [root] + root.children(recursive=True)
+            rss = 0
+            for p in tree:
+                try:
+                    rss += p.memory_info().rss
+                    times = p.cpu_times()
+                    cpu_seen[p.pid] = times.user + times.system + times.children_user + times.children_system
+                except psutil.Error:
+                    pass
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        return {"error": (err.strip().splitlines() or ["failed"])[-1]}
+    report = json.loads(out.strip().splitlines()[-1])
+    report["peak"] = peak
+    report["cpu"] = max(report["cpu"], sum(cpu_seen.values()) if name in ("pyspark",) else 0)
+    for line in err.splitlines():
+        if line.startswith("{"):
+            report.update(json.loads(line))
+    return report
+
+
+def available(name) -> bool:
+    module = {"dask bag": "dask.bag", "pyspark": "pyspark"}.get(name)
+    if module is None:
+        return True
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description="reduce_by_key / group_by_key benchmark")
+    parser.add_argument("--lines", type=int, default=20_000_000)
+    parser.add_argument("--keys", type=int, default=None, help="distinct keys (default lines / 10)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-limit", default=None, help="mapfold's shuffle budget per worker, e.g. 256MB")
+    parser.add_argument("--only", default=None, help="comma-separated contenders")
+    parser.add_argument("--tasks", default="sum,group", help="sum, group or both")
+    parser.add_argument("--child", default=None)
+    parser.add_argument("--task", default=None)
+    parser.add_argument("--path", default=None)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.task, args.path, args.workers, args.memory_limit)
+
+    from data import key_value_lines
+
+    path = key_value_lines(args.lines, args.keys)
+    names = ["serial dict", "multiprocessing", "mapfold", "dask bag", "pyspark"]
+    if args.only:
+        names = [n for n in names if n in args.only.split(",")]
+    tasks = [t for t, short in zip(TASKS, ("sum", "group")) if short in args.tasks]
+    print(f"data: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {args.lines:,} lines); "
+          f"{args.workers} workers; {os.cpu_count()} cores")
+    for task in tasks:
+        rows = {}
+        for name in names:
+            if not available(name):
+                rows[name] = {"error": "not importable"}
+                continue
+            rows[name] = measure(name, task, path, args.workers, args.memory_limit)
+        results = {tuple(r["result"]) for r in rows.values() if "result" in r}
+        base = rows.get("mapfold", {}).get("wall")
+        print(f"\n{task}  (results agree: {len(results) == 1}; keys {next(iter(results))[0] if results else '?'})")
+        print(f"{'contender':<18}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}{'wall / mapfold':>16}  notes")
+        for name, r in rows.items():
+            if "error" in r:
+                print(f"{name:<18}{'-':>9}{'-':>9}{'-':>10}{'-':>16}  {r['error']}")
+                continue
+            ratio = f"{r['wall'] / base:.2f}" if base else "-"
+            notes = r.get("variant", "")
+            if name == "mapfold":
+                notes = (f"budget {r.get('memory_limit', 0) / 2**20:.0f} MiB/worker, "
+                         f"spilled {r.get('spilled_bytes', 0) / 1e6:.1f} MB")
+            print(f"{name:<18}{r['wall']:>9.2f}{r['cpu']:>9.2f}{r['peak'] / 1e6:>10.0f}{ratio:>16}  {notes}")
+        serial = rows.get("serial dict", {}).get("wall")
+        if base and serial:
+            print(f"mapfold / best serial dict wall time: {base / serial:.2f}x (target <= 0.6x)")
+
+
+if __name__ == "__main__":
+    main()
