@@ -196,7 +196,7 @@ def spark_context(workers):
     from pyspark import SparkConf, SparkContext
 
     conf = (SparkConf().setMaster(f"local[{workers}]").setAppName("mapfold-bench")
-            .set("spark.ui.enabled", "false").set("spark.driver.memory", "4g"))
+            .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false").set("spark.driver.memory", "4g"))
     return SparkContext(conf=conf)
 
 
