@@ -3,6 +3,7 @@ retried, then reported; unpicklable code fails before anything runs."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -89,7 +90,7 @@ def test_worker_killed_every_time_fails_fast_with_signal(tmp_path):
         assert time.monotonic() - start < 10
         message = str(info.value)
         assert "SIGKILL" in message and "3 attempts" in message
-        assert "partition 0" in message and "stage" in message
+        assert re.search(r"partition [01]", message) and "stage" in message
         # the runner is usable afterwards
         assert mf.from_sequence(range(3)).map(lambda x: x + 1).collect(runner=runner) == [1, 2, 3]
 
