@@ -16,28 +16,31 @@ computes per key the sum (or the number) of the values and brings the
   ``pyspark`` (``reduceByKey``, ``groupByKey``; ``local[workers]``) when
   importable. Their start-up (SparkContext, JVM) is not timed.
 
-Each contender runs in a fresh child process; the parent samples the RSS
-of the child's whole process tree (workers, JVM) every 20 ms for the peak
-memory (RSS counts pages shared by forked workers once per process, so it
-errs high) and sums CPU time over the tree. Wall time covers the work only
-(no interpreter start-up).
+Each contender runs in a fresh child process (``harness.py``): ``wall`` is
+the whole child process (interpreter and JVM start-up included), ``work``
+the timed work inside it, ``cpu`` the CPU time of the child and all it
+reaped (pool workers, JVM), ``peak MB`` the largest RSS of the whole
+process tree, sampled every 50 ms (RSS counts pages shared by forked
+workers once per process, so it errs high). The serial dict's loops are
+tried in one process and the fastest counts.
 
     python benchmarks/reduce_by_key.py --lines 2000000
 """
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import operator
 import os
-import resource
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from harness import emit, machine, measure  # noqa: E402
+
 TASKS = ("reduce_by_key sum", "group_by_key + len")
+EXTRA: dict = {}  # what a contender reports besides its time (mapfold: budget, spilled bytes)
 
 
 # -- parsing (shared by the Python contenders) -------------------------------------
@@ -175,8 +178,7 @@ def mapfold_run(path, workers, group, memory_limit):
         result = pairs.group_by_key().map_values(len) if group else pairs.reduce_by_key(operator.add)
         out = result.collect(runner=runner)
         stats = result._last_job.stats
-        print(json.dumps({"spilled_bytes": stats["spilled_bytes"],
-                          "memory_limit": stats["memory_limit"].value}), file=sys.stderr)
+    EXTRA.update(spilled_bytes=stats["spilled_bytes"], memory_limit=stats["memory_limit"].value)
     return out
 
 
@@ -197,7 +199,9 @@ def spark_context(workers):
 
     conf = (SparkConf().setMaster(f"local[{workers}]").setAppName("mapfold-bench")
             .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false").set("spark.driver.memory", "4g"))
-    return SparkContext(conf=conf)
+    sc = SparkContext(conf=conf)
+    sc.setLogLevel("ERROR")
+    return sc
 
 
 def spark_run(sc, path, workers, group):
@@ -207,12 +211,12 @@ def spark_run(sc, path, workers, group):
     return pairs.reduceByKey(operator.add).collect()
 
 
-# -- child: run one contender, print its timing as JSON -----------------------------------
+# -- child: run one contender, emit its timing ----------------------------------------------
 def child(name, task, path, workers, memory_limit):
     group = task == TASKS[1]
     setup = None
     if name == "pyspark":
-        setup = spark_context(workers)
+        setup = spark_context(workers)  # JVM start-up: not in the "work" time
     variants = {
         "serial dict": ([serial_group_lists, serial_group_get] if group
                         else [serial_sum_get, serial_sum_defaultdict, serial_sum_in]),
@@ -222,79 +226,28 @@ def child(name, task, path, workers, memory_limit):
         "pyspark": [lambda p: spark_run(setup, p, workers, group)],
     }[name]
     best = None
-    for fn in variants:
-        usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    for fn in variants:  # the serial dict's best loop, measured in the same process
         start = time.perf_counter()
         result = checksum(fn(path))
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, usage))
-        if best is None or wall < best["wall"]:
-            best = {"wall": wall, "cpu": cpu, "result": result, "variant": getattr(fn, "__name__", name)}
+        work = time.perf_counter() - start
+        if best is None or work < best["work"]:
+            best = {"work": work, "result": result, "variant": fn.__name__}
     if setup is not None:
         setup.stop()
-    print(json.dumps(best))
-
-
-# -- parent: spawn children, sample their memory, print the table ---------------------------
-def measure(name, task, path, workers, memory_limit):
-    import psutil
-
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--task", task, "--path", path,
-           "--workers", str(workers)] + (["--memory-limit", memory_limit] if memory_limit else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, MAPFOLD_PROGRESS="0", PYSPARK_PYTHON=sys.executable))
-    root = psutil.Process(proc.pid)
-    peak, cpu_seen = 0, {}
-    while proc.poll() is None:
-        try:
-            tree = [root] + root.children(recursive=True)
-            rss = 0
-            for p in tree:
-                try:
-                    rss += p.memory_info().rss
-                    times = p.cpu_times()
-                    cpu_seen[p.pid] = times.user + times.system + times.children_user + times.children_system
-                except psutil.Error:
-                    pass
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        return {"error": (err.strip().splitlines() or ["failed"])[-1]}
-    report = json.loads(out.strip().splitlines()[-1])
-    report["peak"] = peak
-    report["cpu"] = max(report["cpu"], sum(cpu_seen.values()) if name in ("pyspark",) else 0)
-    for line in err.splitlines():
-        if line.startswith("{"):
-            report.update(json.loads(line))
-    return report
-
-
-def available(name) -> bool:
-    module = {"dask bag": "dask.bag", "pyspark": "pyspark"}.get(name)
-    if module is None:
-        return True
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
+    emit({**best, **EXTRA})
 
 
 def main():
-    parser = argparse.ArgumentParser(description="reduce_by_key / group_by_key benchmark")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=20_000_000)
     parser.add_argument("--keys", type=int, default=None, help="distinct keys (default lines / 10)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default=None, help="mapfold's shuffle budget per worker, e.g. 256MB")
     parser.add_argument("--only", default=None, help="comma-separated contenders")
-    parser.add_argument("--tasks", default="sum,group", help="sum, group or both")
-    parser.add_argument("--child", default=None)
-    parser.add_argument("--task", default=None)
-    parser.add_argument("--path", default=None)
+    parser.add_argument("--tasks", default="sum,group", help="sum, group or both (comma-separated)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child, args.task, args.path, args.workers, args.memory_limit)
@@ -305,33 +258,42 @@ def main():
     names = ["serial dict", "multiprocessing", "mapfold", "dask bag", "pyspark"]
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
-    tasks = [t for t, short in zip(TASKS, ("sum", "group")) if short in args.tasks]
-    print(f"data: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {args.lines:,} lines); "
-          f"{args.workers} workers; {os.cpu_count()} cores")
+    tasks = [t for t, short in zip(TASKS, ("sum", "group")) if short in args.tasks.split(",")]
+    print(f"data: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {args.lines:,} lines); {args.workers} workers")
     for task in tasks:
         rows = {}
         for name in names:
-            if not available(name):
-                rows[name] = {"error": "not importable"}
+            module = {"dask bag": "dask.bag", "pyspark": "pyspark"}.get(name)
+            if module and importlib.util.find_spec(module.split(".")[0]) is None:
+                rows[name] = {"ok": False, "error": "not installed (pip install '.[bench]')"}
                 continue
-            rows[name] = measure(name, task, path, args.workers, args.memory_limit)
-        results = {tuple(r["result"]) for r in rows.values() if "result" in r}
-        base = rows.get("mapfold", {}).get("wall")
-        print(f"\n{task}  (results agree: {len(results) == 1}; keys {next(iter(results))[0] if results else '?'})")
-        print(f"{'contender':<18}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}{'wall / mapfold':>16}  notes")
-        for name, r in rows.items():
-            if "error" in r:
-                print(f"{name:<18}{'-':>9}{'-':>9}{'-':>10}{'-':>16}  {r['error']}")
-                continue
-            ratio = f"{r['wall'] / base:.2f}" if base else "-"
-            notes = r.get("variant", "")
-            if name == "mapfold":
-                notes = (f"budget {r.get('memory_limit', 0) / 2**20:.0f} MiB/worker, "
-                         f"spilled {r.get('spilled_bytes', 0) / 1e6:.1f} MB")
-            print(f"{name:<18}{r['wall']:>9.2f}{r['cpu']:>9.2f}{r['peak'] / 1e6:>10.0f}{ratio:>16}  {notes}")
-        serial = rows.get("serial dict", {}).get("wall")
-        if base and serial:
-            print(f"mapfold / best serial dict wall time: {base / serial:.2f}x (target <= 0.6x)")
+            argv = [sys.executable, os.path.abspath(__file__), "--child", name, "--task", task, "--path", path,
+                    "--workers", str(args.workers)] + (["--memory-limit", args.memory_limit] if args.memory_limit else [])
+            rows[name] = measure(argv)
+            print(f"  {task}, {name}: {rows[name].get('wall', 0):.2f} s", file=sys.stderr, flush=True)
+        report(task, rows)
+
+
+def report(task, rows):
+    results = {tuple(r["result"]) for r in rows.values() if r.get("ok")}
+    agree = "results agree" if len(results) == 1 else "RESULTS DIFFER"
+    keys = next(iter(results))[0] if results else "?"
+    mapfold, serial = rows.get("mapfold", {}), rows.get("serial dict", {})
+    print(f"\n{task}: {keys} keys, {agree}\n{machine()}")
+    print(f"{'contender':<17}{'wall s':>8}{'work s':>8}{'cpu s':>8}{'peak MB':>9}{'wall/mapfold':>14}  notes")
+    for name, r in rows.items():
+        if not r.get("ok"):
+            print(f"{name:<17}{'-':>8}{'-':>8}{'-':>8}{'-':>9}{'-':>14}  {r.get('error', 'failed')}")
+            continue
+        ratio = f"{r['wall'] / mapfold['wall']:.2f}" if mapfold.get("ok") else "-"
+        notes = r.get("variant", "") if name == "serial dict" else ""
+        if name == "mapfold":
+            notes = (f"budget {r['memory_limit'] / 2**20:.0f} MiB/worker, spilled {r['spilled_bytes'] / 1e6:.1f} MB")
+        print(f"{name:<17}{r['wall']:>8.2f}{r['work']:>8.2f}{r['cpu']:>8.2f}{r['peak_mb']:>9.0f}{ratio:>14}  {notes}")
+    if mapfold.get("ok") and serial.get("ok"):
+        print(f"mapfold / best serial dict: wall {mapfold['wall'] / serial['wall']:.2f}x, "
+              f"work {mapfold['work'] / serial['work']:.2f}x (target: wall <= 0.6x)")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

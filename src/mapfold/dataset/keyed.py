@@ -4,6 +4,20 @@ One aggregation primitive, the rest thin (as PySpark's rdd.py):
 ``combine_by_key`` does the work; ``reduce_by_key``, ``fold_by_key``,
 ``aggregate_by_key``, ``group_by_key`` and ``count_by_key`` are a few lines
 on top. Joins are a ``cogroup`` of tagged records.
+
+Keys go to buckets by ``stable_hash`` (``core/hashing.py``: the same bucket
+in every process), so they must be hashable; they need not be orderable
+(except for ``sort_by``). ``func``/``merge`` functions must be associative
+and commutative: combiners meet in no fixed order.
+
+Memory: each worker's shuffle holds at most its **memory budget** in tables
+and buffers, and spills sorted runs to disk past it (``shuffle/writer.py``,
+``shuffle/reader.py`` explain how). The budget is one setting per runner:
+``mf.runner("processes", memory_limit="512MB")`` (or
+``make_runner(..., memory_limit=...)``), else the ``MAPFOLD_MEMORY_LIMIT``
+environment variable, else a quarter of the machine's RAM shared by the
+workers; ``explain()`` after a run shows the budget, where it came from,
+and the bytes and records spilled.
 """
 from __future__ import annotations
 
@@ -82,7 +96,16 @@ class KeyedMixin:
                              "aggregate_by_key")
 
     def group_by_key(self, partitions: int | None = None):
-        """``(key, [values])`` per key.
+        """``(key, values)`` per key.
+
+        ``values`` is a ``list`` when the group fits in the memory budget.
+        A group too big for it streams from disk: ``values`` is then a
+        :class:`~mapfold.shuffle.groups.SpilledValues`, a re-iterable
+        sequence with ``len()`` that turns into a list when pickled; consume
+        it inside the job (``.map_values(len)``, ``.flat_map_values(...)``),
+        as its file goes when the job ends (see ``shuffle/groups.py``).
+        Prefer :meth:`reduce_by_key` or :meth:`aggregate_by_key` when the
+        groups are only summarised: they combine before the shuffle.
 
         >>> from mapfold import from_sequence
         >>> sorted(from_sequence([("a", 1), ("b", 2), ("a", 3)]).group_by_key()
@@ -184,7 +207,9 @@ class KeyedMixin:
 
     def sort_by(self, key: Callable = None, ascending: bool = True, partitions: int | None = None, runner=None):
         """Records sorted by ``key``, globally: partition ``i`` holds smaller
-        keys than partition ``i + 1``. Bounds come from a sample (one pass).
+        keys than partition ``i + 1``. Bounds come from a sample (one pass,
+        run now on ``runner``, as Spark's sortByKey). Each output partition
+        is sorted in memory, so it must fit (``partitions`` sets how many).
 
         >>> from mapfold import from_sequence
         >>> from_sequence([3, 1, 2, 5, 4], partitions=2).sort_by(lambda x: x, runner="serial").collect(runner="serial")

@@ -96,6 +96,9 @@ def runner(name: str | Runner = "processes", **options) -> Iterator[Runner]:
 
     A runner made here is closed (its pool or cluster stopped) at the end of
     the block; a :class:`Runner` instance passed in is left open.
+    ``options`` go to the runner (``workers=4`` for processes), and every
+    runner takes ``memory_limit``: the shuffle's memory budget per worker
+    (``"512MB"``, or bytes), which wins over ``MAPFOLD_MEMORY_LIMIT``.
 
     >>> import mapfold as mf
     >>> with mf.runner("serial"):
