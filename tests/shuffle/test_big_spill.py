@@ -9,6 +9,7 @@ what makes every map and reduce task spill and merge.
 from __future__ import annotations
 
 import operator
+import os
 
 import pytest
 
@@ -68,3 +69,23 @@ def test_one_group_larger_than_memory(small_runner):
     ds = source().map(lambda kv: ("one", kv[1])).group_by_key(2)
     got = ds.map_values(lambda values: (type(values).__name__, len(values), sum(values))).collect(runner=small_runner)
     assert got == [("one", ("SpilledValues", N, sum(i % 10 for i in range(N))))]
+
+
+def test_spilled_group_outlives_the_job_until_dropped():
+    """On the serial runner the collected values are the lazy object itself:
+    readable after the job, its file removed once nothing refers to it."""
+    import gc
+    import glob
+
+    from mapfold.shuffle.groups import SpilledValues
+
+    with make_runner("serial", memory_limit=BUDGET) as runner:
+        out = source().map(lambda kv: ("one", kv[1])).group_by_key(1).collect(runner=runner)
+        (key, values), = out
+        assert isinstance(values, SpilledValues)
+        assert len(values) == N and sum(values) == sum(i % 10 for i in range(N))
+        files = glob.glob(f"{runner.scratch()}/**/groups-*", recursive=True)
+        assert files and all(os.path.exists(f) for f in files)
+        del out, key, values
+        gc.collect()
+        assert not any(os.path.exists(f) for f in files)

@@ -110,6 +110,7 @@ class Job:
             if isinstance(source, ShuffleInput):
                 source.outputs = [out.bucket(source.partition) for out in shuffle_outputs[source.shuffle_id]]
                 source.scratch = os.path.join(self._job_dir(), f"reduce-{source.shuffle_id}")
+                source.keep_dir = self.runner.scratch()
                 source.memory_limit = self.memory_limit.value
             elif isinstance(source, CachedInput):
                 source.data = self._cached_by_id(stage, source.node_id)[source.partition]

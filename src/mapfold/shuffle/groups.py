@@ -14,15 +14,18 @@ a time. What a user gets:
 * when it is pickled (a worker sends results to the driver, or it is
   persisted on disk) it turns into a plain ``list``: so ``collect()`` on the
   processes runner returns lists;
-* its file belongs to the job and is removed when the job ends. On the
-  serial runner nothing is pickled, so a ``SpilledValues`` that outlives
-  the job (collected as it is) raises :class:`~mapfold.MapfoldError` when
-  read; write ``.map_values(list)`` to keep the values.
+* its file (in the runner's private scratch folder) is removed as soon as
+  no ``SpilledValues`` of it is referenced any more: usually while the
+  job runs, as the groups are consumed; at the latest when the runner is
+  closed (which removes its scratch folder). A ``SpilledValues`` kept past
+  that (the serial runner hands out the object itself) raises
+  :class:`~mapfold.MapfoldError` when read.
 """
 from __future__ import annotations
 
 import os
 import pickle
+import weakref
 from typing import Iterator
 
 from ..core.errors import MapfoldError
@@ -33,10 +36,10 @@ __all__ = ["SpilledValues", "GroupStore", "GroupBuilder"]
 class SpilledValues:
     """The values of a group too big for memory; reads them from disk."""
 
-    __slots__ = ("_path", "_pieces", "_tail", "_count")
+    __slots__ = ("_file", "_pieces", "_tail", "_count")
 
-    def __init__(self, path: str, pieces: list, tail: list, count: int):
-        self._path, self._pieces, self._tail, self._count = path, pieces, tail, count
+    def __init__(self, file: "_SharedFile", pieces: list, tail: list, count: int):
+        self._file, self._pieces, self._tail, self._count = file, pieces, tail, count
 
     def __len__(self) -> int:
         return self._count
@@ -44,12 +47,12 @@ class SpilledValues:
     def __iter__(self) -> Iterator:
         if self._pieces:
             try:
-                f = open(self._path, "rb")
+                f = open(self._file.path, "rb")
             except FileNotFoundError:
                 raise MapfoldError(
-                    f"the {self._count} values of this group were spilled to disk during the job and "
-                    "their file was removed when the job ended; consume them inside the job "
-                    "(e.g. .map_values(list) or .map_values(len)) before collecting"
+                    f"the {self._count} values of this group were spilled to disk and their file is "
+                    "gone (the runner that made it was closed); consume them inside the job "
+                    "(e.g. .map_values(list) or .map_values(len)) or while the runner is open"
                 ) from None
             with f:
                 for offset in self._pieces:
@@ -71,11 +74,30 @@ class SpilledValues:
         return f"<SpilledValues: {self._count} values, {len(self._pieces)} chunks on disk>"
 
 
-class GroupStore:
-    """The file a reduce task writes its oversized groups to."""
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class _SharedFile:
+    """A file removed when the last object holding this handle is gone."""
+
+    __slots__ = ("path", "__weakref__")
 
     def __init__(self, path: str):
         self.path = path
+        weakref.finalize(self, _remove, path)
+
+
+class GroupStore:
+    """The file a reduce task writes its oversized groups to; it lives as
+    long as this store or any :class:`SpilledValues` made from it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.handle = _SharedFile(path)
         self._file = None
         self.bytes_written = 0
 
@@ -121,4 +143,4 @@ class GroupBuilder:
         if not self.pieces:
             return self.values
         self.store.flush()
-        return SpilledValues(self.store.path, self.pieces, self.values, self.count)
+        return SpilledValues(self.store.handle, self.pieces, self.values, self.count)

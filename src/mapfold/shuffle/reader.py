@@ -60,7 +60,8 @@ def read_bucket(source, aggregator) -> Iterator:
     scratch = getattr(source, "scratch", None)
     if scratch is None:
         scratch = os.path.dirname(segments[0].path) if segments else "."
-    return _merge_bucket(segments, aggregator, limit, scratch, source.partition)
+    keep_dir = getattr(source, "keep_dir", None) or scratch
+    return _merge_bucket(segments, aggregator, limit, scratch, keep_dir, source.partition)
 
 
 def _count_spill(segment: Segment, records: int | None = None) -> None:
@@ -68,14 +69,16 @@ def _count_spill(segment: Segment, records: int | None = None) -> None:
     increment_counter(SPILL_COUNTERS, "spilled_records", segment.records if records is None else records)
 
 
-def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str, partition: int) -> Iterator:
+def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str, keep_dir: str,
+                  partition: int) -> Iterator:
     merge = aggregator.merge_combiners
     groups = merge is agg.extend
     count_values = getattr(aggregator, "collects", None)
     budget, model = MemoryBudget(limit), SizeModel()
     tag = f"{partition:05d}-{uuid.uuid4().hex[:8]}"
     writer = RunWriter(os.path.join(scratch, f"reduce-{tag}.runs"))
-    store = GroupStore(os.path.join(scratch, f"groups-{tag}.pkl")) if groups else None
+    # big groups outlive this task (they are handed out lazily): their file goes with the last reference
+    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl")) if groups else None
     runs = [segment for segment in segments if segment.sorted]
     try:
         with paused_gc():  # see memory.py: the table grows; no full collections over it
@@ -96,7 +99,7 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
                 yield key, combiner
     finally:
         writer.close()
-        if store is not None:  # its file stays until the job ends: SpilledValues read it
+        if store is not None:  # its file stays while SpilledValues refer to it
             if store.bytes_written:
                 increment_counter(SPILL_COUNTERS, "spilled_bytes", store.bytes_written)
             store.close()
