@@ -177,13 +177,45 @@ def mapfold_run(path, workers, group, memory_limit):
     options = {"workers": workers}
     if memory_limit:
         options["memory_limit"] = memory_limit
-    with mf.runner("processes", **options) as runner:
+    with mf.runner("processes", **options) as runner, WorkerPeak() as workers_peak:
         pairs = mf.read_text(path).map(parse)
         result = pairs.group_by_key().map_values(len) if group else pairs.reduce_by_key(operator.add)
         out = result.collect(runner=runner)
         stats = result._last_job.stats
-    EXTRA.update(spilled_bytes=stats["spilled_bytes"], memory_limit=stats["memory_limit"].value)
+    EXTRA.update(spilled_bytes=stats["spilled_bytes"], memory_limit=stats["memory_limit"].value,
+                 worker_peak=workers_peak.peak)
     return out
+
+
+class WorkerPeak:
+    """The largest RSS of any one child process (a worker), sampled every 20 ms:
+    what the per-worker memory budget bounds (plus the interpreter and the
+    task's output)."""
+
+    def __enter__(self):
+        import threading
+
+        import psutil
+
+        self.peak, self._stop = 0, threading.Event()
+        me = psutil.Process()
+
+        def sample():
+            while not self._stop.is_set():
+                for child in me.children():
+                    try:
+                        self.peak = max(self.peak, child.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                self._stop.wait(0.02)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 def dask_run(path, workers, group):
@@ -304,7 +336,8 @@ def report(task, rows):
         ratio = f"{r['wall'] / mapfold['wall']:.2f}" if mapfold.get("ok") else "-"
         notes = r.get("variant", "") if name == "serial dict" else ""
         if name == "mapfold":
-            notes = (f"budget {r['memory_limit'] / 2**20:.0f} MiB/worker, spilled {r['spilled_bytes'] / 1e6:.1f} MB")
+            notes = (f"budget {r['memory_limit'] / 2**20:.0f} MiB/worker, largest worker "
+                     f"{r['worker_peak'] / 2**20:.0f} MiB, spilled {r['spilled_bytes'] / 1e6:.0f} MB")
         print(f"{name:<17}{r['wall']:>8.2f}{r['work']:>8.2f}{r['cpu']:>8.2f}{r['peak_mb']:>9.0f}{ratio:>14}  {notes}")
     if mapfold.get("ok") and serial.get("ok"):
         print(f"mapfold / best serial dict: wall {mapfold['wall'] / serial['wall']:.2f}x, "
