@@ -22,6 +22,11 @@ model's parameters on samples:
 * A plain buffer (``partition_by``, ``repartition``, ``sort_by``) holds
   ``records x record size``.
 
+A table spills at half the budget (:attr:`MemoryBudget.TABLE_SHARE`): the
+other half is the spill's own working memory (the sorted run it builds is
+about as large as the table) and the moment a dict resizes. Plain buffers
+flush at 80%.
+
 Cost: one estimate per batch, about 20 ``getsizeof`` calls, well under 1%
 of the loop (measured with benchmarks/reduce_by_key.py). Sizes count the
 objects' own bytes (shared objects such as small ints are counted once per
@@ -176,8 +181,20 @@ class MemoryBudget:
             raise ValueError(f"memory limit must be positive, not {limit}")
         self.limit = limit
 
+    #: share of the budget a table may fill before it spills: spilling a table
+    #: builds its sorted ``(hash, key, value)`` run (about the table's size
+    #: again) and a growing dict briefly holds its old and new arrays
+    TABLE_SHARE = 0.5
+    #: share for plain buffers, which are written as they are (no sorted copy)
+    BUFFER_SHARE = 0.8
+
     def over(self, estimate: float) -> bool:
-        return estimate > self.limit
+        """Must a combining (sorting) table spill?"""
+        return estimate > self.limit * self.TABLE_SHARE
+
+    def buffer_over(self, estimate: float) -> bool:
+        """Must plain record buffers be flushed?"""
+        return estimate > self.limit * self.BUFFER_SHARE
 
     @property
     def chunk_bytes(self) -> int:

@@ -209,7 +209,7 @@ class ShuffleWriter:
             held += len(batch)
             model.observe(batch)
             collect_young()
-            if budget.over(model.buffered(held)):
+            if budget.buffer_over(model.buffered(held)):
                 written = self._flush(parts, writer, out, budget, model)
                 out.spilled_records += held
                 out.spilled_bytes += written
