@@ -101,9 +101,10 @@ class KeyedMixin:
         ``values`` is a ``list`` when the group fits in the memory budget.
         A group too big for it streams from disk: ``values`` is then a
         :class:`~mapfold.shuffle.groups.SpilledValues`, a re-iterable
-        sequence with ``len()`` that turns into a list when pickled; consume
-        it inside the job (``.map_values(len)``, ``.flat_map_values(...)``),
-        as its file goes when the job ends (see ``shuffle/groups.py``).
+        sequence with ``len()`` that turns into a list when pickled, best
+        consumed inside the job (``.map_values(len)``,
+        ``.flat_map_values(...)``); its file is removed with its last
+        reference, or when the runner closes (see ``shuffle/groups.py``).
         Prefer :meth:`reduce_by_key` or :meth:`aggregate_by_key` when the
         groups are only summarised: they combine before the shuffle.
 
