@@ -150,3 +150,17 @@ def test_explain_shows_spill_statistics(serial):
     text = ds.explain(file=open("/dev/null", "w"))
     assert "reduce_by_key shuffle" in text
     assert "shuffle memory limit" in text and "spilled: 0 bytes" in text
+
+
+@pytest.mark.parametrize("records, message", [([1, 2], "cannot unpack"), ([([1], 2)], "unhashable"),
+                                              ([(1, 2, 3)], "too many values")])
+def test_bad_records_say_what_is_wanted(runner, records, message):
+    with pytest.raises((TypeError, ValueError), match=message) as info:
+        mf.from_sequence(records).reduce_by_key(operator.add).collect(runner=runner)
+    assert any("needs (key, value) records" in note for note in getattr(info.value, "__notes__", []))
+
+
+def test_user_errors_get_no_pairs_hint(runner):
+    with pytest.raises(ValueError, match="invalid literal") as info:
+        mf.from_sequence(["a"]).map(int).map(lambda x: (x, x)).reduce_by_key(max).collect(runner=runner)
+    assert not any("needs (key, value)" in note for note in getattr(info.value, "__notes__", []))

@@ -100,15 +100,21 @@ class ShuffleWriter:
         self.aggregator = shuffle.aggregator
         self.directory = directory
         self.memory_limit = memory_limit or default_memory_limit(1)
+        self.name = getattr(shuffle, "name", "shuffle")
 
     def __call__(self, partition: int, iterator: Iterator) -> MapOutput:
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
-        with RunWriter(path) as writer, paused_gc():
-            if self.aggregator is not None:
-                self._combine(iter(iterator), writer, out)
-            else:
-                self._buffer(iter(iterator), writer, out)
+        try:
+            with RunWriter(path) as writer, paused_gc():
+                if self.aggregator is not None:
+                    self._combine(iter(iterator), writer, out)
+                else:
+                    self._buffer(iter(iterator), writer, out)
+        except (TypeError, ValueError) as exc:
+            if _raised_by_shuffle(exc) and hasattr(exc, "add_note"):
+                exc.add_note(f"mapfold: {self.name} needs (key, value) records (2-tuples) with hashable keys")
+            raise
         return out
 
     # -- combining ------------------------------------------------------
@@ -228,3 +234,18 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def _raised_by_shuffle(exc: BaseException) -> bool:
+    """Did the error come from the shuffle's own loops (unpacking a record,
+    hashing a key) rather than from a user function further up?"""
+    text = str(exc)
+    if not any(sign in text for sign in ("unpack", "unhashable", "not subscriptable")):
+        return False  # e.g. int("a") in a C function of the pipeline also ends in our frame
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = tb.tb_frame.f_code.co_filename
+    return filename.endswith(("combine.py", "writer.py", "hashing.py", "partitioner.py"))
