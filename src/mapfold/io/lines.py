@@ -106,7 +106,7 @@ def split_block(block: bytes, encoding: str) -> list[str]:
 class LineCursor:
     """Hands out the lines of a sequence of blocks and knows where it is."""
 
-    __slots__ = ("path", "first_line", "lines", "iterator", "offset", "absolute")
+    __slots__ = ("path", "first_line", "lines", "iterator", "offset", "absolute", "block")
 
     def __init__(self, path: str, absolute: bool):
         self.path = path
@@ -115,11 +115,13 @@ class LineCursor:
         self.iterator = iter(())
         self.offset = 0
         self.absolute = absolute  # line numbers count from the file start
+        self.block = b""
 
-    def feed(self, offset: int, lines: list) -> Iterator[str]:
+    def feed(self, offset: int, lines: list, block: bytes = b"") -> Iterator[str]:
         self.first_line += len(self.lines)
         self.lines = lines
         self.offset = offset
+        self.block = block
         self.iterator = iter(lines)
         return self.iterator
 
@@ -127,6 +129,18 @@ class LineCursor:
         """1-based number (within what this cursor read) of the last line handed out."""
         remaining = self.iterator.__length_hint__()
         return self.first_line + len(self.lines) - remaining
+
+    def current_offset(self) -> int | None:
+        """Byte offset (in the stream read) of the last line handed out (error path only)."""
+        index = len(self.lines) - self.iterator.__length_hint__() - 1
+        if index < 0 or not self.block:
+            return None
+        pos = 0
+        for _ in range(index):
+            pos = self.block.find(b"\n", pos) + 1
+            if pos == 0:
+                return None
+        return self.offset + pos
 
 
 def decode_error(path: str, offset: int, block: bytes, exc: UnicodeDecodeError, first_line: int) -> InputError:

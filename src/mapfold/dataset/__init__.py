@@ -1,0 +1,1 @@
+"""Dataset: the lazy, partitioned collection users hold; its sources, actions and writers."""
