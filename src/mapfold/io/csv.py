@@ -32,6 +32,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from itertools import repeat
 from typing import BinaryIO, Iterator
 
 from ..core.errors import InputError
@@ -127,7 +128,9 @@ class CsvPartition(LinePartition):
 
     def _rows(self, segment) -> Iterator:
         opts = self.options
-        reader = csv.reader(self.segment_lines(segment), delimiter=opts.delimiter, quotechar=opts.quotechar)
+        # lines go back with their newline: a quoted field spanning lines must keep it
+        lines = map(str.__add__, self.segment_lines(segment), repeat("\n"))
+        reader = csv.reader(lines, delimiter=opts.delimiter, quotechar=opts.quotechar)
         columns, width = opts.columns, opts.width
         converters = [TYPES[name] for name in opts.types] if opts.types else None
         header_pending = opts.header and segment.start == 0

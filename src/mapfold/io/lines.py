@@ -76,21 +76,45 @@ def byte_range_blocks(f: BinaryIO, start: int, end: int) -> Iterator[tuple[int, 
 
 
 def stream_blocks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(offset, block)`` of whole lines from a stream read to its end."""
-    buf = b""
+    """Yield ``(offset, block)`` of whole lines from a stream read to its end.
+
+    Reads with ``read1`` where the stream has it (the decompressors do), so
+    that when a compressed file turns out truncated or corrupt, every whole
+    line decompressed before the break is still handed out before the error
+    is raised.
+    """
+    read = getattr(f, "read1", None) or f.read
+    pending: list[bytes] = []
+    size = 0
+    carry = b""  # an unfinished line from the previous block
     offset = 0
     while True:
-        data = f.read(BLOCK)
+        try:
+            data = read(BLOCK)
+        except Exception:
+            buf = carry + b"".join(pending)
+            newline = buf.rfind(b"\n")
+            if newline != -1:
+                yield offset, buf[: newline + 1]
+            raise
+        if data:
+            pending.append(data)
+            size += len(data)
+            if size < BLOCK:
+                continue
+        buf = carry + b"".join(pending)
+        pending, size = [], 0
         if not data:
             if buf:
                 yield offset, buf
             return
-        buf += data
         newline = buf.rfind(b"\n")
-        if newline != -1:
-            yield offset, buf[: newline + 1]
-            offset += newline + 1
-            buf = buf[newline + 1 :]
+        if newline == -1:
+            carry = buf
+            continue
+        yield offset, buf[: newline + 1]
+        offset += newline + 1
+        carry = buf[newline + 1 :]
 
 
 def split_block(block: bytes, encoding: str) -> list[str]:

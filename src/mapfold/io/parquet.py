@@ -184,24 +184,27 @@ class ParquetPartWriter(PartWriter):
 
         schema = self.schema
         codec = self.compression or "none"
-        raw = self.output.fs.open(path, "wb")
-        writer = None
+        fs = self.output.fs
+        raw = writer = None
         written = 0
         try:
             for batch in batches(iterator, self.row_group_size):
                 try:
                     table = pa.Table.from_pylist(batch, schema=schema)
                 except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                    raise ValueError(f"records do not fit the Parquet schema {'given' if self.schema else 'inferred from the first records'} "
-                                     f"({exc}); pass schema= to save_parquet") from None
+                    how = "given" if self.schema is not None else "inferred from the first records"
+                    raise ValueError(f"records do not fit the Parquet schema {how} ({exc}); "
+                                     "pass schema= to save_parquet") from None
                 if writer is None:
                     schema = table.schema
+                    raw = fs.open(path, "wb")  # opened only now: an empty partition may write nothing
                     writer = pq.ParquetWriter(raw, schema, compression=codec)
                 writer.write_table(table, row_group_size=self.row_group_size)
                 written += len(batch)
             if writer is None:
                 if schema is None:
                     return None  # empty partition, schema unknown: no file
+                raw = fs.open(path, "wb")
                 writer = pq.ParquetWriter(raw, schema, compression=codec)
                 writer.write_table(schema.empty_table())
         finally:
@@ -209,5 +212,6 @@ class ParquetPartWriter(PartWriter):
                 if writer is not None:
                     writer.close()
             finally:
-                raw.close()
+                if raw is not None:
+                    raw.close()
         return written

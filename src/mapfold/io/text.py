@@ -90,7 +90,9 @@ SKIPPED = _Skipped()
 
 
 def _corruption_errors() -> tuple:
-    errors: list = [EOFError, zlib.error, lzma.LZMAError]
+    import gzip
+
+    errors: list = [EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile]
     try:
         import zstandard
 
@@ -214,7 +216,8 @@ class LinePartition:
         """Where the reader is: file and line of the last line handed out."""
         if self._cursor is None or self._segment is None:
             return None
-        return f"{self._segment.path} line {self.line_number()}"
+        line = self.line_number()
+        return f"{self._segment.path} line {line}" if line else self._segment.path
 
     def _count_lines_before(self, segment: Segment) -> int:
         # Only on error paths, once per segment: count the newlines before the split.
