@@ -40,7 +40,7 @@ import uuid
 
 from ..core.errors import OutputExistsError
 from .paths import filesystem, is_local, read_manifest
-from .secrets import scrubbed
+from .secrets import protect_filesystem, scrubbed
 
 __all__ = ["AtomicOutput", "MODES", "MARKER"]
 
@@ -74,6 +74,11 @@ class AtomicOutput:
         state["storage_options"] = None  # the filesystem carries what tasks need
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if not self.local:
+            protect_filesystem(self.fs)
+
     def __repr__(self) -> str:
         return f"<AtomicOutput {self.path} mode={self.mode}>"
 
@@ -83,7 +88,8 @@ class AtomicOutput:
             if self.mode == "error" and self.fs.exists(self.root):
                 raise OutputExistsError(
                     f"output {self.path} already exists; pass mode='overwrite' to replace it or mode='append'")
-            self.fs.makedirs(self.temporary, exist_ok=True)
+            if self.local:  # object stores have no folders (and s3fs would try to create a bucket)
+                self.fs.makedirs(self.temporary, exist_ok=True)
             self.fs.pipe_file(self.marker, b"")
 
     def commit(self, files: list[str], records: int = 0) -> None:

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from ..core.errors import InputError
 from .paths import expand_paths, is_local
-from .secrets import scrubbed
+from .secrets import protect_filesystem, scrubbed
 from .sinks import PartWriter
 
 __all__ = ["ParquetSource", "ParquetPartition", "ParquetPartWriter", "COMPRESSIONS"]
@@ -86,6 +86,7 @@ class ParquetPartition:
 
     def __setstate__(self, state):
         self.__init__(**state)
+        protect_filesystem(self.fs)
 
     def describe(self) -> str:
         return f"{self.group.path} row group {self.group.index}"

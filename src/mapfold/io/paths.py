@@ -41,7 +41,7 @@ def filesystem(path: str, storage_options: dict | None = None):
     with scrubbed(storage_options):
         fs, root = url_to_fs(path, **(storage_options or {}))
     if not is_local(fs):
-        protect_logs()
+        protect_logs(storage_options)
     return fs, root
 
 

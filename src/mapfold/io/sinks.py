@@ -97,7 +97,10 @@ class PartWriter:
             return PartResult(None, 0)
         if not output.still_writing():
             # the job was aborted while we wrote: leave nothing behind
-            output.fs.rm(path)
+            try:
+                output.fs.rm(path)
+            except FileNotFoundError:
+                pass
             return PartResult(None, written)
         return PartResult(name, written)
 

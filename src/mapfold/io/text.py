@@ -24,6 +24,7 @@ from ..core.errors import InputError
 from . import badrecords as br
 from .lines import LineCursor, byte_range_blocks, open_binary, split_block, stream_blocks
 from .paths import FileInfo, expand_paths, is_local
+from .secrets import protect_filesystem
 
 __all__ = ["TextSource", "TextPartition", "LinePartition", "Segment", "plan_segments", "default_split_size"]
 
@@ -123,6 +124,7 @@ class LinePartition:
 
     def __setstate__(self, state):
         LinePartition.__init__(self, state["fs"], state["segments"], state["encoding"], state["errors"])
+        protect_filesystem(self.fs)
 
     def describe(self) -> str:
         first = self.segments[0]
