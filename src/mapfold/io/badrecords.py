@@ -25,6 +25,7 @@ TEXT_LIMIT = 200
 
 # the kinds of bad input, as counted
 MALFORMED_JSON = "malformed JSON"
+MALFORMED_CSV = "malformed CSV"
 WRONG_FIELD_COUNT = "wrong field count"
 BAD_VALUE = "bad value"
 UNDECODABLE = "undecodable bytes"

@@ -108,6 +108,35 @@ class CsvOptions:
     types: tuple | None = None  # a type name per column (None: all str)
 
 
+def row_builder(columns: tuple | None, types: tuple | None, width: int | None):
+    """A function turning a parsed row (list of str) into a record.
+
+    Generated as source and compiled once per task, as ``namedtuple`` used
+    to be: ``{"a": row[0], "n": int(row[1]) if row[1] != "" else None}``
+    runs about twice as fast as looping over per-column converters
+    (benchmarks/formats.py). Column names enter the source only through
+    ``repr``. Raises ValueError when a value does not convert.
+
+    >>> row_builder(("a", "n"), ("str", "int"), 2)(["x", "7"])
+    {'a': 'x', 'n': 7}
+    >>> row_builder(None, ("float",), 1)([""])
+    [None]
+    """
+    if width is None:
+        return list if columns is None else (lambda row: dict(zip(columns, row)))
+    kinds = types or ("str",) * width
+    parts = []
+    for i, kind in enumerate(kinds):
+        parts.append(f"row[{i}]" if TYPES[kind] is None else f"({kind}_(row[{i}]) if row[{i}] != '' else None)")
+    if columns is None:
+        body = "[" + ", ".join(parts) + "]"
+    else:
+        body = "{" + ", ".join(f"{name!r}: {part}" for name, part in zip(columns, parts)) + "}"
+    namespace = {f"{name}_": conv for name, conv in TYPES.items() if conv is not None}
+    exec(f"def build(row):\n    return {body}\n", namespace)  # noqa: S102 - source built from repr()s only
+    return namespace["build"]
+
+
 class CsvPartition(LinePartition):
     """The rows of one or more CSV file segments."""
 
@@ -132,48 +161,48 @@ class CsvPartition(LinePartition):
         lines = map(str.__add__, self.segment_lines(segment), repeat("\n"))
         reader = csv.reader(lines, delimiter=opts.delimiter, quotechar=opts.quotechar)
         columns, width = opts.columns, opts.width
-        converters = [TYPES[name] for name in opts.types] if opts.types else None
+        build = row_builder(columns, opts.types, width)
         header_pending = opts.header and segment.start == 0
         partial = not segment.whole_file
         last = 0
         while True:
             try:
-                row = next(reader)
-            except StopIteration:
+                for row in reader:
+                    if partial:
+                        if reader.line_num - last > 1:
+                            self._spanning(segment)
+                        last = reader.line_num
+                    if not row:
+                        continue
+                    if header_pending:
+                        header_pending = False
+                        if columns is not None and width is not None and len(row) != width:
+                            raise InputError(f"{segment.path}: header has {len(row)} fields, expected {width} "
+                                             f"({', '.join(map(str, columns))})", path=segment.path, line=1)
+                        continue
+                    if width is not None and len(row) != width:
+                        self.bad(br.WRONG_FIELD_COUNT, f"expected {width} fields, got {len(row)}", self._text())
+                        continue
+                    try:
+                        record = build(row)
+                    except ValueError:
+                        self.bad(br.BAD_VALUE, self._explain_value(row), self._text())
+                        continue
+                    yield record
                 return
-            except csv.Error as exc:
+            except csv.Error as exc:  # the reader goes on with the next line
                 last = reader.line_num
-                self.bad(br.WRONG_FIELD_COUNT if "field" in str(exc) else "malformed CSV", str(exc), self._text())
-                continue
-            spanned = reader.line_num - last > 1
-            last = reader.line_num
-            if spanned and partial:
-                raise InputError(
-                    f"{segment.path} line {self.line_number()}: a quoted field spans lines, which a byte-range "
-                    "split cannot read safely; read this input with split=False", path=segment.path,
-                    line=self.line_number())
-            if not row:
-                continue
-            if header_pending:
-                header_pending = False
-                if opts.header and columns is not None and width is not None and len(row) != width:
-                    raise InputError(f"{segment.path}: header has {len(row)} fields, expected {width} "
-                                     f"({', '.join(columns)})", path=segment.path, line=1)
-                continue
-            if width is not None and len(row) != width:
-                self.bad(br.WRONG_FIELD_COUNT, f"expected {width} fields, got {len(row)}", self._text())
-                continue
-            if converters is not None:
-                try:
-                    row = [v if conv is None else (None if v == "" else conv(v)) for conv, v in zip(converters, row)]
-                except ValueError:
-                    self.bad(br.BAD_VALUE, self._explain_value(row, converters), self._text())
-                    continue
-            yield dict(zip(columns, row)) if columns is not None else row
+                self.bad(br.MALFORMED_CSV, str(exc), self._text())
 
-    def _explain_value(self, row: list, converters: list) -> str:
+    def _spanning(self, segment) -> None:
+        line = self.line_number()
+        raise InputError(f"{segment.path} line {line}: a quoted field spans lines, which a byte-range split "
+                         "cannot read safely; read this input with split=False", path=segment.path, line=line)
+
+    def _explain_value(self, row: list) -> str:
         names = self.options.columns or [str(i) for i in range(len(row))]
-        for name, kind, conv, value in zip(names, self.options.types, converters, row):
+        for name, kind, value in zip(names, self.options.types or (), row):
+            conv = TYPES[kind]
             if conv is not None and value != "":
                 try:
                     conv(value)
