@@ -40,15 +40,15 @@ def test_filter_prunes_row_groups_and_filters_rows(runner, table_folder):
     assert "filter kept 2 of 10 row groups" in ds.explain(file=open("/dev/null", "w"))
 
 
-def test_filter_or_of_ands_and_expressions(serial, table_folder):
+def test_filter_or_of_ands_and_expressions(runner, table_folder):
     dnf = [[("day", "==", 0), ("value", "<", 3)], [("day", "==", 9), ("value", ">=", 998)]]
     ds = mf.read_parquet(table_folder, filters=dnf)
     assert ds.num_partitions == 2
-    assert [r["value"] for r in ds.collect(runner=serial)] == [0.0, 1.0, 2.0, 998.0, 999.0]
+    assert [r["value"] for r in ds.collect(runner=runner)] == [0.0, 1.0, 2.0, 998.0, 999.0]
     expression = (pc.field("day") >= 8) & (pc.field("key") == "k0")
     ds = mf.read_parquet(table_folder, columns=["day"], filters=expression)
     assert ds.num_partitions == 2
-    assert ds.count(runner=serial) == sum(1 for r in ROWS if r["day"] >= 8 and r["key"] == "k0")
+    assert ds.count(runner=runner) == sum(1 for r in ROWS if r["day"] >= 8 and r["key"] == "k0")
 
 
 def test_filter_matching_nothing(runner, table_folder):

@@ -130,7 +130,19 @@ class Store:
         return out
 
     def tag(self, key: str, metadata: dict, replace: bool = False) -> dict:
-        """Add (or with ``replace``, set) the metadata of a stored object; returns it."""
+        """Add (or with ``replace``, set) the metadata of a stored object; returns it.
+
+        >>> import tempfile, os
+        >>> local = os.path.join(tempfile.mkdtemp(), "f.txt"); _ = open(local, "w").write("x\\n")
+        >>> store = Store("memory://doctest-tag")
+        >>> _ = store.put(local, metadata={"a": 1})
+        >>> store.tag("f.txt", {"b": "2"})
+        {'a': '1', 'b': '2'}
+        >>> store.tag("f.txt", {"c": "3"}, replace=True) == store.metadata("f.txt") == {"c": "3"}
+        True
+        >>> store.delete("f.txt"); store.list()
+        []
+        """
         target = self._path(key)
         with scrubbed(self._options):
             current = {} if replace else self._read_metadata(target)
@@ -147,7 +159,14 @@ class Store:
 
     def put_dataset(self, dataset, key: str, format: str = "jsonl", metadata: dict | None = None,
                     **save_options) -> list[StoredObject]:
-        """Save a Dataset under ``key`` (``save_<format>``, atomic) and tag its data files."""
+        """Save a Dataset under ``key`` (``save_<format>``, atomic) and tag its data files.
+
+        >>> import mapfold as mf
+        >>> store = Store("memory://doctest-put-dataset")
+        >>> objects = store.put_dataset(mf.from_sequence([{"n": 1}]), "nums", metadata={"kind": "n"}, runner="serial")
+        >>> [(o.key.split("-")[0], o.metadata) for o in objects]
+        [('nums/part', {'kind': 'n'})]
+        """
         saver = getattr(dataset, f"save_{format}", None)
         if saver is None:
             raise ValueError(f"unknown format {format!r}; choose one of text, jsonl, csv, parquet")
@@ -160,7 +179,7 @@ class Store:
 
     # -- reading ---------------------------------------------------------------
     def metadata(self, key: str) -> dict:
-        """The metadata of one object."""
+        """The metadata of one object (see :meth:`tag` for an example)."""
         with scrubbed(self._options):
             return self._read_metadata(self._path(key))
 
@@ -192,11 +211,11 @@ class Store:
 
     def urls(self, prefix: str = "", metadata: dict | None = None,
              where: Callable[[dict], bool] | None = None) -> list[str]:
-        """The URLs of :meth:`list`, ready for ``read_*``."""
+        """The URLs of :meth:`list`, ready for ``read_*`` (see the class example)."""
         return [obj.url for obj in self.list(prefix, metadata, where)]
 
     def delete(self, keys: str | Iterable[str]) -> None:
-        """Delete objects (and their sidecars)."""
+        """Delete objects (and their sidecars; see :meth:`tag` for an example)."""
         keys = [keys] if isinstance(keys, str) else list(keys)
         with scrubbed(self._options):
             for key in keys:
