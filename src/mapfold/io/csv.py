@@ -106,6 +106,7 @@ class CsvOptions:
     columns: tuple | None = None  # names: records are dicts; None: lists
     width: int | None = None  # fields per row (None: not checked)
     types: tuple | None = None  # a type name per column (None: all str)
+    header_row: tuple | None = None  # the header of the first file: every file must start with it
 
 
 def row_builder(columns: tuple | None, types: tuple | None, width: int | None):
@@ -176,9 +177,9 @@ class CsvPartition(LinePartition):
                         continue
                     if header_pending:
                         header_pending = False
-                        if columns is not None and width is not None and len(row) != width:
-                            raise InputError(f"{segment.path}: header has {len(row)} fields, expected {width} "
-                                             f"({', '.join(map(str, columns))})", path=segment.path, line=1)
+                        if opts.header_row is not None and tuple(row) != opts.header_row:
+                            raise InputError(f"{segment.path}: header {row} differs from the first file's "
+                                             f"{list(opts.header_row)}", path=segment.path, line=1)
                         continue
                     if width is not None and len(row) != width:
                         self.bad(br.WRONG_FIELD_COUNT, f"expected {width} fields, got {len(row)}", self._text())
@@ -228,6 +229,7 @@ class CsvSource(LineSource):
                  columns: list | None = None, types="infer", **options):
         super().__init__(paths, **options)
         head_rows = self._head_rows(delimiter, quotechar)
+        found = None
         if header:
             found = head_rows[0] if head_rows else None
             head_rows = head_rows[1:]
@@ -249,7 +251,7 @@ class CsvSource(LineSource):
         else:
             raise ValueError(f"types must be 'infer', None or a dict of column types, not {types!r}")
         self.options = CsvOptions(delimiter, quotechar, header, tuple(columns) if columns is not None else None,
-                                  width, kinds)
+                                  width, kinds, tuple(found) if found is not None else None)
 
     def _head_rows(self, delimiter: str, quotechar: str) -> list[list[str]]:
         """Rows from the head of the first non-empty file (header included)."""
