@@ -2,12 +2,22 @@
 
 Inside a task, increments go to that task's table, which travels back with
 the task's result; the driver sums the tables of all tasks.
+
+Samples ride the same channel: ``keep_sample(group, item)`` keeps the first
+few items of a group in the task (bad input lines, for instance); they
+travel back under the reserved key :data:`SAMPLES` of the task's table and
+the driver's :class:`Counters` keeps the first :data:`SAMPLE_LIMIT` of each
+group in ``.samples``, apart from the summed counters.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
-__all__ = ["increment_counter", "Counters", "task_counters", "reset_task_counters"]
+__all__ = ["increment_counter", "keep_sample", "Counters", "task_counters", "reset_task_counters", "SAMPLES",
+           "SAMPLE_LIMIT"]
+
+SAMPLES = "__samples__"  # reserved group name: kept samples, not counts
+SAMPLE_LIMIT = 20  # per group, per task and per job
 
 
 class Counters(defaultdict):
@@ -15,11 +25,17 @@ class Counters(defaultdict):
 
     def __init__(self, *args):
         super().__init__(lambda: defaultdict(int))
+        self.samples: dict[str, list] = {}
         for table in args:
             self.add(table)
 
     def add(self, other) -> None:
         for group, names in (other or {}).items():
+            if group == SAMPLES:
+                for name, items in names.items():
+                    kept = self.samples.setdefault(name, [])
+                    kept.extend(items[: max(0, SAMPLE_LIMIT - len(kept))])
+                continue
             mine = self[group]
             for name, amount in names.items():
                 mine[name] += amount
@@ -29,6 +45,7 @@ class Counters(defaultdict):
 
 
 _current = Counters()
+_samples: dict[str, list] = {}
 
 
 def increment_counter(group: str, name: str, amount: int = 1) -> None:
@@ -41,9 +58,25 @@ def increment_counter(group: str, name: str, amount: int = 1) -> None:
     _current[group][name] += amount
 
 
+def keep_sample(group: str, item, limit: int = SAMPLE_LIMIT) -> None:
+    """Keep ``item`` in the running task's sample of ``group`` (the first ``limit``).
+
+    >>> reset_task_counters(); keep_sample("bad", "line 3")
+    >>> Counters(task_counters()).samples
+    {'bad': ['line 3']}
+    """
+    kept = _samples.setdefault(group, [])
+    if len(kept) < limit:
+        kept.append(item)
+
+
 def task_counters() -> dict:
-    return _current.as_dict()
+    table = _current.as_dict()
+    if _samples:
+        table[SAMPLES] = {group: list(items) for group, items in _samples.items()}
+    return table
 
 
 def reset_task_counters() -> None:
     _current.clear()
+    _samples.clear()
