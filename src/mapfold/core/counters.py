@@ -1,10 +1,12 @@
 """User counters, as in Hadoop and mrjob: ``increment_counter(group, name)``.
 
 Inside a task, increments go to that task's table, which travels back with
-the task's result; the driver sums the tables of all tasks.
+the task's result; the driver sums the tables of all tasks. The table is per
+thread: a Dask worker may run several tasks at once in threads.
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 __all__ = ["increment_counter", "Counters", "task_counters", "reset_task_counters"]
@@ -28,7 +30,14 @@ class Counters(defaultdict):
         return {group: dict(names) for group, names in self.items()}
 
 
-_current = Counters()
+_local = threading.local()
+
+
+def _table() -> Counters:
+    table = getattr(_local, "table", None)
+    if table is None:
+        table = _local.table = Counters()
+    return table
 
 
 def increment_counter(group: str, name: str, amount: int = 1) -> None:
@@ -38,12 +47,12 @@ def increment_counter(group: str, name: str, amount: int = 1) -> None:
     >>> task_counters()
     {'words': {'long': 1}}
     """
-    _current[group][name] += amount
+    _table()[group][name] += amount
 
 
 def task_counters() -> dict:
-    return _current.as_dict()
+    return _table().as_dict()
 
 
 def reset_task_counters() -> None:
-    _current.clear()
+    _table().clear()
