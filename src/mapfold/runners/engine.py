@@ -98,11 +98,13 @@ class EngineRunner(Runner):
         return f"mapfold-{what}-{name}-s{stage.id}-p{task.partition}-{token[:8]}"
 
 
-def engine_error(stage: Stage, task: TaskSpec | None, exc: BaseException, engine: str) -> WorkerLostError:
-    """An engine's failure (a killed worker, a lost executor) as mapfold's error."""
+def engine_error(stage: Stage, task: TaskSpec | None, exc: BaseException, engine: str,
+                 detail: str | None = None) -> WorkerLostError:
+    """An engine's failure (a killed worker, a lost executor) as mapfold's error,
+    naming the stage and (when the engine says which) the partition."""
     context = context_of(task, stage.name) if task is not None else TaskContext(stage=stage.id, stage_name=stage.name)
-    detail = str(exc).strip().splitlines()
-    first = detail[0] if detail else type(exc).__name__
+    lines = (detail or str(exc)).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
     error = WorkerLostError(
         f"{engine} could not run {context.describe()}: {type(exc).__name__}: {first[:500]}. "
         f"The engine retried the task as configured and gave up; likely causes: a worker ran out of "

@@ -43,6 +43,8 @@ __all__ = [
     "outcome_value",
     "RemoteValue",
     "split_outcome",
+    "run_engine_map_task",
+    "run_engine_keep_task",
     "with_inputs",
     "remote_inputs",
 ]
@@ -199,6 +201,17 @@ def pick_bucket(outcome: TaskOutcome, bucket: int) -> list:
 
 def outcome_value(outcome: TaskOutcome) -> Any:
     return outcome.value
+
+
+def run_engine_map_task(token: str, payload, task: TaskSpec, stage_name: str, buckets: int, *data) -> tuple:
+    """A map task for engines with multi-return tasks (Ray): summary, then each bucket."""
+    return split_outcome(run_engine_task(token, payload, task, stage_name, *data), buckets)
+
+
+def run_engine_keep_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> tuple:
+    """A task whose value stays in the engine (a persisted partition): summary, value."""
+    outcome = run_engine_task(token, payload, task, stage_name, *data)
+    return TaskOutcome(None, outcome.counters, outcome.failure), outcome.value
 
 
 def split_outcome(outcome: TaskOutcome, buckets: int) -> tuple:
