@@ -23,6 +23,7 @@ none and survive worker restarts; the futures are faster otherwise.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Iterator
 
 import distributed
@@ -135,13 +136,28 @@ class DaskRunner(EngineRunner):
             try:
                 outcome = done.result()
             except Exception as exc:  # KilledWorker, a worker that cannot import the code, ...
+                task, exc = self._culprit(tasks, waiting, task, exc)
                 raise engine_error(stage, task, exc, "dask") from None
             if outcome.failure is None and self.is_map_stage(stage):
                 refs = {b: client.submit(pick_bucket, future, b, key=self.key(stage, token, task, f"bucket{b}"))
                         for b in outcome.value.sizes}
-                outcome.value = RemoteMapOutput(refs, outcome.value.records, keepalive=code)
+                # keep the map task wanted: were it forgotten, lost buckets could not be recomputed
+                outcome.value = RemoteMapOutput(refs, outcome.value.records, keepalive=(code, future))
             elif outcome.failure is None and self.is_cache_stage(stage):
                 ref = client.submit(outcome_value, future, key=self.key(stage, token, task, "value"))
-                outcome.value = RemoteValue(ref, keepalive=code)
+                outcome.value = RemoteValue(ref, keepalive=(code, future))
             yield position, outcome
 
+    @staticmethod
+    def _culprit(tasks: list[TaskSpec], waiting: dict, task: TaskSpec, exc: BaseException):
+        """A task cancelled because a worker died is a bystander: name the
+        task Dask gave up on (``KilledWorker``) when there is one."""
+        if not isinstance(exc, distributed.client.FutureCancelledError):
+            return task, exc
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            for future, (position, _) in waiting.items():
+                if future.status == "error":
+                    return tasks[position], future.exception()
+            time.sleep(0.05)
+        return task, exc

@@ -23,7 +23,7 @@ from ..core.errors import TaskContext, WorkerLostError
 from ..core.serialize import dumps_code
 from ..plan.stages import Stage, TaskSpec
 from .base import Runner
-from .engine_tasks import BucketWriter
+from .engine_tasks import BucketWriter, RemoteValue
 from .tasks import context_of
 
 __all__ = ["EngineRunner", "RemoteMapOutput", "engine_error", "in_order", "mapfold_zip", "write_mapfold_zip", "SHUFFLE_MODES"]
@@ -34,18 +34,18 @@ SHUFFLE_MODES = ("engine", "storage")
 class RemoteMapOutput:
     """A map task's output kept by the engine: one reference per non-empty bucket.
 
-    Behaves like ``shuffle.writer.MapOutput`` for the execution loop.
-    ``keepalive`` holds what the references need to be recomputed (the
-    stage payload) for as long as they live.
+    Behaves like ``shuffle.writer.MapOutput`` for the execution loop, which
+    keeps only the buckets' references: each is a :class:`RemoteValue`
+    carrying ``keepalive`` (the map task, the stage code), so the engine can
+    recompute a lost bucket for as long as a reduce task may need it.
     """
 
     spilled_bytes = 0
     spilled_records = 0
 
     def __init__(self, refs: dict, records: int = 0, keepalive: Any = None):
-        self.refs = refs
+        self.refs = {bucket: RemoteValue(ref, keepalive) for bucket, ref in refs.items()}
         self.records = records
-        self.keepalive = keepalive
 
     def bucket(self, index: int) -> list:
         ref = self.refs.get(index)

@@ -146,19 +146,24 @@ def remote_inputs(task: TaskSpec) -> tuple[TaskSpec, list]:
 
     Shuffle inputs of an engine shuffle carry one reference per non-empty
     map output; a cached input carries one reference to its partition. The
-    engine resolves the references into data when it runs the task.
+    engine resolves the references into data when it runs the task; the
+    shipped copy says so with ``outputs=None`` (``data=None``).
     """
     source = task.input
-    if isinstance(source, ShuffleInput):
+    if isinstance(source, ShuffleInput) and source.outputs is not None:
         refs = [ref for group in source.outputs for ref in group]
-        return replace(task, input=replace(source, outputs=[])), refs
+        if any(isinstance(ref, RemoteValue) for ref in refs):  # else: bucket files (shuffle="storage")
+            return replace(task, input=replace(source, outputs=None)), [_unwrap(ref) for ref in refs]
     if isinstance(source, CachedInput) and isinstance(source.data, RemoteValue):
         return replace(task, input=replace(source, data=None)), [source.data.ref]
     return task, []
 
 
 class RemoteValue:
-    """A task value the engine keeps (a persisted partition): a reference only."""
+    """Data the engine keeps (a shuffle bucket, a persisted partition): its
+    reference, plus ``keepalive``: what the engine needs to recompute it
+    (the producing task, the stage code), held exactly as long as the
+    reference is."""
 
     def __init__(self, ref, keepalive=None):
         self.ref = ref
@@ -168,10 +173,14 @@ class RemoteValue:
         raise TypeError("an engine reference cannot leave the driver")
 
 
+def _unwrap(ref):
+    return ref.ref if isinstance(ref, RemoteValue) else ref
+
+
 def with_inputs(token: str, payload, task: TaskSpec, data: list) -> TaskSpec:
     """The task with its engine-delivered ``data`` as an in-memory input."""
     source = task.input
-    if isinstance(source, ShuffleInput):
+    if isinstance(source, ShuffleInput) and source.outputs is None:
         aggregator = load_stage_code(token, payload).aggregators.get(source.shuffle_id)
         return replace(task, input=MemoryInput(source.describe(), data, aggregator))
     if isinstance(source, CachedInput) and source.data is None:
@@ -181,9 +190,7 @@ def with_inputs(token: str, payload, task: TaskSpec, data: list) -> TaskSpec:
 
 def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> TaskOutcome:
     """Run one task in an engine worker; ``data`` are its resolved remote inputs."""
-    if data or isinstance(task.input, ShuffleInput):
-        task = with_inputs(token, payload, task, list(data))
-    return run_task(token, payload, task, stage_name)
+    return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name)
 
 
 def summarize(outcome: TaskOutcome) -> TaskOutcome:

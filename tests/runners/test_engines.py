@@ -1,0 +1,191 @@
+"""What only the cluster runners do: the engine's own retries, engine
+failures as mapfold errors, the shuffle modes, adopting a running engine."""
+from __future__ import annotations
+
+import operator
+import os
+import signal
+
+import pytest
+
+import mapfold as mf
+from mapfold.runners.engine import RemoteMapOutput
+
+from ..conftest import engine_or_skip
+
+WORDS = ["alpha", "beta", "gamma", "delta", "beta", "alpha", "alpha"] * 5
+
+
+def word_counts():
+    return mf.from_sequence(WORDS, partitions=4).map(lambda w: (w, 1)).reduce_by_key(operator.add, partitions=3)
+
+
+def expected_counts():
+    return sorted({w: WORDS.count(w) for w in set(WORDS)}.items())
+
+
+def die_once(marker: str, how: str = "kill"):
+    """A function that kills the process running it the first time only."""
+
+    def step(record):
+        if record[0] == "gamma" and not os.path.exists(marker):
+            with open(marker, "w"):
+                pass
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            os._exit(3)
+        return record
+
+    return step
+
+
+def always_die(record):
+    os._exit(3)
+
+
+def test_engine_results_and_describe(engine):
+    counts = word_counts()
+    assert sorted(counts.collect(runner=engine)) == expected_counts()
+    assert engine.name in engine.describe()
+    assert f"runner {engine.name}" in counts.explain(file=open(os.devnull, "w"))
+
+
+def test_engine_shuffle_outputs_are_references(engine):
+    """Map outputs stay in the engine: the driver only holds references."""
+    seen = []
+    original = engine.run_tasks
+
+    def spy(stage, prepared, tasks, ordered=True):
+        for task, outcome in original(stage, prepared, tasks, ordered):
+            seen.append(outcome.value)
+            yield task, outcome
+
+    engine.run_tasks = spy
+    try:
+        assert sorted(word_counts().collect(runner=engine)) == expected_counts()
+    finally:
+        del engine.run_tasks
+    outputs = [value for value in seen if isinstance(value, RemoteMapOutput)]
+    assert len(outputs) == 4 and sum(out.records for out in outputs) == len(WORDS)
+
+
+def test_dask_worker_killed_mid_job_is_retried_by_dask(tmp_path):
+    """One worker process is SIGKILLed while it runs a reduce task (its
+    bucket futures die with it): Dask reschedules the task, recomputes the
+    lost map outputs from their lineage, and the result is right."""
+    dask = engine_or_skip("dask")
+    marker = str(tmp_path / "killed")
+    before = set(dask.client.run(os.getpid).values())
+    result = word_counts().map(die_once(marker)).collect(runner=dask)
+    assert sorted(result) == expected_counts()
+    assert os.path.exists(marker)
+    dask.client.wait_for_workers(2, timeout=60)
+    assert set(dask.client.run(os.getpid).values()) != before  # the nanny started a new worker
+
+
+def test_spark_task_that_fails_once_is_retried_by_spark(tmp_path):
+    spark = engine_or_skip("spark")
+    marker = str(tmp_path / "crashed")
+    result = word_counts().map(die_once(marker, "exit")).collect(runner=spark)
+    assert sorted(result) == expected_counts()
+    assert os.path.exists(marker)
+    # and on the map side of a shuffle, before Spark's shuffle write
+    marker2 = str(tmp_path / "crashed-map")
+    pairs = mf.from_sequence(WORDS, partitions=4).map(lambda w: (w, 1)).map(die_once(marker2, "exit"))
+    assert sorted(pairs.reduce_by_key(operator.add).collect(runner=spark)) == expected_counts()
+
+
+def test_ray_worker_crash_is_retried_by_ray(tmp_path):
+    ray = engine_or_skip("ray")
+    marker = str(tmp_path / "crashed")
+    result = word_counts().map(die_once(marker, "exit")).collect(runner=ray)
+    assert sorted(result) == expected_counts()
+
+
+def test_spark_gives_up_with_stage_and_partition(tmp_path):
+    spark = engine_or_skip("spark")
+    ds = mf.from_sequence(range(6), partitions=3).map(lambda x: always_die(x) if x == 4 else x)
+    with pytest.raises(mf.WorkerLostError) as info:
+        ds.collect(runner=spark)
+    assert info.value.context.partition == 2
+    assert "partition 2" in str(info.value) and "spark" in str(info.value)
+
+
+def test_ray_gives_up_with_stage_and_partition():
+    ray = engine_or_skip("ray")
+    from mapfold.runners.ray import RayRunner
+
+    impatient = RayRunner(max_retries=0)  # shares the session's Ray
+    ds = mf.from_sequence(range(6), partitions=3).map(lambda x: always_die(x) if x == 1 else x)
+    with pytest.raises(mf.WorkerLostError) as info:
+        ds.collect(runner=impatient)
+    assert info.value.context.partition == 0
+    impatient.close()  # not its session: Ray keeps running
+    assert ray.describe() and mf.from_sequence([1, 2]).sum(runner=ray) == 3
+
+
+def test_dask_gives_up_with_stage_and_partition():
+    engine_or_skip("dask")
+    import dask
+
+    from mapfold.runners.dask import DaskRunner
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        impatient = DaskRunner(workers=1).start()
+    try:
+        ds = mf.from_sequence(range(4), partitions=2).map(lambda x: always_die(x) if x == 3 else x)
+        with pytest.raises(mf.WorkerLostError) as info:
+            ds.collect(runner=impatient)
+        assert info.value.context.partition == 1
+        assert "KilledWorker" in str(info.value)
+    finally:
+        impatient.close()
+
+
+@pytest.mark.parametrize("name", ["dask", "ray"])
+def test_storage_shuffle_mode(name, tmp_path):
+    """shuffle="storage": mapfold's bucket files in a folder the workers share."""
+    session = engine_or_skip(name)
+    if name == "dask":
+        from mapfold.runners.dask import DaskRunner
+
+        runner = DaskRunner(client=session.client, shuffle="storage", scratch=str(tmp_path))
+    else:
+        from mapfold.runners.ray import RayRunner
+
+        runner = RayRunner(shuffle="storage", scratch=str(tmp_path))
+    try:
+        assert sorted(word_counts().collect(runner=runner)) == expected_counts()
+        assert "shuffle=storage" in runner.describe()
+    finally:
+        runner.close()
+    assert os.listdir(tmp_path) == []  # the scratch folder is removed with the runner
+
+
+def test_unknown_shuffle_mode_lists_the_choices():
+    engine_or_skip("dask")
+    from mapfold.runners.dask import DaskRunner
+
+    with pytest.raises(ValueError, match="'engine', 'storage'"):
+        DaskRunner(shuffle="disk")
+
+
+def test_spark_uses_the_active_context():
+    """As under spark-submit: a SparkContext already running is used, and left running."""
+    spark = engine_or_skip("spark")
+    from mapfold.runners.spark import SparkRunner
+
+    adopted = SparkRunner()
+    assert mf.from_sequence(range(5)).sum(runner=adopted) == 10
+    assert adopted.context is spark.context and "active SparkContext" in adopted.describe()
+    adopted.close()
+    assert mf.from_sequence(range(5)).sum(runner=spark) == 10  # still running
+    with pytest.raises(mf.RunnerUnavailableError, match="already has a SparkContext"):
+        SparkRunner(master="spark://elsewhere:7077").start()
+
+
+def test_mf_runner_block_with_an_engine():
+    dask = engine_or_skip("dask")
+    with mf.runner(dask):
+        assert word_counts().count() == 4
+    assert dask.client.status == "running"  # an instance passed in is left open
