@@ -79,6 +79,21 @@ def engine(request):
 
 
 @pytest.fixture(scope="session")
+def dask_runner():
+    return engine_or_skip("dask")
+
+
+@pytest.fixture(scope="session")
+def spark_runner():
+    return engine_or_skip("spark")
+
+
+@pytest.fixture(scope="session")
+def ray_runner():
+    return engine_or_skip("ray")
+
+
+@pytest.fixture(scope="session")
 def serial():
     return runner_instance("serial")
 

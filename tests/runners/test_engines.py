@@ -5,13 +5,12 @@ from __future__ import annotations
 import operator
 import os
 import signal
+import sys
 
 import pytest
 
 import mapfold as mf
 from mapfold.runners.engine import RemoteMapOutput
-
-from ..conftest import engine_or_skip
 
 WORDS = ["alpha", "beta", "gamma", "delta", "beta", "alpha", "alpha"] * 5
 
@@ -37,10 +36,6 @@ def die_once(marker: str, how: str = "kill"):
         return record
 
     return step
-
-
-def always_die(record):
-    os._exit(3)
 
 
 def test_engine_results_and_describe(engine):
@@ -69,11 +64,11 @@ def test_engine_shuffle_outputs_are_references(engine):
     assert len(outputs) == 4 and sum(out.records for out in outputs) == len(WORDS)
 
 
-def test_dask_worker_killed_mid_job_is_retried_by_dask(tmp_path):
+def test_dask_worker_killed_mid_job_is_retried_by_dask(dask_runner, tmp_path):
     """One worker process is SIGKILLed while it runs a reduce task (its
     bucket futures die with it): Dask reschedules the task, recomputes the
     lost map outputs from their lineage, and the result is right."""
-    dask = engine_or_skip("dask")
+    dask = dask_runner
     marker = str(tmp_path / "killed")
     before = set(dask.client.run(os.getpid).values())
     result = word_counts().map(die_once(marker)).collect(runner=dask)
@@ -83,8 +78,8 @@ def test_dask_worker_killed_mid_job_is_retried_by_dask(tmp_path):
     assert set(dask.client.run(os.getpid).values()) != before  # the nanny started a new worker
 
 
-def test_spark_task_that_fails_once_is_retried_by_spark(tmp_path):
-    spark = engine_or_skip("spark")
+def test_spark_task_that_fails_once_is_retried_by_spark(spark_runner, tmp_path):
+    spark = spark_runner
     marker = str(tmp_path / "crashed")
     result = word_counts().map(die_once(marker, "exit")).collect(runner=spark)
     assert sorted(result) == expected_counts()
@@ -95,28 +90,39 @@ def test_spark_task_that_fails_once_is_retried_by_spark(tmp_path):
     assert sorted(pairs.reduce_by_key(operator.add).collect(runner=spark)) == expected_counts()
 
 
-def test_ray_worker_crash_is_retried_by_ray(tmp_path):
-    ray = engine_or_skip("ray")
+def test_ray_worker_crash_is_retried_by_ray(ray_runner, tmp_path):
+    ray = ray_runner
     marker = str(tmp_path / "crashed")
     result = word_counts().map(die_once(marker, "exit")).collect(runner=ray)
     assert sorted(result) == expected_counts()
 
 
-def test_spark_gives_up_with_stage_and_partition(tmp_path):
-    spark = engine_or_skip("spark")
-    ds = mf.from_sequence(range(6), partitions=3).map(lambda x: always_die(x) if x == 4 else x)
+def crash_on(value):
+    """A step that kills its worker process on ``value``, every time."""
+
+    def step(x):
+        if x == value:
+            os._exit(3)
+        return x
+
+    return step
+
+
+def test_spark_gives_up_with_stage_and_partition(spark_runner):
+    spark = spark_runner
+    ds = mf.from_sequence(range(6), partitions=3).map(crash_on(4))
     with pytest.raises(mf.WorkerLostError) as info:
         ds.collect(runner=spark)
     assert info.value.context.partition == 2
     assert "partition 2" in str(info.value) and "spark" in str(info.value)
 
 
-def test_ray_gives_up_with_stage_and_partition():
-    ray = engine_or_skip("ray")
+def test_ray_gives_up_with_stage_and_partition(ray_runner):
+    ray = ray_runner
     from mapfold.runners.ray import RayRunner
 
     impatient = RayRunner(max_retries=0)  # shares the session's Ray
-    ds = mf.from_sequence(range(6), partitions=3).map(lambda x: always_die(x) if x == 1 else x)
+    ds = mf.from_sequence(range(6), partitions=3).map(crash_on(1))
     with pytest.raises(mf.WorkerLostError) as info:
         ds.collect(runner=impatient)
     assert info.value.context.partition == 0
@@ -124,16 +130,15 @@ def test_ray_gives_up_with_stage_and_partition():
     assert ray.describe() and mf.from_sequence([1, 2]).sum(runner=ray) == 3
 
 
-def test_dask_gives_up_with_stage_and_partition():
-    engine_or_skip("dask")
+def test_dask_gives_up_with_stage_and_partition(dask_runner):
     import dask
 
     from mapfold.runners.dask import DaskRunner
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        impatient = DaskRunner(workers=1).start()
+        impatient = DaskRunner(workers=2).start()
     try:
-        ds = mf.from_sequence(range(4), partitions=2).map(lambda x: always_die(x) if x == 3 else x)
+        ds = mf.from_sequence(range(4), partitions=2).map(crash_on(3))
         with pytest.raises(mf.WorkerLostError) as info:
             ds.collect(runner=impatient)
         assert info.value.context.partition == 1
@@ -143,9 +148,9 @@ def test_dask_gives_up_with_stage_and_partition():
 
 
 @pytest.mark.parametrize("name", ["dask", "ray"])
-def test_storage_shuffle_mode(name, tmp_path):
+def test_storage_shuffle_mode(name, request, tmp_path):
     """shuffle="storage": mapfold's bucket files in a folder the workers share."""
-    session = engine_or_skip(name)
+    session = request.getfixturevalue(f"{name}_runner")
     if name == "dask":
         from mapfold.runners.dask import DaskRunner
 
@@ -162,17 +167,16 @@ def test_storage_shuffle_mode(name, tmp_path):
     assert os.listdir(tmp_path) == []  # the scratch folder is removed with the runner
 
 
-def test_unknown_shuffle_mode_lists_the_choices():
-    engine_or_skip("dask")
+def test_unknown_shuffle_mode_lists_the_choices(dask_runner):
     from mapfold.runners.dask import DaskRunner
 
     with pytest.raises(ValueError, match="'engine', 'storage'"):
         DaskRunner(shuffle="disk")
 
 
-def test_spark_uses_the_active_context():
+def test_spark_uses_the_active_context(spark_runner):
     """As under spark-submit: a SparkContext already running is used, and left running."""
-    spark = engine_or_skip("spark")
+    spark = spark_runner
     from mapfold.runners.spark import SparkRunner
 
     adopted = SparkRunner()
@@ -184,8 +188,23 @@ def test_spark_uses_the_active_context():
         SparkRunner(master="spark://elsewhere:7077").start()
 
 
-def test_mf_runner_block_with_an_engine():
-    dask = engine_or_skip("dask")
+def test_mf_runner_block_with_an_engine(dask_runner):
+    dask = dask_runner
     with mf.runner(dask):
         assert word_counts().count() == 4
     assert dask.client.status == "running"  # an instance passed in is left open
+
+
+def test_code_the_workers_cannot_import_is_a_serialization_error(engine, tmp_path, monkeypatch):
+    """A function from a module only the driver has: the task fails at once,
+    naming the module and the partition, instead of being retried."""
+    (tmp_path / "driver_only_module.py").write_text("def double(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import driver_only_module
+
+    try:
+        with pytest.raises(mf.SerializationError, match="driver_only_module") as info:
+            mf.from_sequence(range(4), partitions=2).map(driver_only_module.double).collect(runner=engine)
+        assert info.value.mapfold_context.partition in (0, 1)
+    finally:
+        del sys.modules["driver_only_module"]

@@ -58,7 +58,7 @@ class KeyedMixin:
 
         >>> import operator
         >>> from mapfold import from_sequence
-        >>> sorted(from_sequence([("a", 1), ("a", 3)]).fold_by_key(10, operator.add).collect(runner="serial"))
+        >>> sorted(from_sequence([("a", 1), ("a", 3)], partitions=1).fold_by_key(10, operator.add).collect(runner="serial"))
         [('a', 14)]
         """
         return self.combine_by_key(agg.CreateFromZero(zero, func), func, func, partitions)

@@ -24,12 +24,14 @@ once per stage as the cloudpickled ``StageCode`` payload.
 """
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any, Iterable, Iterator
 
+from ..core.errors import SerializationError
 from ..plan.stages import CachedInput, ShuffleInput, TaskSpec
-from .tasks import TaskOutcome, load_stage_code, run_task
+from .tasks import TaskFailure, TaskOutcome, context_of, load_stage_code, run_task
 
 __all__ = [
     "Buckets",
@@ -73,8 +75,8 @@ class BucketWriter:
     >>> class Shuffle:  # stands in for a ShuffleNode
     ...     num_partitions, partitioner, aggregator = 2, HashPartitioner(2), None
     >>> out = BucketWriter(Shuffle())(0, iter([("a", 1), ("b", 2), ("a", 3)]))
-    >>> out.records, sorted(len(b) for b in out.lists)
-    (3, [1, 2])
+    >>> out.records, len(out.lists), sum(len(b) for b in out.lists)
+    (3, 2, 3)
     """
 
     def __init__(self, shuffle):
@@ -189,7 +191,22 @@ def with_inputs(token: str, payload, task: TaskSpec, data: list) -> TaskSpec:
 
 
 def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> TaskOutcome:
-    """Run one task in an engine worker; ``data`` are its resolved remote inputs."""
+    """Run one task in an engine worker; ``data`` are its resolved remote inputs.
+
+    Code that cannot be loaded here (a module of the user's that the
+    workers lack) is the same on every attempt: it comes back as a
+    :class:`SerializationError` for this task rather than as an engine
+    failure the engine would retry.
+    """
+    try:
+        load_stage_code(token, payload)
+    except Exception as exc:
+        error = SerializationError(
+            f"the workers cannot load the stage's code: {type(exc).__name__}: {exc}. Functions from your own "
+            "modules travel by reference: install those modules on the workers, or ship them by value with "
+            "cloudpickle.register_pickle_by_value(module)")
+        failure = TaskFailure(error, traceback.format_exc(), context_of(task, stage_name))
+        return TaskOutcome(None, {}, failure)
     return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name)
 
 

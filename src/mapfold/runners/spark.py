@@ -210,5 +210,14 @@ class SparkRunner(EngineRunner):
             match = _FAILED_TASK.search(text)
             position = position_of.get(int(match.group(1))) if match else None
             task = tasks[position] if position is not None else None
-            aborted = re.search(r"Job aborted due to stage failure: .*", text)
-            raise engine_error(stage, task, exc, "spark", aborted.group(0) if aborted else None) from None
+            raise engine_error(stage, task, exc, "spark", _spark_reason(text)) from None
+
+
+def _spark_reason(text: str) -> str | None:
+    """The line of a Py4JJavaError that says what went wrong."""
+    aborted = re.search(r"Job aborted due to stage failure: .*", text)
+    if aborted:
+        return aborted.group(0)
+    python = [line.strip() for line in text.splitlines()
+              if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b", line.strip()) and not line.strip().startswith("org.")]
+    return python[-1] if python else None

@@ -1,0 +1,1 @@
+"""The Dataset users hold: lazy, partitioned collections, their transformations and actions."""
