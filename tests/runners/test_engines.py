@@ -11,6 +11,7 @@ import pytest
 
 import mapfold as mf
 from mapfold.runners.engine import RemoteMapOutput
+from mapfold.runners.engine_tasks import RemoteValue
 
 WORDS = ["alpha", "beta", "gamma", "delta", "beta", "alpha", "alpha"] * 5
 
@@ -208,3 +209,47 @@ def test_code_the_workers_cannot_import_is_a_serialization_error(engine, tmp_pat
         assert info.value.mapfold_context.partition in (0, 1)
     finally:
         del sys.modules["driver_only_module"]
+
+
+def test_spark_submit_program_uses_its_context(spark_runner, tmp_path):
+    """A program launched with spark-submit: the runner uses the submit's
+    SparkContext (its master), and leaves it for the program."""
+    import subprocess
+
+    submit = os.path.join(os.path.dirname(sys.executable), "spark-submit")
+    program = tmp_path / "job.py"
+    program.write_text(
+        "import operator\n"
+        "import mapfold as mf\n"
+        "from pyspark import SparkContext\n"
+        "sc = SparkContext.getOrCreate()\n"
+        "with mf.runner('spark') as r:\n"
+        "    ds = mf.from_sequence('a b a c'.split(), partitions=2).map(lambda w: (w, 1))\n"
+        "    print('RESULT', sorted(ds.reduce_by_key(operator.add).collect()), r.context is sc, r.describe())\n"
+        "print('ALIVE', sc._jsc is not None)\n")
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    done = subprocess.run([submit, "--master", "local[1]", "--conf", "spark.ui.enabled=false", str(program)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert "RESULT [('a', 2), ('b', 1), ('c', 1)] True spark (local[1], active SparkContext)" in done.stdout, done.stderr[-3000:]
+    assert "ALIVE True" in done.stdout
+
+
+def test_persisted_partitions_stay_in_the_engine(engine):
+    """persist() keeps the partitions in the engine (futures, objects, a
+    persisted RDD): the driver holds references, and nothing is recomputed."""
+
+    def mark(x):
+        mf.increment_counter("persist", "computed")
+        return 2 * x
+
+    kept = mf.from_sequence(range(20), partitions=4).map(mark).persist()
+    try:
+        assert kept.sum(runner=engine) == 380
+        assert kept.counters == {"persist": {"computed": 20}}
+        assert all(isinstance(value, RemoteValue) for value in kept.node.cache[id(engine)])
+        derived = kept.map(lambda x: x + 1)
+        assert derived.collect(runner=engine) == [2 * x + 1 for x in range(20)]
+        assert derived.counters == {}  # read from the engine, not recomputed
+    finally:
+        kept.unpersist()
+    assert kept.collect(runner=engine) == [2 * x for x in range(20)]

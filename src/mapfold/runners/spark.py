@@ -29,15 +29,16 @@ from __future__ import annotations
 import os
 import re
 import sys
+import weakref
 from typing import Any, Iterator
 
 import pyspark
 
 from ..core.errors import RunnerUnavailableError
-from ..plan.stages import ShuffleInput, Stage, TaskSpec
+from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
-from .engine_tasks import remote_inputs
-from .spark_tasks import ReduceSide, TaskSide, bucket_of, passthrough
+from .engine_tasks import RemoteValue, remote_inputs
+from .spark_tasks import ReduceSide, TaskSide, bucket_of, passthrough, summaries
 
 __all__ = ["SparkRunner", "with_attempts"]
 
@@ -66,7 +67,34 @@ class SparkShuffle:
     def __init__(self, rdd, buckets: int, keepalive: Any = None):
         self.rdd = rdd
         self.buckets = buckets
+        self.partitions = buckets + 1  # + the summaries' partition
         self.keepalive = keepalive
+
+    def partition_of(self, task: TaskSpec) -> int:
+        return task.input.partition
+
+
+class SparkPersisted:
+    """A persisted Dataset Spark keeps: an RDD of ``(position, outcome)``
+    persisted in the executors (memory, then disk), unpersisted when the
+    last reference to it goes (``Dataset.unpersist`` drops them)."""
+
+    def __init__(self, rdd, index_of: dict):
+        self.rdd = rdd
+        self.index_of = index_of
+        self.partitions = rdd.getNumPartitions()
+        finalizer = weakref.finalize(self, _unpersist, rdd)
+        finalizer.atexit = False
+
+    def partition_of(self, task: TaskSpec) -> int:
+        return self.index_of[task.input.partition]
+
+
+def _unpersist(rdd) -> None:
+    try:
+        rdd.unpersist(blocking=False)
+    except Exception:  # the context is already stopped
+        pass
 
 
 class SparkRunner(EngineRunner):
@@ -172,6 +200,14 @@ class SparkRunner(EngineRunner):
                 if outcome.failure is None:
                     summary = outcome.value
                     outcome.value = RemoteMapOutput({b: handle for b in summary.sizes}, summary.records, handle)
+        elif self.is_cache_stage(stage):  # persist: the partitions stay in the executors
+            kept = rdd.persist(pyspark.StorageLevel.MEMORY_AND_DISK)
+            persisted = SparkPersisted(kept, {task.partition: index_of[p] for p, task in enumerate(tasks)})
+            partitions = [index_of[position] for position in range(len(tasks))]
+            pairs = self._run_job(sc, stage, tasks, kept.mapPartitions(summaries), partitions, position_of)
+            for _, outcome in pairs:
+                if outcome.failure is None:
+                    outcome.value = RemoteValue(persisted)
         else:
             partitions = [index_of[position] for position in range(len(tasks))]
             pairs = self._run_job(sc, stage, tasks, rdd, partitions, position_of)
@@ -180,13 +216,13 @@ class SparkRunner(EngineRunner):
     def _stage_rdd(self, sc, stage: Stage, token: str, code, tasks: list[TaskSpec], buckets: int | None):
         """One RDD for the stage and, per task position, its partition in it."""
         plain: list = []
-        shuffles: dict[int, tuple[SparkShuffle, dict]] = {}
+        remote: dict[int, tuple[Any, dict]] = {}  # id -> (SparkShuffle | SparkPersisted, {partition: task})
         for position, task in enumerate(tasks):
             shipped, refs = remote_inputs(task)
-            if isinstance(task.input, ShuffleInput) and refs:
-                handle = refs[0]
-                shuffles.setdefault(id(handle), (handle, {}))[1][task.input.partition] = (position, shipped)
-            else:  # a source, a cached list, or a bucket no map task wrote to
+            if refs:
+                held = refs[0]
+                remote.setdefault(id(held), (held, {}))[1][held.partition_of(task)] = (position, shipped)
+            else:  # a source, or a bucket no map task wrote to
                 plain.append((position, shipped))
         rdds, index_of, offset = [], {}, 0
         if plain:
@@ -194,12 +230,12 @@ class SparkRunner(EngineRunner):
             for i, (position, _) in enumerate(plain):
                 index_of[position] = i
             offset = len(plain)
-        for handle, entries in shuffles.values():
-            side = ReduceSide(token, code, stage.name, entries, buckets)
-            rdds.append(handle.rdd.mapPartitionsWithIndex(side))
-            for bucket, (position, _) in entries.items():
-                index_of[position] = offset + bucket
-            offset += handle.buckets + 1
+        for held, entries in remote.values():
+            side = ReduceSide(token, code, stage.name, entries, buckets, persisted=isinstance(held, SparkPersisted))
+            rdds.append(held.rdd.mapPartitionsWithIndex(side))
+            for index, (position, _) in entries.items():
+                index_of[position] = offset + index
+            offset += held.partitions
         return (rdds[0] if len(rdds) == 1 else sc.union(rdds)), index_of
 
     def _run_job(self, sc, stage: Stage, tasks: list[TaskSpec], rdd, partitions: list[int], position_of: dict) -> list:

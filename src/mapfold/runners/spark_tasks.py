@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from .engine_tasks import Buckets, run_engine_task, summarize
+from .tasks import TaskOutcome
 
-__all__ = ["TaskSide", "ReduceSide", "bucket_of", "passthrough"]
+__all__ = ["TaskSide", "ReduceSide", "bucket_of", "passthrough", "summaries"]
 
 
 def bucket_of(key: int) -> int:
@@ -27,6 +28,13 @@ def bucket_of(key: int) -> int:
 
 def passthrough(iterator: Iterator) -> Iterator:
     return iterator
+
+
+def summaries(iterator: Iterator) -> Iterator:
+    """``(position, outcome)`` without the value: what the driver needs of a
+    persisted partition (the records stay in the executor)."""
+    for position, outcome in iterator:
+        yield position, TaskOutcome(None, outcome.counters, outcome.failure)
 
 
 def _emit(position: int, outcome, buckets: int | None) -> Iterator:
@@ -53,19 +61,25 @@ class TaskSide:
 
 
 class ReduceSide:
-    """Tasks read a bucket of an earlier Spark shuffle: partition ``b`` of
-    the shuffled RDD holds ``(b, records)`` pairs from every map task."""
+    """Tasks read a bucket of an earlier Spark shuffle (partition ``b`` of
+    the shuffled RDD holds ``(b, records)`` pairs from every map task), or
+    a partition of a persisted RDD (one ``(position, outcome)`` pair whose
+    value is the partition's records)."""
 
-    def __init__(self, token: str, code, stage_name: str, tasks: dict, buckets: int | None):
+    def __init__(self, token: str, code, stage_name: str, tasks: dict, buckets: int | None, persisted: bool = False):
         self.token, self.code, self.stage_name = token, code, stage_name
-        self.tasks = tasks  # bucket -> (position, TaskSpec)
+        self.tasks = tasks  # partition -> (position, TaskSpec)
         self.buckets = buckets
+        self.persisted = persisted
 
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         entry = self.tasks.get(index)
-        if entry is None:  # a bucket this stage does not read (or the summaries' partition)
+        if entry is None:  # a partition this stage does not read (or the summaries' partition)
             return
         position, task = entry
-        batches = [records for _, records in iterator]
+        if self.persisted:
+            batches = [outcome.value for _, outcome in iterator]
+        else:
+            batches = [records for _, records in iterator]
         outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches)
         yield from _emit(position, outcome, self.buckets)
