@@ -7,7 +7,8 @@ engine start-up is not measured):
 * reduce by key: generated (key, 1) records -> sum per key -> count.
 
 Rows: mapfold on dask / spark / ray, Dask Bag, PySpark RDD (and mapfold's
-local runners for scale). Best of ``--repeat`` runs after one warm-up.
+local runners for scale). Best of ``--repeat`` runs after one warm-up, the
+two contenders of an engine taking turns.
 
     python benchmarks/cluster.py --size-mb 32 --records 4000000
 
@@ -98,14 +99,19 @@ def bag_reduce_by_key(client, records, keys, partitions):
     return len(folded.compute(scheduler=client))
 
 
-def best(fn, repeat: int):
-    fn()  # warm-up: workers import, JIT, caches
-    times, result = [], None
+def best(fns: list, repeat: int) -> list:
+    """Best time and result of each function; the contenders take turns
+    (A B A B ...) so that load from elsewhere on the machine hits both alike."""
+    for fn in fns:
+        fn()  # warm-up: workers import, JIT, caches
+    times: list[list[float]] = [[] for _ in fns]
+    results: list = [None] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            results[i] = fn()
+            times[i].append(time.perf_counter() - start)
+    return [(min(t), r) for t, r in zip(times, results)]
 
 
 def main(argv=None) -> int:
@@ -125,41 +131,43 @@ def main(argv=None) -> int:
     n, k, p = args.records, args.keys, args.partitions
     rows = []  # (job, engine, contender, seconds, result)
 
-    def run(job, engine, contender, fn):
+    def run(job, engine, *contenders):
+        """``contenders``: (name, function) pairs, measured in turns."""
         if ("word" in job and "wordcount" not in args.jobs) or ("reduce" in job and "reduce" not in args.jobs):
             return
-        seconds, result = best(fn, args.repeat)
-        rows.append((job, engine, contender, seconds, result))
-        print(f"{job:14} {engine:9} {contender:22} {seconds:8.2f}s  ({result})", file=sys.stderr, flush=True)
+        measured = best([fn for _, fn in contenders], args.repeat)
+        for (contender, _), (seconds, result) in zip(contenders, measured):
+            rows.append((job, engine, contender, seconds, result))
+            print(f"{job:14} {engine:9} {contender:22} {seconds:8.2f}s  ({result})", file=sys.stderr, flush=True)
 
     if "local" in engines:
         with mf.runner("processes", workers=args.workers) as local:
-            run("word count", "local", "mapfold processes", lambda: mapfold_wordcount(folder, local, p))
-            run("reduce by key", "local", "mapfold processes", lambda: mapfold_reduce_by_key(n, k, p, local))
+            run("word count", "local", ("mapfold processes", lambda: mapfold_wordcount(folder, local, p)))
+            run("reduce by key", "local", ("mapfold processes", lambda: mapfold_reduce_by_key(n, k, p, local)))
     if "dask" in engines:
         from mapfold.runners.dask import DaskRunner
 
         with DaskRunner(workers=args.workers) as dask:
             client = dask.client
-            run("word count", "dask", "mapfold dask", lambda: mapfold_wordcount(folder, dask, p))
-            run("word count", "dask", "Dask Bag", lambda: bag_wordcount(client, folder, p))
-            run("reduce by key", "dask", "mapfold dask", lambda: mapfold_reduce_by_key(n, k, p, dask))
-            run("reduce by key", "dask", "Dask Bag", lambda: bag_reduce_by_key(client, n, k, p))
+            run("word count", "dask", ("mapfold dask", lambda: mapfold_wordcount(folder, dask, p)),
+                ("Dask Bag", lambda: bag_wordcount(client, folder, p)))
+            run("reduce by key", "dask", ("mapfold dask", lambda: mapfold_reduce_by_key(n, k, p, dask)),
+                ("Dask Bag", lambda: bag_reduce_by_key(client, n, k, p)))
     if "spark" in engines:
         from mapfold.runners.spark import SparkRunner
 
         with SparkRunner(master=f"local[{args.workers}]", conf={"spark.ui.enabled": "false"}) as spark:
             sc = spark.context
-            run("word count", "spark", "mapfold spark", lambda: mapfold_wordcount(folder, spark, p))
-            run("word count", "spark", "PySpark RDD", lambda: spark_wordcount(sc, folder, p))
-            run("reduce by key", "spark", "mapfold spark", lambda: mapfold_reduce_by_key(n, k, p, spark))
-            run("reduce by key", "spark", "PySpark RDD", lambda: spark_reduce_by_key(sc, n, k, p))
+            run("word count", "spark", ("mapfold spark", lambda: mapfold_wordcount(folder, spark, p)),
+                ("PySpark RDD", lambda: spark_wordcount(sc, folder, p)))
+            run("reduce by key", "spark", ("mapfold spark", lambda: mapfold_reduce_by_key(n, k, p, spark)),
+                ("PySpark RDD", lambda: spark_reduce_by_key(sc, n, k, p)))
     if "ray" in engines:
         from mapfold.runners.ray import RayRunner
 
         with RayRunner(num_cpus=args.workers) as ray_runner:
-            run("word count", "ray", "mapfold ray", lambda: mapfold_wordcount(folder, ray_runner, p))
-            run("reduce by key", "ray", "mapfold ray", lambda: mapfold_reduce_by_key(n, k, p, ray_runner))
+            run("word count", "ray", ("mapfold ray", lambda: mapfold_wordcount(folder, ray_runner, p)))
+            run("reduce by key", "ray", ("mapfold ray", lambda: mapfold_reduce_by_key(n, k, p, ray_runner)))
 
     print(f"\n{args.size_mb} MB of text, {n:,} records over {k:,} keys, {p} partitions, {args.workers} workers; "
           f"best of {args.repeat}\n")
