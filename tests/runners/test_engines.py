@@ -253,3 +253,25 @@ def test_persisted_partitions_stay_in_the_engine(engine):
     finally:
         kept.unpersist()
     assert kept.collect(runner=engine) == [2 * x for x in range(20)]
+
+
+@pytest.mark.parametrize("name", ["dask", "spark"])
+def test_ship_mapfold_to_the_workers(name, request):
+    """ship_mapfold=True (the default when joining a cluster) sends the
+    driver's mapfold as a zip the workers put on sys.path; jobs still run."""
+    session = request.getfixturevalue(f"{name}_runner")
+    if name == "dask":
+        from mapfold.runners.dask import DaskRunner
+
+        shipped = DaskRunner(client=session.client, ship_mapfold=True).start()
+        paths = session.client.run(lambda: [p for p in __import__("sys").path if p.endswith("mapfold.zip")])
+        assert all(found for found in paths.values())
+        assert not [p for p in sys.path if p.endswith("mapfold.zip")]  # the driver is left alone
+    else:
+        from mapfold.runners.spark import SparkRunner
+
+        shipped = SparkRunner(ship_mapfold=True).start()  # adopts the session's context
+    try:
+        assert sorted(word_counts().collect(runner=shipped)) == expected_counts()
+    finally:
+        shipped.close()

@@ -27,6 +27,7 @@ import time
 from typing import Any, Iterator
 
 import distributed
+import distributed.diagnostics.plugin
 
 from ..core.config import default_workers
 from ..plan.stages import Stage, TaskSpec
@@ -63,21 +64,22 @@ class DaskRunner(EngineRunner):
         self._client = client
         self._owns_client = client is None
         self._cluster = None
+        self._started = False
 
     # -- lifecycle ------------------------------------------------------
     @property
     def client(self) -> "distributed.Client":
-        if self._client is None:
+        if not self._started:
             self.start()
         return self._client
 
     def start(self) -> "DaskRunner":
         """Connect to the cluster (or start the local one) now rather than on first use."""
-        if self._client is not None:
+        if self._started:
             return self
-        if self.address is not None:
+        if self._client is None and self.address is not None:
             self._client = distributed.Client(self.address, security=self.security, set_as_default=False)
-        else:
+        elif self._client is None:
             options = {
                 "n_workers": self.workers or default_workers(),
                 "threads_per_worker": self.threads_per_worker,
@@ -88,14 +90,17 @@ class DaskRunner(EngineRunner):
             options.update(self.cluster_options)
             self._cluster = distributed.LocalCluster(**options)
             self._client = distributed.Client(self._cluster, set_as_default=False)
-        if self.ship_mapfold:
-            self._client.upload_file(write_mapfold_zip(self.scratch()), load=False)
+        if self.ship_mapfold:  # the driver's mapfold, first on the workers' sys.path (and on later workers')
+            upload = distributed.diagnostics.plugin.UploadFile(write_mapfold_zip(self.scratch()), load=True)
+            self._client.register_plugin(upload, name="mapfold-source")
+        self._started = True
         return self
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
             self._client.close()
-        self._client = None
+            self._client = None
+        self._started = False
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
