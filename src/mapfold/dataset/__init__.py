@@ -1,1 +1,1 @@
-"""The Dataset users hold: lazy, partitioned collections, their transformations and actions."""
+"""The Dataset: lazy, partitioned collections and their operations."""

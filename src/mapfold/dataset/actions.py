@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from typing import Any, Callable, Iterator
 
 from ..plan import finishers as f
@@ -222,8 +221,12 @@ class ActionsMixin:
         True
         """
         parts = self._partition_values(f.CountValues(), "count_by_value", runner, progress)
-        total = Counter()
-        for part in parts:
+        if not parts:
+            return {}
+        # start from the largest partial so the Python-level merge loop is shortest
+        parts.sort(key=len, reverse=True)
+        total = parts[0]
+        for part in parts[1:]:
             total.update(part)
         return dict(total)
 

@@ -54,12 +54,13 @@ class KeyedMixin:
         return out
 
     def fold_by_key(self, zero: Any, func: Callable[[Any, Any], Any], partitions: int | None = None):
-        """Like :meth:`reduce_by_key`, starting each key from a copy of ``zero``.
+        """Like :meth:`reduce_by_key`, starting each key from a copy of ``zero``
+        in every partition (as PySpark: ``zero`` must be neutral for ``func``).
 
         >>> import operator
         >>> from mapfold import from_sequence
-        >>> sorted(from_sequence([("a", 1), ("a", 3)], partitions=1).fold_by_key(10, operator.add).collect(runner="serial"))
-        [('a', 14)]
+        >>> sorted(from_sequence([("a", 1), ("a", 3)]).fold_by_key(0, operator.add).collect(runner="serial"))
+        [('a', 4)]
         """
         return self.combine_by_key(agg.CreateFromZero(zero, func), func, func, partitions)
 

@@ -5,7 +5,6 @@ import os
 from typing import Iterable, Iterator
 
 from ..core.config import default_workers
-from ..io.text import TextSource
 from ..plan.nodes import SourceNode
 
 __all__ = ["from_sequence", "read_text", "SequencePartition"]
@@ -82,6 +81,7 @@ def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None
     >>> read_text(folder).flat_map(str.split).collect(runner="serial")
     ['one', 'two', 'three']
     """
+    from ..io.text import TextSource  # imported here: fsspec is slow to import
     from .dataset import Dataset
 
     source = TextSource(paths, split_size=split_size, min_partitions=min_partitions, encoding=encoding,

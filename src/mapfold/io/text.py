@@ -8,6 +8,7 @@ not become thousands of tiny tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterator
 
 from ..core.config import default_workers
@@ -79,6 +80,10 @@ class TextPartition:
         return f"{first.path}{span}{more}"
 
     def read(self) -> Iterator[str]:
+        # chain hands out lines in C; the generator below runs once per block
+        return chain.from_iterable(self._blocks_of_lines())
+
+    def _blocks_of_lines(self) -> Iterator[Iterator[str]]:
         for segment in self.segments:
             self._segment = segment
             cursor = self._cursor = LineCursor(segment.path, absolute=segment.start == 0)
@@ -93,7 +98,7 @@ class TextPartition:
                             lines = split_block(block, self.encoding)
                         except UnicodeDecodeError as exc:
                             raise decode_error(self._where(), offset, block, exc, cursor.first_line + len(cursor.lines)) from None
-                        yield from cursor.feed(offset, lines)
+                        yield cursor.feed(offset, lines)
                 except (EOFError, OSError) as exc:
                     if isinstance(exc, InputError):
                         raise

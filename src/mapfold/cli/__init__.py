@@ -1,0 +1,1 @@
+"""The ``mapfold`` command line."""
