@@ -1,7 +1,8 @@
 """User counters, as in Hadoop and mrjob: ``increment_counter(group, name)``.
 
 Inside a task, increments go to that task's table, which travels back with
-the task's result; the driver sums the tables of all tasks.
+the task's result; the driver sums the tables of all tasks. The table is per
+thread: a Dask worker may run several tasks at once in threads.
 
 Samples ride the same channel: ``keep_sample(group, item)`` keeps the first
 few items of a group in the task (bad input lines, for instance); they
@@ -11,6 +12,7 @@ group in ``.samples``, apart from the summed counters.
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 __all__ = ["increment_counter", "keep_sample", "Counters", "task_counters", "reset_task_counters", "SAMPLES",
@@ -44,8 +46,21 @@ class Counters(defaultdict):
         return {group: dict(names) for group, names in self.items()}
 
 
-_current = Counters()
-_samples: dict[str, list] = {}
+_local = threading.local()
+
+
+def _table() -> Counters:
+    table = getattr(_local, "table", None)
+    if table is None:
+        table = _local.table = Counters()
+    return table
+
+
+def _sample_table() -> dict:
+    samples = getattr(_local, "samples", None)
+    if samples is None:
+        samples = _local.samples = {}
+    return samples
 
 
 def increment_counter(group: str, name: str, amount: int = 1) -> None:
@@ -55,7 +70,7 @@ def increment_counter(group: str, name: str, amount: int = 1) -> None:
     >>> task_counters()
     {'words': {'long': 1}}
     """
-    _current[group][name] += amount
+    _table()[group][name] += amount
 
 
 def keep_sample(group: str, item, limit: int = SAMPLE_LIMIT) -> None:
@@ -65,18 +80,19 @@ def keep_sample(group: str, item, limit: int = SAMPLE_LIMIT) -> None:
     >>> Counters(task_counters()).samples
     {'bad': ['line 3']}
     """
-    kept = _samples.setdefault(group, [])
+    kept = _sample_table().setdefault(group, [])
     if len(kept) < limit:
         kept.append(item)
 
 
 def task_counters() -> dict:
-    table = _current.as_dict()
-    if _samples:
-        table[SAMPLES] = {group: list(items) for group, items in _samples.items()}
+    table = _table().as_dict()
+    samples = _sample_table()
+    if samples:
+        table[SAMPLES] = {group: list(items) for group, items in samples.items()}
     return table
 
 
 def reset_task_counters() -> None:
-    _current.clear()
-    _samples.clear()
+    _table().clear()
+    _sample_table().clear()
