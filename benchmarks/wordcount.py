@@ -12,6 +12,10 @@ Contenders (each in a fresh process; see harness.py):
   mapfold-processes  the same on the processes runner
   dask-bag         Dask Bag, processes scheduler (if dask is installed)
   pyspark          PySpark RDD, local[N] (if pyspark is installed)
+  mapfold-dask     mapfold on the dask runner (LocalCluster of N processes)
+  dask-bag-cluster Dask Bag on the same kind of LocalCluster
+  mapfold-spark    mapfold on the spark runner, local[N]
+  mapfold-ray      mapfold on the ray runner, a local Ray with N CPUs
 Every contender's result is checked against serial-best's (total words and
 the top 20), so a fast wrong answer cannot win.
 """
@@ -111,6 +115,37 @@ def pyspark(path, workers):
         sc.stop()
 
 
+def mapfold_dask(path, workers):
+    import mapfold as mf
+
+    with mf.runner("dask", workers=workers):  # a LocalCluster of worker processes
+        return mf.read_text(path).flat_map(str.split).count_by_value()
+
+
+def dask_bag_cluster(path, workers):
+    import dask.bag as db
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        bag = db.read_text(path, blocksize="32MiB").str.split().flatten().frequencies()
+        return dict(bag.compute(scheduler=client))
+
+
+def mapfold_spark(path, workers):
+    import mapfold as mf
+
+    with mf.runner("spark", master=f"local[{workers}]", conf={"spark.ui.enabled": "false"}, log_level="ERROR"):
+        return mf.read_text(path).flat_map(str.split).count_by_value()
+
+
+def mapfold_ray(path, workers):
+    import mapfold as mf
+
+    with mf.runner("ray", num_cpus=workers):
+        return mf.read_text(path).flat_map(str.split).count_by_value()
+
+
 CONTENDERS = {
     "serial-best": serial_best,
     "mp-byte-ranges": mp_byte_ranges,
@@ -118,8 +153,13 @@ CONTENDERS = {
     "mapfold-processes": mapfold_processes,
     "dask-bag": dask_bag,
     "pyspark": pyspark,
+    "mapfold-dask": mapfold_dask,
+    "dask-bag-cluster": dask_bag_cluster,
+    "mapfold-spark": mapfold_spark,
+    "mapfold-ray": mapfold_ray,
 }
-OPTIONAL = {"dask-bag": "dask", "pyspark": "pyspark"}
+OPTIONAL = {"dask-bag": "dask", "pyspark": "pyspark", "mapfold-dask": "distributed",
+            "dask-bag-cluster": "distributed", "mapfold-spark": "pyspark", "mapfold-ray": "ray"}
 
 
 def run_one(name, path, workers):

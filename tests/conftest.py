@@ -15,23 +15,82 @@ import pytest
 from mapfold.runners import make_runner
 
 LOCAL_RUNNERS = ["serial", "processes"]
-ENGINE_RUNNERS: list[str] = []  # "dask", "spark", "ray" join here with their fixtures
+ENGINE_RUNNERS: list[str] = ["dask", "spark", "ray"]
 RUNNERS = LOCAL_RUNNERS + ENGINE_RUNNERS
 
+# Small engines, each started once per session: the machine has 2 cores.
+RUNNER_OPTIONS = {
+    "processes": {"workers": 2},
+    "dask": {"workers": 2},  # LocalCluster, 2 worker processes of 1 thread
+    "spark": {"master": "local[2]", "conf": {"spark.ui.enabled": "false"}},  # runs as local[2,3]: 3 attempts
+    "ray": {"num_cpus": 2},
+}
+ENGINE_INSTALL = {
+    "dask": "pip install 'mapfold[dask]'",
+    "spark": "pip install 'mapfold[spark]' and Java 17 (apt-get install openjdk-17-jre-headless)",
+    "ray": "pip install 'mapfold[ray]'",
+}
+
 _instances: dict = {}
+_unavailable: dict[str, str] = {}
 
 
 def runner_instance(name: str):
+    if name in _unavailable:
+        raise RuntimeError(_unavailable[name])
     if name not in _instances:
-        options = {"workers": 2} if name == "processes" else {}
-        _instances[name] = make_runner(name, **options)
+        try:
+            instance = make_runner(name, **RUNNER_OPTIONS.get(name, {}))
+            start = getattr(instance, "start", None)
+            if start is not None:  # engines start here, once, not inside a timed test
+                start()
+        except Exception as exc:
+            if name not in ENGINE_RUNNERS:
+                raise
+            _unavailable[name] = (f"the {name} engine is not available ({type(exc).__name__}: {exc}); "
+                                  f"to run these tests: {ENGINE_INSTALL[name]}")
+            raise RuntimeError(_unavailable[name]) from exc
+        _instances[name] = instance
     return _instances[name]
+
+
+def engine_or_skip(name: str):
+    """The session's runner ``name``; a missing engine skips locally and fails in CI."""
+    try:
+        return runner_instance(name)
+    except RuntimeError as exc:
+        if name not in ENGINE_RUNNERS:
+            raise
+        if IN_CI:
+            pytest.fail(f"{exc} (CI=true: a missing engine is a failure)", pytrace=False)
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=RUNNERS, scope="session")
 def runner(request):
     """Each runner once per session (engines start once, pools are reused)."""
-    return runner_instance(request.param)
+    return engine_or_skip(request.param)
+
+
+@pytest.fixture(params=ENGINE_RUNNERS, scope="session")
+def engine(request):
+    """Each cluster runner (dask, spark, ray), the same instances as ``runner``."""
+    return engine_or_skip(request.param)
+
+
+@pytest.fixture(scope="session")
+def dask_runner():
+    return engine_or_skip("dask")
+
+
+@pytest.fixture(scope="session")
+def spark_runner():
+    return engine_or_skip("spark")
+
+
+@pytest.fixture(scope="session")
+def ray_runner():
+    return engine_or_skip("ray")
 
 
 @pytest.fixture(scope="session")

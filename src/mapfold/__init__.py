@@ -15,7 +15,9 @@ from .core.errors import (
     WorkerLostError,
 )
 from .dataset.dataset import Dataset
-from .dataset.sources import from_sequence, read_text
+from .dataset.sources import from_sequence, read_csv, read_jsonl, read_parquet, read_text
+from . import storage
+from .io.badrecords import BadRecord, BadRecordsReport
 from .parallel.pool import Pool
 from .runners import get_runner, runner
 
@@ -25,6 +27,12 @@ __all__ = [
     "Dataset",
     "from_sequence",
     "read_text",
+    "read_jsonl",
+    "read_csv",
+    "read_parquet",
+    "storage",
+    "BadRecord",
+    "BadRecordsReport",
     "Pool",
     "runner",
     "get_runner",

@@ -95,7 +95,7 @@ def test_missing_input_names_the_path(tmp_path):
 
 def test_undecodable_bytes_name_file_and_line(runner, tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"good\nalso good\nbad \xff\xfe here\n")
-    with pytest.raises(mf.InputError, match=r"bad.txt: cannot decode line 3"):
+    with pytest.raises(mf.InputError, match=r"bad.txt line 3 byte 19: undecodable"):
         mf.read_text(str(tmp_path)).collect(runner=runner)
 
 

@@ -1,1 +1,1 @@
-"""The Dataset: lazy, partitioned collections and their operations."""
+"""Dataset: the lazy, partitioned collection users hold; its sources, actions and writers."""

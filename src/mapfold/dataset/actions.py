@@ -232,32 +232,6 @@ class ActionsMixin:
 
     frequencies = count_by_value
 
-    def save_text(self, path: str, mode: str = "error", compression: str | None = None, runner=None,
-                  progress=None, storage_options: dict | None = None) -> str:
-        """Write one text file per partition (``part-00000``...) and ``_SUCCESS``.
-
-        Files are written to a temporary folder beside ``path`` and renamed
-        into place when every task has succeeded; a failed job leaves
-        ``path`` as it was. ``mode``: ``"error"`` (refuse an existing
-        target), ``"overwrite"``.
-        """
-        from ..io.commit import AtomicOutput
-        from ..io.sinks import TextPartWriter
-
-        job = self._job(runner, progress)
-        output = AtomicOutput(path, mode=mode, storage_options=storage_options)
-        writer = TextPartWriter(output, compression)
-        plan = job.prepare(self.node, writer, f"save_text {path}")  # code pickled before any output exists
-        output.begin()
-        try:
-            for _ in job.run(self.node, writer, "save_text", prepared=plan):
-                pass
-        except BaseException:
-            output.abort()
-            raise
-        output.commit()
-        return path
-
     def explain(self, file=None) -> str:
         """Print (and return) the stages and partitions of this Dataset's plan."""
         from ..plan.explain import explain

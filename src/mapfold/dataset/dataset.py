@@ -12,11 +12,12 @@ from ..plan.nodes import NarrowNode, Node, UnionNode
 from . import transforms as t
 from .actions import ActionsMixin
 from .keyed import KeyedMixin
+from .writers import WritersMixin
 
 __all__ = ["Dataset"]
 
 
-class Dataset(ActionsMixin, KeyedMixin):
+class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
     """A lazy, immutable, partitioned collection of records.
 
     >>> import mapfold as mf

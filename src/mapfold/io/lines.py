@@ -76,21 +76,45 @@ def byte_range_blocks(f: BinaryIO, start: int, end: int) -> Iterator[tuple[int, 
 
 
 def stream_blocks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(offset, block)`` of whole lines from a stream read to its end."""
-    buf = b""
+    """Yield ``(offset, block)`` of whole lines from a stream read to its end.
+
+    Reads with ``read1`` where the stream has it (the decompressors do), so
+    that when a compressed file turns out truncated or corrupt, every whole
+    line decompressed before the break is still handed out before the error
+    is raised.
+    """
+    read = getattr(f, "read1", None) or f.read
+    pending: list[bytes] = []
+    size = 0
+    carry = b""  # an unfinished line from the previous block
     offset = 0
     while True:
-        data = f.read(BLOCK)
+        try:
+            data = read(BLOCK)
+        except Exception:
+            buf = carry + b"".join(pending)
+            newline = buf.rfind(b"\n")
+            if newline != -1:
+                yield offset, buf[: newline + 1]
+            raise
+        if data:
+            pending.append(data)
+            size += len(data)
+            if size < BLOCK:
+                continue
+        buf = carry + b"".join(pending)
+        pending, size = [], 0
         if not data:
             if buf:
                 yield offset, buf
             return
-        buf += data
         newline = buf.rfind(b"\n")
-        if newline != -1:
-            yield offset, buf[: newline + 1]
-            offset += newline + 1
-            buf = buf[newline + 1 :]
+        if newline == -1:
+            carry = buf
+            continue
+        yield offset, buf[: newline + 1]
+        offset += newline + 1
+        carry = buf[newline + 1 :]
 
 
 def split_block(block: bytes, encoding: str) -> list[str]:
@@ -106,7 +130,7 @@ def split_block(block: bytes, encoding: str) -> list[str]:
 class LineCursor:
     """Hands out the lines of a sequence of blocks and knows where it is."""
 
-    __slots__ = ("path", "first_line", "lines", "iterator", "offset", "absolute")
+    __slots__ = ("path", "first_line", "lines", "iterator", "offset", "absolute", "block")
 
     def __init__(self, path: str, absolute: bool):
         self.path = path
@@ -115,11 +139,13 @@ class LineCursor:
         self.iterator = iter(())
         self.offset = 0
         self.absolute = absolute  # line numbers count from the file start
+        self.block = b""
 
-    def feed(self, offset: int, lines: list) -> Iterator[str]:
+    def feed(self, offset: int, lines: list, block: bytes = b"") -> Iterator[str]:
         self.first_line += len(self.lines)
         self.lines = lines
         self.offset = offset
+        self.block = block
         self.iterator = iter(lines)
         return self.iterator
 
@@ -127,6 +153,18 @@ class LineCursor:
         """1-based number (within what this cursor read) of the last line handed out."""
         remaining = self.iterator.__length_hint__()
         return self.first_line + len(self.lines) - remaining
+
+    def current_offset(self) -> int | None:
+        """Byte offset (in the stream read) of the last line handed out (error path only)."""
+        index = len(self.lines) - self.iterator.__length_hint__() - 1
+        if index < 0 or not self.block:
+            return None
+        pos = 0
+        for _ in range(index):
+            pos = self.block.find(b"\n", pos) + 1
+            if pos == 0:
+                return None
+        return self.offset + pos
 
 
 def decode_error(path: str, offset: int, block: bytes, exc: UnicodeDecodeError, first_line: int) -> InputError:

@@ -1,4 +1,10 @@
-"""Turning user paths (files, folders, globs, fsspec URLs) into file lists."""
+"""Turning user paths (files, folders, globs, fsspec URLs) into file lists.
+
+A folder written by mapfold ends with a ``_SUCCESS`` file holding a JSON
+manifest of its data files (see ``commit.py``). When a folder has one, only
+the files it lists are read: files an unfinished append or overwrite is
+still copying in are not picked up half-way.
+"""
 from __future__ import annotations
 
 import os
@@ -10,7 +16,7 @@ from fsspec.core import url_to_fs
 
 from ..core.errors import InputError
 
-__all__ = ["FileInfo", "expand_paths", "is_local", "filesystem"]
+__all__ = ["FileInfo", "expand_paths", "is_local", "filesystem", "read_manifest", "compression_of"]
 
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".xz": "xz"}
 
@@ -29,7 +35,14 @@ def is_local(fs) -> bool:
 
 
 def filesystem(path: str, storage_options: dict | None = None):
-    return url_to_fs(path, **(storage_options or {}))
+    """``(fs, path_in_fs)`` for a URL; credentials never show in errors."""
+    from .secrets import protect_logs, scrubbed
+
+    with scrubbed(storage_options):
+        fs, root = url_to_fs(path, **(storage_options or {}))
+    if not is_local(fs):
+        protect_logs(storage_options)
+    return fs, root
 
 
 def _hidden(name: str) -> bool:
@@ -56,6 +69,13 @@ def expand_paths(paths: str | os.PathLike | Iterable, storage_options: dict | No
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise InputError("no input paths were given")
+    from .secrets import scrubbed
+
+    with scrubbed(storage_options):
+        return _expand(paths, storage_options, suffixes)
+
+
+def _expand(paths: list[str], storage_options: dict | None, suffixes):
     fs = None
     files: list[FileInfo] = []
     for path in paths:
@@ -86,10 +106,29 @@ def expand_paths(paths: str | os.PathLike | Iterable, storage_options: dict | No
 
 def _walk(fs, root: str) -> list[str]:
     found = fs.find(root)
+    base = root.rstrip("/")
     out = []
     for p in sorted(found):
-        rel = p[len(root.rstrip("/")):].lstrip("/")
+        rel = p[len(base):].lstrip("/")
         if any(_hidden(part) for part in rel.split("/")):
             continue
         out.append(p)
+    listed = read_manifest(fs, base) if f"{base}/_SUCCESS" in found else None
+    if listed is not None:
+        out = [p for p in out if p[len(base):].lstrip("/") in listed]
     return out
+
+
+def read_manifest(fs, folder: str) -> set[str] | None:
+    """The data files a mapfold ``_SUCCESS`` lists (relative names), or None."""
+    import json
+
+    try:
+        with fs.open(f"{folder}/_SUCCESS", "rb") as f:
+            data = f.read(64 << 20)
+        manifest = json.loads(data) if data.strip() else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return None
+    return set(manifest["files"])

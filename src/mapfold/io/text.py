@@ -4,19 +4,30 @@ Uncompressed files split into line-aligned byte ranges (see ``lines.py``)
 without reading any data on the driver; compressed files are one partition
 each. Small files are packed together so a folder of many small files does
 not become thousands of tiny tasks.
+
+:class:`LinePartition` is the reader the line formats share (text, JSON
+lines, CSV): it walks the segments, decodes blocks, knows the file, line and
+byte offset of the line it handed out last, and applies the bad-record
+policy (``badrecords.py``) to undecodable lines and truncated or corrupt
+compressed files. Formats override :meth:`LinePartition.read` to parse the
+lines and call :meth:`LinePartition.bad` for records they cannot parse.
 """
 from __future__ import annotations
 
+import lzma
+import zlib
 from dataclasses import dataclass
 from itertools import chain
 from typing import Iterator
 
 from ..core.config import default_workers
 from ..core.errors import InputError
-from .lines import LineCursor, byte_range_blocks, decode_error, open_binary, split_block, stream_blocks
+from . import badrecords as br
+from .lines import LineCursor, byte_range_blocks, open_binary, split_block, stream_blocks
 from .paths import FileInfo, expand_paths, is_local
+from .secrets import protect_filesystem
 
-__all__ = ["TextSource", "TextPartition", "Segment", "plan_segments"]
+__all__ = ["TextSource", "TextPartition", "LinePartition", "Segment", "plan_segments", "default_split_size"]
 
 MAX_SPLIT = 64 << 20
 MIN_SPLIT = 1 << 20
@@ -28,21 +39,31 @@ class Segment:
     start: int
     end: int  # -1: to the end (compressed)
     compression: str | None
+    size: int = -1  # the file's size (-1: unknown)
+
+    @property
+    def whole_file(self) -> bool:
+        return self.start == 0 and (self.end < 0 or self.end >= self.size)
 
 
-def plan_segments(files: list[FileInfo], split_size: int) -> list[list[Segment]]:
-    """Cut files into byte ranges of about ``split_size``; pack small pieces."""
+def plan_segments(files: list[FileInfo], split_size: int, split: bool = True) -> list[list[Segment]]:
+    """Cut files into byte ranges of about ``split_size``; pack small pieces.
+
+    With ``split=False`` every file is read whole (one segment).
+    """
     partitions: list[list[Segment]] = []
     current: list[Segment] = []
     current_size = 0
     for info in files:
         if info.compression is not None:
-            pieces = [(Segment(info.path, 0, -1, info.compression), info.size)]
+            pieces = [(Segment(info.path, 0, -1, info.compression, info.size), info.size)]
+        elif not split:
+            pieces = [(Segment(info.path, 0, max(info.size, 1), None, info.size), info.size)]
         else:
             pieces = []
             for start in range(0, max(info.size, 1), split_size):
                 end = min(start + split_size, info.size)
-                pieces.append((Segment(info.path, start, end, None), end - start))
+                pieces.append((Segment(info.path, start, end, None, info.size), end - start))
         for segment, size in pieces:
             if current and current_size + size > split_size:
                 partitions.append(current)
@@ -57,21 +78,54 @@ def plan_segments(files: list[FileInfo], split_size: int) -> list[list[Segment]]
     return partitions
 
 
-class TextPartition:
-    """The lines of one or more file segments."""
+def default_split_size(files: list[FileInfo], min_partitions: int | None) -> int:
+    total = sum(f.size for f in files)
+    wanted = min_partitions or 2 * default_workers()
+    return min(MAX_SPLIT, max(MIN_SPLIT, -(-total // wanted)))
 
-    def __init__(self, fs, segments: list[Segment], encoding: str = "utf-8"):
+
+class _Skipped:
+    """Stands in a block's line list for an undecodable line that was skipped."""
+
+
+SKIPPED = _Skipped()
+
+
+def _corruption_errors() -> tuple:
+    import gzip
+
+    errors: list = [EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile]
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+_CORRUPT = _corruption_errors()
+
+
+class LinePartition:
+    """The lines of one or more file segments, with their positions."""
+
+    def __init__(self, fs, segments: list[Segment], encoding: str = "utf-8", errors: str = "raise"):
         self.fs = fs  # None for the local filesystem: plain open() is fastest
         self.segments = segments
         self.encoding = encoding
+        self.errors = errors
+        self.bad_record = br.BadRecordPolicy(errors)
         self._cursor: LineCursor | None = None
         self._segment: Segment | None = None
+        self._lines_before: dict[Segment, int] = {}
 
     def __getstate__(self):
-        return {"fs": self.fs, "segments": self.segments, "encoding": self.encoding}
+        return {"fs": self.fs, "segments": self.segments, "encoding": self.encoding, "errors": self.errors}
 
     def __setstate__(self, state):
-        self.__init__(state["fs"], state["segments"], state["encoding"])
+        LinePartition.__init__(self, state["fs"], state["segments"], state["encoding"], state["errors"])
+        protect_filesystem(self.fs)
 
     def describe(self) -> str:
         first = self.segments[0]
@@ -79,49 +133,104 @@ class TextPartition:
         span = "" if first.end < 0 else f" bytes {first.start}-{first.end}"
         return f"{first.path}{span}{more}"
 
-    def read(self) -> Iterator[str]:
-        # chain hands out lines in C; the generator below runs once per block
-        return chain.from_iterable(self._blocks_of_lines())
+    def read(self) -> Iterator:
+        return self.lines()
 
-    def _blocks_of_lines(self) -> Iterator[Iterator[str]]:
-        for segment in self.segments:
-            self._segment = segment
-            cursor = self._cursor = LineCursor(segment.path, absolute=segment.start == 0)
-            with open_binary(self.fs, segment.path, segment.compression) as f:
-                try:
-                    if segment.compression is None:
-                        blocks = byte_range_blocks(f, segment.start, segment.end)
-                    else:
-                        blocks = stream_blocks(f)
-                    for offset, block in blocks:
-                        try:
-                            lines = split_block(block, self.encoding)
-                        except UnicodeDecodeError as exc:
-                            raise decode_error(self._where(), offset, block, exc, cursor.first_line + len(cursor.lines)) from None
-                        yield cursor.feed(offset, lines)
-                except (EOFError, OSError) as exc:
-                    if isinstance(exc, InputError):
-                        raise
-                    raise InputError(f"{segment.path}: cannot read ({exc})", path=segment.path) from exc
+    # -- the shared line reader --------------------------------------------
+    def lines(self) -> Iterator[str]:
+        # chain hands out lines in C; the generators below run once per block
+        return chain.from_iterable(map(self.segment_lines, self.segments))
 
+    def segment_lines(self, segment: Segment) -> Iterator[str]:
+        return chain.from_iterable(self._segment_blocks(segment))
+
+    def _segment_blocks(self, segment: Segment) -> Iterator[Iterator[str]]:
+        self._segment = segment
+        cursor = self._cursor = LineCursor(segment.path, absolute=segment.start == 0)
+        consumed = 0  # bytes of the (decompressed) stream handed out
+        with open_binary(self.fs, segment.path, segment.compression) as f:
+            try:
+                if segment.compression is None:
+                    blocks = byte_range_blocks(f, segment.start, segment.end)
+                else:
+                    blocks = stream_blocks(f)
+                for offset, block in blocks:
+                    consumed = offset + len(block)
+                    try:
+                        lines = split_block(block, self.encoding)
+                    except UnicodeDecodeError:
+                        lines = self._decode_lines(offset, block, cursor)
+                        yield (x for x in cursor.feed(offset, lines, block) if x is not SKIPPED)
+                        continue
+                    yield cursor.feed(offset, lines, block)
+            except _CORRUPT + (OSError,) as exc:
+                if isinstance(exc, InputError):
+                    raise
+                corrupt = segment.compression is not None and (isinstance(exc, _CORRUPT) or type(exc) is OSError)
+                if not corrupt:
+                    raise InputError(f"{segment.path}: cannot read ({type(exc).__name__}: {exc})",
+                                     path=segment.path) from exc
+                line = self._absolute(cursor.current_line() + 1)
+                self.bad_record(br.TRUNCATED, segment.path, line, consumed,
+                                f"{type(exc).__name__}: {exc}; lines before it were read")
+
+    def _decode_lines(self, offset: int, block: bytes, cursor: LineCursor) -> list:
+        """Decode a block line by line; undecodable lines become SKIPPED (or raise)."""
+        out: list = []
+        pieces = block.split(b"\n")
+        if pieces and pieces[-1] == b"":
+            pieces.pop()
+        position = offset
+        first = cursor.first_line + len(cursor.lines)  # lines before this block
+        for number, piece in enumerate(pieces, first + 1):
+            try:
+                text = piece.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                self.bad_record(br.UNDECODABLE, self._where(), self._absolute(number), position + exc.start,
+                                f"{self.encoding}: {exc.reason}", piece)
+                out.append(SKIPPED)
+            else:
+                out.append(text[:-1] if text.endswith("\r") else text)
+            position += len(piece) + 1
+        return out
+
+    # -- positions -----------------------------------------------------------
     def _where(self) -> str:
         return self._segment.path if self._segment else "?"
 
+    def _absolute(self, line: int) -> int:
+        segment = self._segment
+        if segment is not None and segment.start > 0:
+            line += self._count_lines_before(segment)
+        return line
+
+    def line_number(self) -> int | None:
+        """1-based line number, in its file, of the last line handed out."""
+        if self._cursor is None:
+            return None
+        return self._absolute(self._cursor.current_line())
+
+    def line_offset(self) -> int | None:
+        """Byte offset in its file of the last line handed out (None if unknown)."""
+        return None if self._cursor is None else self._cursor.current_offset()
+
+    def bad(self, kind: str, reason: str, text: str) -> None:
+        """Report the last line handed out as a bad record (raises or counts)."""
+        self.bad_record(kind, self._where(), self.line_number(), self.line_offset(), reason, text)
+
     def position(self) -> str | None:
         """Where the reader is: file and line of the last line handed out."""
-        cursor, segment = self._cursor, self._segment
-        if cursor is None or segment is None:
+        if self._cursor is None or self._segment is None:
             return None
-        line = cursor.current_line()
-        if segment.start > 0:
-            line += self._lines_before(segment)
-        return f"{segment.path} line {line}"
+        line = self.line_number()
+        return f"{self._segment.path} line {line}" if line else self._segment.path
 
-    def _lines_before(self, segment: Segment) -> int:
-        # Only on the error path: count the newlines before the split.
+    def _count_lines_before(self, segment: Segment) -> int:
+        # Only on error paths, once per segment: count the newlines before the split.
+        if segment in self._lines_before:
+            return self._lines_before[segment]
         count = 0
         with open_binary(self.fs, segment.path, None) as f:
-            f.seek(0)
             f.seek(segment.start - 1)
             f.readline()
             owned_from = f.tell()
@@ -133,33 +242,56 @@ class TextPartition:
                     break
                 count += data.count(b"\n")
                 remaining -= len(data)
+        self._lines_before[segment] = count
         return count
 
 
-class TextSource:
-    """Lines of text files, folders, globs or fsspec URLs.
+class TextPartition(LinePartition):
+    """The lines of one or more file segments, as strings without line endings."""
+
+
+class LineSource:
+    """Files of lines (text, JSON lines, CSV): listing and splitting, shared.
 
     ``split_size`` bounds the bytes per partition (default: the input split
-    over twice the local cores, between 1 MiB and 64 MiB).
+    over twice the local cores, between 1 MiB and 64 MiB); ``split=False``
+    reads each file whole.
     """
 
+    kind = "lines"
+    partition_class: type = LinePartition
+
     def __init__(self, paths, split_size: int | None = None, min_partitions: int | None = None,
-                 encoding: str = "utf-8", storage_options: dict | None = None):
+                 encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise",
+                 split: bool = True):
+        br.check_errors(errors)
         fs, files = expand_paths(paths, storage_options)
         self.fs = None if is_local(fs) else fs
         self.files = files
         self.encoding = encoding
-        total = sum(f.size for f in files)
+        self.errors = errors
+        self.split = split
         if split_size is None:
-            wanted = min_partitions or 2 * default_workers()
-            split_size = min(MAX_SPLIT, max(MIN_SPLIT, -(-total // wanted)))
+            split_size = default_split_size(files, min_partitions)
         if split_size < 1:
             raise ValueError(f"split_size must be positive, not {split_size}")
         self.split_size = split_size
 
-    def partitions(self) -> list[TextPartition]:
-        return [TextPartition(self.fs, segs, self.encoding) for segs in plan_segments(self.files, self.split_size)]
+    def segments(self) -> list[list[Segment]]:
+        return plan_segments(self.files, self.split_size, self.split)
+
+    def partitions(self) -> list:
+        return [self.partition_class(self.fs, segs, self.encoding, self.errors) for segs in self.segments()]
 
     def describe(self) -> str:
         total = sum(f.size for f in self.files)
-        return f"text: {len(self.files)} file(s), {total / 1e6:.1f} MB, splits of {self.split_size / 1e6:.1f} MB"
+        how = f"splits of {self.split_size / 1e6:.1f} MB" if self.split else "whole files"
+        skip = ", bad records skipped" if self.errors == "skip" else ""
+        return f"{self.kind}: {len(self.files)} file(s), {total / 1e6:.1f} MB, {how}{skip}"
+
+
+class TextSource(LineSource):
+    """Lines of text files, folders, globs or fsspec URLs."""
+
+    kind = "text"
+    partition_class = TextPartition

@@ -75,8 +75,11 @@ class Job:
             seen.add(("shuffle", shuffle.id))
             from ..shuffle.writer import ShuffleWriter
 
-            writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
-                                   self.memory_limit.value)
+            # a cluster runner may move the buckets through its engine (runners/base.py)
+            writer = self.runner.shuffle_writer(shuffle)
+            if writer is None:
+                writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
+                                       self.memory_limit.value)
             dep = compile_stage(shuffle.parent, writer, f"{shuffle.name} (map side)")
             dep.shuffle_of = shuffle
             self._plan(dep, ordered, seen)

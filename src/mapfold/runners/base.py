@@ -41,6 +41,19 @@ class Runner(ABC):
                   ordered: bool = True) -> Iterator[tuple[TaskSpec, Any]]:
         """Yield ``(task, TaskOutcome)`` for each task (in order when ``ordered``)."""
 
+    def shuffle_writer(self, shuffle) -> Any:
+        """The map-side finisher of ``shuffle`` when this runner moves shuffle
+        data itself, or ``None`` (the default) for mapfold's own file shuffle:
+        bucket files in the job's scratch folder, read by ``shuffle.reader``.
+
+        A runner that returns a finisher here (the cluster runners: the data
+        travels through the engine) must make the map stage's task values
+        behave like ``shuffle.writer.MapOutput``: ``bucket(i)`` -> a list of
+        whatever its own ``run_tasks`` understands in ``ShuffleInput.outputs``
+        of the reduce tasks, plus ``spilled_bytes`` and ``spilled_records``.
+        """
+        return None
+
     def stream(self, stage: Stage, prepared, task: TaskSpec) -> Iterator | None:
         """Records of one task, lazily, when the runner can stream in process."""
         return None

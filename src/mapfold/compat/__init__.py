@@ -1,0 +1,1 @@
+"""Compatibility layers over the Dataset API (PySpark's RDD names)."""

@@ -1,0 +1,250 @@
+"""Worker-side code shared by the cluster runners (dask, spark, ray).
+
+Import rule: this module runs inside engine workers; it imports only
+``core``, ``plan.stages`` and ``runners.tasks``, never an engine, so one
+module serves all three.
+
+How a shuffle travels through an engine (instead of bucket files):
+
+1. Map side. The map stage's finisher is :class:`BucketWriter`: it routes
+   each ``(key, value)`` with the shuffle's stable partitioner and, when the
+   shuffle has an aggregator, combines values per key in one dict per
+   bucket (the same map-side combine as ``shuffle/writer.py``). It returns
+   a :class:`Buckets`: one list per reduce partition.
+2. The engine keeps those lists where the task ran (a Dask future, a Ray
+   object, Spark's shuffle files) and the driver receives only a small
+   summary (records, sizes, counters).
+3. Reduce side. A reduce task is given the lists of its bucket from every
+   map task; :func:`merge_batches` merges combiners per key (or just
+   concatenates when there is no aggregator) and the stage's narrow chain
+   runs on top, exactly as on the local runners.
+
+What the engine moves is data (pickled lists), never code: code travels
+once per stage as the cloudpickled ``StageCode`` payload.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field, replace
+from itertools import chain
+from typing import Any, Iterable, Iterator
+
+from ..core.errors import SerializationError
+from ..plan.stages import CachedInput, ShuffleInput, TaskSpec
+from .tasks import TaskFailure, TaskOutcome, context_of, load_stage_code, run_task
+
+__all__ = [
+    "Buckets",
+    "BucketWriter",
+    "MapSummary",
+    "MemoryInput",
+    "merge_batches",
+    "run_engine_task",
+    "summarize",
+    "pick_bucket",
+    "outcome_value",
+    "RemoteValue",
+    "split_outcome",
+    "run_engine_map_task",
+    "run_engine_keep_task",
+    "with_inputs",
+    "remote_inputs",
+]
+
+
+_MISSING = object()
+
+
+@dataclass
+class Buckets:
+    """One map task's output: ``lists[b]`` holds the records of bucket ``b``."""
+
+    lists: list
+    records: int = 0
+
+
+@dataclass
+class MapSummary:
+    """What the driver learns about a map task: sizes, never the data."""
+
+    records: int
+    sizes: dict = field(default_factory=dict)  # bucket -> number of (combined) records
+
+
+class BucketWriter:
+    """Map-side finisher of an engine shuffle (see the module docstring).
+
+    >>> from mapfold.shuffle.partitioner import HashPartitioner
+    >>> class Shuffle:  # stands in for a ShuffleNode
+    ...     num_partitions, partitioner, aggregator = 2, HashPartitioner(2), None
+    >>> out = BucketWriter(Shuffle())(0, iter([("a", 1), ("b", 2), ("a", 3)]))
+    >>> out.records, len(out.lists), sum(len(b) for b in out.lists)
+    (3, 2, 3)
+    """
+
+    def __init__(self, shuffle):
+        self.buckets = shuffle.num_partitions
+        self.partitioner = shuffle.partitioner
+        self.aggregator = shuffle.aggregator
+
+    def __call__(self, partition: int, iterator: Iterator) -> Buckets:
+        partitioner, records = self.partitioner, 0
+        lists: list[list] = [[] for _ in range(self.buckets)]
+        if self.aggregator is not None:
+            # Combine first, route after: the partitioner runs once per distinct
+            # key instead of once per record (as PySpark's reduceByKey does;
+            # benchmarks/cluster.py, reduce by key: 1.7x faster map side).
+            create, merge = self.aggregator.create, self.aggregator.merge_value
+            table: dict = {}
+            get, missing = table.get, _MISSING
+            for key, value in iterator:
+                old = get(key, missing)
+                table[key] = create(value) if old is missing else merge(old, value)
+                records += 1
+            for item in table.items():
+                lists[partitioner(item[0])].append(item)
+            return Buckets(lists, records)
+        for record in iterator:
+            lists[partitioner(record[0])].append(record)
+            records += 1
+        return Buckets(lists, records)
+
+
+def merge_batches(batches: Iterable[list], aggregator) -> Iterator:
+    """Reduce side: the records of one bucket from the lists of every map task.
+
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> add = Aggregator(lambda v: v, lambda a, b: a + b, lambda a, b: a + b)
+    >>> sorted(merge_batches([[("a", 1)], [("a", 2), ("b", 5)]], add))
+    [('a', 3), ('b', 5)]
+    """
+    if aggregator is None:
+        return chain.from_iterable(batches)
+    merge = aggregator.merge_combiners
+    table: dict = {}
+    for batch in batches:
+        for key, combined in batch:
+            if key in table:
+                table[key] = merge(table[key], combined)
+            else:
+                table[key] = combined
+    return iter(table.items())
+
+
+class MemoryInput:
+    """A task input whose data the engine already delivered to this worker."""
+
+    def __init__(self, what: str, batches: list, aggregator: Any = None, merge: bool = True):
+        self.what = what
+        self.batches = batches
+        self.aggregator = aggregator
+        self.merge = merge
+
+    def read(self) -> Iterator:
+        if not self.merge:
+            return chain.from_iterable(self.batches)
+        return merge_batches(self.batches, self.aggregator)
+
+    def describe(self) -> str:
+        return self.what
+
+
+def remote_inputs(task: TaskSpec) -> tuple[TaskSpec, list]:
+    """Split a task into a copy without engine references and the references.
+
+    Shuffle inputs of an engine shuffle carry one reference per non-empty
+    map output; a cached input carries one reference to its partition. The
+    engine resolves the references into data when it runs the task; the
+    shipped copy says so with ``outputs=None`` (``data=None``).
+    """
+    source = task.input
+    if isinstance(source, ShuffleInput) and source.outputs is not None:
+        refs = [ref for group in source.outputs for ref in group]
+        if any(isinstance(ref, RemoteValue) for ref in refs):  # else: bucket files (shuffle="storage")
+            return replace(task, input=replace(source, outputs=None)), [_unwrap(ref) for ref in refs]
+    if isinstance(source, CachedInput) and isinstance(source.data, RemoteValue):
+        return replace(task, input=replace(source, data=None)), [source.data.ref]
+    return task, []
+
+
+class RemoteValue:
+    """Data the engine keeps (a shuffle bucket, a persisted partition): its
+    reference, plus ``keepalive``: what the engine needs to recompute it
+    (the producing task, the stage code), held exactly as long as the
+    reference is."""
+
+    def __init__(self, ref, keepalive=None):
+        self.ref = ref
+        self.keepalive = keepalive
+
+    def __reduce__(self):
+        raise TypeError("an engine reference cannot leave the driver")
+
+
+def _unwrap(ref):
+    return ref.ref if isinstance(ref, RemoteValue) else ref
+
+
+def with_inputs(token: str, payload, task: TaskSpec, data: list) -> TaskSpec:
+    """The task with its engine-delivered ``data`` as an in-memory input."""
+    source = task.input
+    if isinstance(source, ShuffleInput) and source.outputs is None:
+        aggregator = load_stage_code(token, payload).aggregators.get(source.shuffle_id)
+        return replace(task, input=MemoryInput(source.describe(), data, aggregator))
+    if isinstance(source, CachedInput) and source.data is None:
+        return replace(task, input=MemoryInput(source.describe(), data, merge=False))
+    return task
+
+
+def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> TaskOutcome:
+    """Run one task in an engine worker; ``data`` are its resolved remote inputs.
+
+    Code that cannot be loaded here (a module of the user's that the
+    workers lack) is the same on every attempt: it comes back as a
+    :class:`SerializationError` for this task rather than as an engine
+    failure the engine would retry.
+    """
+    try:
+        load_stage_code(token, payload)
+    except Exception as exc:
+        error = SerializationError(
+            f"the workers cannot load the stage's code: {type(exc).__name__}: {exc}. Functions from your own "
+            "modules travel by reference: install those modules on the workers, or ship them by value with "
+            "cloudpickle.register_pickle_by_value(module)")
+        failure = TaskFailure(error, traceback.format_exc(), context_of(task, stage_name))
+        return TaskOutcome(None, {}, failure)
+    return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name)
+
+
+def summarize(outcome: TaskOutcome) -> TaskOutcome:
+    """The outcome of a map task with its buckets replaced by their sizes."""
+    value = outcome.value
+    if outcome.failure is not None or not isinstance(value, Buckets):
+        return TaskOutcome(None, outcome.counters, outcome.failure)
+    sizes = {b: len(records) for b, records in enumerate(value.lists) if records}
+    return TaskOutcome(MapSummary(value.records, sizes), outcome.counters)
+
+
+def pick_bucket(outcome: TaskOutcome, bucket: int) -> list:
+    return outcome.value.lists[bucket]
+
+
+def outcome_value(outcome: TaskOutcome) -> Any:
+    return outcome.value
+
+
+def run_engine_map_task(token: str, payload, task: TaskSpec, stage_name: str, buckets: int, *data) -> tuple:
+    """A map task for engines with multi-return tasks (Ray): summary, then each bucket."""
+    return split_outcome(run_engine_task(token, payload, task, stage_name, *data), buckets)
+
+
+def run_engine_keep_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> tuple:
+    """A task whose value stays in the engine (a persisted partition): summary, value."""
+    outcome = run_engine_task(token, payload, task, stage_name, *data)
+    return TaskOutcome(None, outcome.counters, outcome.failure), outcome.value
+
+
+def split_outcome(outcome: TaskOutcome, buckets: int) -> tuple:
+    """``(summary, bucket 0, ..., bucket n-1)``: for engines with multi-return tasks."""
+    lists = outcome.value.lists if isinstance(outcome.value, Buckets) else [[] for _ in range(buckets)]
+    return (summarize(outcome), *lists)

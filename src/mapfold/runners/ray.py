@@ -1,0 +1,152 @@
+"""The ray runner: tasks on Ray, data through Ray's object store.
+
+``RayRunner(address="ray://head:10001")`` (or ``"auto"``) joins a running
+cluster; without an address it starts a local Ray (``ray.init``) with
+``num_cpus`` CPUs and shuts it down with the runner. Ray allows one session
+per process: when this process already has one (``ray.init`` was called by
+you), the runner uses it and leaves it running.
+
+Each task is one Ray task running ``engine_tasks.run_engine_task``; the
+stage's cloudpickled code goes into the object store once per stage
+(``ray.put``) and tasks take its reference.
+
+Shuffles (``shuffle="engine"``, the default) go through the object store:
+a map task returns ``1 + buckets`` objects (``num_returns``): a small
+summary for the driver, then one list per bucket; reduce task ``b`` takes
+the bucket-``b`` references of every map task as arguments, so Ray moves
+that data between nodes, spills it to disk when the store is full and
+rebuilds lost objects by re-running their map task (lineage).
+``shuffle="storage"`` uses mapfold's bucket files in ``scratch`` (a folder
+every node must see) instead.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Iterator
+
+import ray
+
+from ..plan.stages import Stage, TaskSpec
+from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order
+from .engine_tasks import RemoteValue, remote_inputs, run_engine_keep_task, run_engine_map_task, run_engine_task
+
+__all__ = ["RayRunner"]
+
+
+class RayRunner(EngineRunner):
+    """Run mapfold's tasks on Ray (``pip install 'mapfold[ray]'``).
+
+    ``address``: a cluster to join (``"auto"``, ``"ray://head:10001"``);
+    ``num_cpus``: CPUs of the local Ray started without an address;
+    ``max_retries``: re-runs of a task whose worker died (Ray's own retry);
+    ``runtime_env``: Ray's runtime environment for the workers;
+    ``ship_mapfold``: add this mapfold's source to it (default: when joining
+    a cluster); ``init_options`` go to ``ray.init``.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, shuffle: str = "engine",
+                 max_retries: int = 3, runtime_env: dict | None = None, ship_mapfold: bool | None = None,
+                 scratch: str | None = None, **init_options):
+        super().__init__(shuffle, address is not None if ship_mapfold is None else ship_mapfold, scratch)
+        self.address = address
+        self.num_cpus = num_cpus
+        self.max_retries = max_retries
+        self.runtime_env = dict(runtime_env or {})
+        self.init_options = init_options
+        self._started = False
+        self._owns_session = False
+        self._functions: dict = {}
+
+    # -- lifecycle ------------------------------------------------------
+    def start(self) -> "RayRunner":
+        """Join or start Ray now rather than on first use."""
+        if self._started:
+            return self
+        if not ray.is_initialized():
+            runtime_env = dict(self.runtime_env)
+            if self.ship_mapfold:
+                package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+                runtime_env["py_modules"] = list(runtime_env.get("py_modules", [])) + [package]
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,  # worker output stays in Ray's logs (session_latest/logs)
+                "logging_level": logging.WARNING,
+            }
+            if self.address is None:
+                options["num_cpus"] = self.num_cpus
+            if runtime_env:
+                options["runtime_env"] = runtime_env
+            options.update(self.init_options)
+            ray.init(address=self.address, **options)
+            self._owns_session = True
+        remote = ray.remote(num_cpus=1, max_retries=self.max_retries)
+        self._functions = {
+            "task": remote(run_engine_task),
+            "map": remote(run_engine_map_task),
+            "keep": remote(run_engine_keep_task),
+        }
+        self._started = True
+        return self
+
+    def close(self) -> None:
+        if self._owns_session and ray.is_initialized():
+            ray.shutdown()
+        self._owns_session = False
+        self._started = False
+        self._functions = {}
+        super().close()
+
+    def describe(self) -> str:
+        where = self.address or ("local" if self._owns_session else "existing session")
+        return f"ray ({where}, shuffle={self.shuffle})"
+
+    # -- running --------------------------------------------------------
+    def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
+        self.start()
+        token, payload = prepared
+        code = ray.put(payload)  # the stage's code: once, into the object store
+        map_stage, cache_stage = self.is_map_stage(stage), self.is_cache_stage(stage)
+        buckets = stage.code.finisher.buckets if map_stage else 0
+        waiting: dict = {}
+        for position, task in enumerate(tasks):
+            shipped, refs = remote_inputs(task)
+            name = self.key(stage, token, task)
+            if map_stage:
+                out = self._functions["map"].options(num_returns=1 + buckets, name=name).remote(
+                    token, code, shipped, stage.name, buckets, *refs)
+            elif cache_stage:
+                out = self._functions["keep"].options(num_returns=2, name=name).remote(
+                    token, code, shipped, stage.name, *refs)
+            else:
+                out = [self._functions["task"].options(name=name).remote(token, code, shipped, stage.name, *refs)]
+            waiting[out[0]] = (position, out)
+        try:
+            yield from in_order(self._completed(stage, code, tasks, waiting, map_stage, cache_stage), tasks, ordered)
+        finally:
+            for ref in list(waiting):  # stopped early (take, a failure): drop what is still queued
+                try:
+                    ray.cancel(ref)
+                except Exception:
+                    pass
+
+    def _completed(self, stage: Stage, code, tasks: list[TaskSpec], waiting: dict, map_stage: bool,
+                   cache_stage: bool) -> Iterator:
+        while waiting:
+            ready, _ = ray.wait(list(waiting), num_returns=1)
+            for ref in ready:
+                position, out = waiting.pop(ref)
+                task = tasks[position]
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:  # WorkerCrashedError after the retries, a worker missing mapfold, ...
+                    raise engine_error(stage, task, exc, "ray") from None
+                if outcome.failure is None and map_stage:
+                    summary = outcome.value
+                    refs = {b: out[1 + b] for b in summary.sizes}
+                    outcome.value = RemoteMapOutput(refs, summary.records, keepalive=code)
+                elif outcome.failure is None and cache_stage:
+                    outcome.value = RemoteValue(out[1], keepalive=code)
+                yield position, outcome

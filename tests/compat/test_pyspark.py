@@ -1,0 +1,61 @@
+"""The PySpark names give what the Dataset API gives, on both local runners."""
+from __future__ import annotations
+
+import operator
+from collections import Counter
+
+import pytest
+
+from mapfold.compat.pyspark import SparkContext
+
+
+@pytest.fixture
+def sc(runner):
+    return SparkContext(runner=runner)
+
+
+def test_word_count_shape(sc, tmp_path):
+    (tmp_path / "a.txt").write_text("to be or not\nto be\n")
+    counts = sc.textFile(str(tmp_path)).flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
+    assert dict(counts.collect()) == Counter("to be or not to be".split())
+    assert counts.sortBy(lambda kv: (-kv[1], kv[0])).take(2) == [("be", 2), ("to", 2)]
+    out = tmp_path / "out"
+    counts.saveAsTextFile(str(out))
+    assert sorted(sc.textFile(str(out)).collect()) == sorted(str(kv) for kv in counts.collect())
+
+
+def test_actions_match_python(sc):
+    data = list(range(1, 41))
+    rdd = sc.parallelize(data, 3)
+    assert rdd.getNumPartitions() == 3
+    assert rdd.count() == 40 and rdd.sum() == sum(data) and rdd.first() == 1
+    assert rdd.reduce(operator.mul) == __import__("math").prod(data)
+    assert rdd.fold(0, operator.add) == sum(data)
+    assert rdd.aggregate(0, operator.add, operator.add) == sum(data)
+    assert rdd.top(3) == [40, 39, 38] and rdd.takeOrdered(2) == [1, 2]
+    assert rdd.mean() == sum(data) / 40 and rdd.min() == 1 and rdd.max() == 40
+    assert rdd.countByValue() == Counter(data)
+    assert rdd.zipWithIndex().take(2) == [(1, 0), (2, 1)]
+    assert not rdd.isEmpty() and sc.parallelize([], 2).isEmpty()
+
+
+def test_pair_operations(sc):
+    left = sc.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+    right = sc.parallelize([("a", "x"), ("c", "y")], 2)
+    assert sorted(left.join(right).collect()) == [("a", (1, "x")), ("a", (3, "x"))]
+    assert sorted(left.leftOuterJoin(right).collect()) == [("a", (1, "x")), ("a", (3, "x")), ("b", (2, None))]
+    assert sorted(left.fullOuterJoin(right).collect())[-1] == ("c", (None, "y"))
+    assert sorted(left.groupByKey().mapValues(sorted).collect()) == [("a", [1, 3]), ("b", [2])]
+    assert left.countByKey() == {"a": 2, "b": 1}
+    assert sorted(left.lookup("a")) == [1, 3]
+    assert sorted(left.subtractByKey(right).collect()) == [("b", 2)]
+    assert sorted(left.aggregateByKey(0, operator.add, operator.add).collect()) == [("a", 4), ("b", 2)]
+    assert left.sortByKey(ascending=False).keys().collect() == ["b", "a", "a"]
+    assert left.collectAsMap()["b"] == 2
+
+
+def test_master_picks_runner():
+    with SparkContext("local[2]") as sc:
+        assert sc.runner.name == "processes" and sc.runner.workers == 2
+        assert sc.parallelize(range(10)).map(lambda x: x + 1).sum() == 55
+    assert SparkContext("local").runner.name == "serial"
