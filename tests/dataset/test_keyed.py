@@ -152,9 +152,11 @@ def test_explain_shows_spill_statistics(serial):
     assert "shuffle memory limit" in text and "spilled: 0 bytes" in text
 
 
-@pytest.mark.parametrize("records, message", [([1, 2], "cannot unpack"), ([([1], 2)], "unhashable"),
-                                              ([(1, 2, 3)], "too many values")])
-def test_bad_records_say_what_is_wanted(runner, records, message):
+@pytest.mark.parametrize("name", ["serial", "processes"])  # the hint is the file shuffle's (shuffle/writer.py);
+@pytest.mark.parametrize("records, message", [([1, 2], "cannot unpack"),  # engines shuffle with their own writer
+                                              ([([1], 2)], "unhashable"), ([(1, 2, 3)], "too many values")])
+def test_bad_records_say_what_is_wanted(request, name, records, message):
+    runner = request.getfixturevalue(name)
     with pytest.raises((TypeError, ValueError), match=message) as info:
         mf.from_sequence(records).reduce_by_key(operator.add).collect(runner=runner)
     assert any("needs (key, value) records" in note for note in getattr(info.value, "__notes__", []))
