@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["Setting", "resolve", "default_workers", "default_memory_limit"]
+__all__ = ["Setting", "resolve", "default_workers", "default_memory_limit", "parse_size", "format_size",
+           "memory_limit_setting"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,63 @@ def default_memory_limit(workers: int) -> int:
     except Exception:
         total = 4 << 30
     return max(64 << 20, total // 4 // max(1, workers))
+
+
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
+    "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+
+def parse_size(value) -> int:
+    """Bytes from an int or a string such as ``"64MB"``, ``"1.5 GiB"``, ``"512k"``
+    (kB/MB/GB are powers of 1000, KiB/MiB/GiB powers of 1024, as in Dask).
+
+    >>> parse_size("64MB"), parse_size("1 KiB"), parse_size(4096)
+    (64000000, 1024, 4096)
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a size: {value!r}")
+    if isinstance(value, (int, float)):
+        size = int(value)
+    else:
+        import re
+
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _UNITS:
+            raise ValueError(f"not a size: {value!r}; write bytes or e.g. '64MB', '1.5GiB' "
+                             f"(units: {', '.join(u for u in _UNITS if u)})")
+        size = int(float(match.group(1)) * _UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"a size must be positive, not {value!r}")
+    return size
+
+
+def format_size(size: int) -> str:
+    """``format_size(3 << 30) == '3.0 GiB'``.
+
+    >>> format_size(1536)
+    '1.5 KiB'
+    """
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
+
+
+def memory_limit_setting(runner_value=None, workers: int = 1) -> Setting:
+    """The shuffle memory budget per worker: the runner's ``memory_limit``
+    option, else ``MAPFOLD_MEMORY_LIMIT``, else :func:`default_memory_limit`.
+    The value of the returned setting is in bytes.
+
+    >>> memory_limit_setting("8MB").value
+    8000000
+    """
+    setting = resolve(None, "MAPFOLD_MEMORY_LIMIT", None, context=runner_value)
+    if setting.value is None:
+        return Setting(default_memory_limit(workers), "default (a quarter of RAM shared by the workers)")
+    source = "runner option memory_limit" if setting.source == "context" else setting.source
+    return Setting(parse_size(setting.value), source)

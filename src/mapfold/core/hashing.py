@@ -1,14 +1,39 @@
 """Stable hashing: the same value for a key in every process and machine.
 
-Python's ``hash()`` is salted per process for str and bytes, so it must never
-decide a shuffle bucket. Integers hash by value, str/bytes with xxh64,
-tuples and frozensets by combining their parts; other keys fall back to
-xxh64 of their pickle (documented: such keys must pickle deterministically).
+Python's ``hash()`` is salted per process for str and bytes
+(``PYTHONHASHSEED``), so it must never decide a shuffle bucket: two map
+tasks in two processes would send one key to two reducers. ``stable_hash``
+depends only on the key's value:
+
+* ``str``: xxh64 of its UTF-8 bytes (lone surrogates allowed); ``bytes``:
+  xxh64 with another seed, so ``"a"`` and ``b"a"`` differ.
+* numbers hash by value, so keys that compare equal meet in one bucket, as
+  with ``hash()``: ``1 == 1.0 == True == Fraction(1) == Decimal(1) ==
+  1+0j``. Integers within 64 bits go through the splitmix64 finalizer
+  (consecutive ints spread over the buckets); larger ones hash their bytes;
+  non-integral floats, ``Fraction`` and ``Decimal`` hash their exact ratio
+  ``as_integer_ratio()``.
+* ``None``, ``bool``: constants / as ints.
+* ``tuple``: its parts combined in order; ``frozenset``: its parts combined
+  without order (xor of mixed hashes), so the iteration order (which does
+  depend on the salt) does not matter.
+* subclasses of these (``IntEnum``, namedtuples, str enums) hash as their
+  base value, as they compare equal to it.
+
+**Fallback** for any other hashable key (dates, ``Enum`` members, frozen
+dataclasses, ...): xxh64 of the key's pickle (protocol 4). This is stable as
+long as the key pickles deterministically and equal keys pickle to the same
+bytes: true for the standard library's value types and for objects whose
+state is made of the types above. It is *not* true for an object whose
+state holds a ``set`` or ``dict`` of str built in different orders; give
+such keys a tuple or frozenset form (``key_by(lambda r: (r.a, r.b))``).
 """
 from __future__ import annotations
 
 import pickle
 import struct
+from decimal import Decimal
+from fractions import Fraction
 
 import xxhash
 
@@ -17,6 +42,7 @@ __all__ = ["stable_hash"]
 _MASK = (1 << 64) - 1
 _xxh64 = xxhash.xxh64_intdigest
 _pack_double = struct.Struct("<d").pack
+_NONE_HASH = 0x9E3779B97F4A7C15
 
 
 def stable_hash(key) -> int:
@@ -26,44 +52,84 @@ def stable_hash(key) -> int:
     True
     >>> stable_hash(1) == stable_hash(1.0) == stable_hash(True)
     True
+    >>> stable_hash(("a", 1)) == stable_hash(("a", 1.0))
+    True
     """
     kind = type(key)
     if kind is str:
         return _xxh64(key.encode("utf-8", "surrogatepass"))
     if kind is int or kind is bool:
-        return _mix(key & _MASK)
+        return _int_hash(key)
     if kind is bytes:
         return _xxh64(key, seed=1)
-    if kind is float:
-        if key.is_integer():
-            return _mix(int(key) & _MASK)  # 1.0 == 1 must share a bucket
-        return _xxh64(_pack_double(key), seed=2)
-    if key is None:
-        return 0x9E3779B97F4A7C15
     if kind is tuple:
-        h = 0x345678
-        for item in key:
-            h = ((h ^ stable_hash(item)) * 1000003) & _MASK
-        return h ^ len(key)
+        return _tuple_hash(key)
+    if kind is float:
+        return _float_hash(key)
+    if key is None:
+        return _NONE_HASH
     if kind is frozenset:
-        h = 0
-        for item in key:
-            h ^= _mix(stable_hash(item))
-        return h ^ 0xF00D
+        return _frozenset_hash(key)
     # subclasses (IntEnum, namedtuple, str enums) hash as their base value
     if isinstance(key, str):
-        return _xxh64(key.encode("utf-8", "surrogatepass"))
+        return _xxh64(str.encode(key, "utf-8", "surrogatepass"))
     if isinstance(key, int):
-        return _mix(int(key) & _MASK)
+        return _int_hash(int(key))
     if isinstance(key, float):
-        return stable_hash(float(key))
+        return _float_hash(float(key))
     if isinstance(key, bytes):
-        return stable_hash(bytes(key))
+        return _xxh64(bytes(key), seed=1)
     if isinstance(key, tuple):
-        return stable_hash(tuple(key))
+        return _tuple_hash(key)
     if isinstance(key, frozenset):
-        return stable_hash(frozenset(key))
+        return _frozenset_hash(key)
+    if isinstance(key, complex):
+        if key.imag == 0:
+            return _float_hash(key.real)
+        return ((_float_hash(key.real) * 1000003) ^ _float_hash(key.imag)) & _MASK
+    if isinstance(key, (Fraction, Decimal)):
+        try:
+            numerator, denominator = key.as_integer_ratio()
+        except (OverflowError, ValueError):  # Decimal infinity / NaN: as the float
+            return _float_hash(float(key))
+        return _ratio_hash(numerator, denominator)
     return _xxh64(pickle.dumps(key, protocol=4), seed=3)
+
+
+def _int_hash(key: int) -> int:
+    if -(1 << 63) <= key <= _MASK:
+        return _mix(key & _MASK)
+    return _xxh64(key.to_bytes(key.bit_length() // 8 + 1, "little", signed=True), seed=4)
+
+
+def _float_hash(key: float) -> int:
+    if key.is_integer():
+        return _int_hash(int(key))  # 1.0 == 1 must share a bucket
+    try:
+        numerator, denominator = key.as_integer_ratio()
+    except (OverflowError, ValueError):  # inf, nan
+        return _xxh64(_pack_double(key), seed=2)
+    return _ratio_hash(numerator, denominator)
+
+
+def _ratio_hash(numerator: int, denominator: int) -> int:
+    if denominator == 1:
+        return _int_hash(numerator)
+    return _mix((_int_hash(numerator) * 1000003 ^ _int_hash(denominator)) & _MASK)
+
+
+def _tuple_hash(key: tuple) -> int:
+    h = 0x345678
+    for item in key:
+        h = ((h ^ stable_hash(item)) * 1000003) & _MASK
+    return h ^ len(key)
+
+
+def _frozenset_hash(key: frozenset) -> int:
+    h = 0
+    for item in key:
+        h ^= _mix(stable_hash(item))
+    return h ^ 0xF00D
 
 
 def _mix(x: int) -> int:

@@ -4,6 +4,20 @@ One aggregation primitive, the rest thin (as PySpark's rdd.py):
 ``combine_by_key`` does the work; ``reduce_by_key``, ``fold_by_key``,
 ``aggregate_by_key``, ``group_by_key`` and ``count_by_key`` are a few lines
 on top. Joins are a ``cogroup`` of tagged records.
+
+Keys go to buckets by ``stable_hash`` (``core/hashing.py``: the same bucket
+in every process), so they must be hashable; they need not be orderable
+(except for ``sort_by``). ``func``/``merge`` functions must be associative
+and commutative: combiners meet in no fixed order.
+
+Memory: each worker's shuffle holds at most its **memory budget** in tables
+and buffers, and spills sorted runs to disk past it (``shuffle/writer.py``,
+``shuffle/reader.py`` explain how). The budget is one setting per runner:
+``mf.runner("processes", memory_limit="512MB")`` (or
+``make_runner(..., memory_limit=...)``), else the ``MAPFOLD_MEMORY_LIMIT``
+environment variable, else a quarter of the machine's RAM shared by the
+workers; ``explain()`` after a run shows the budget, where it came from,
+and the bytes and records spilled.
 """
 from __future__ import annotations
 
@@ -22,6 +36,9 @@ class KeyedMixin:
     def _shuffle(self, partitions, partitioner, aggregator, name):
         from .dataset import Dataset
 
+        if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool)
+                                       or partitions < 1):
+            raise ValueError(f"partitions must be a positive int, not {partitions!r}")
         n = partitions or self.node.num_partitions
         partitioner = partitioner or HashPartitioner(n)
         return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name))
@@ -40,6 +57,9 @@ class KeyedMixin:
         return self._shuffle(partitions, partitioner, Aggregator(create, merge_value, merge_combiners),
                              "combine_by_key")
 
+    def _combine(self, aggregator: Aggregator, partitions, name: str):
+        return self._shuffle(partitions, None, aggregator, name)
+
     def reduce_by_key(self, func: Callable[[Any, Any], Any], partitions: int | None = None):
         """Merge the values of each key with an associative ``func``
         (combined on the map side before the shuffle).
@@ -49,9 +69,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("b", 2), ("a", 3)]).reduce_by_key(operator.add).collect(runner="serial"))
         [('a', 4), ('b', 2)]
         """
-        out = self.combine_by_key(agg.identity, func, func, partitions)
-        out.node.name = "reduce_by_key"
-        return out
+        return self._combine(Aggregator(agg.identity, func, func), partitions, "reduce_by_key")
 
     def fold_by_key(self, zero: Any, func: Callable[[Any, Any], Any], partitions: int | None = None):
         """Like :meth:`reduce_by_key`, starting each key from a copy of ``zero``
@@ -62,7 +80,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("a", 3)]).fold_by_key(0, operator.add).collect(runner="serial"))
         [('a', 4)]
         """
-        return self.combine_by_key(agg.CreateFromZero(zero, func), func, func, partitions)
+        return self._combine(Aggregator(agg.CreateFromZero(zero, func), func, func), partitions, "fold_by_key")
 
     def aggregate_by_key(self, zero: Any, seq_op: Callable, comb_op: Callable, partitions: int | None = None):
         """Per key, fold values into a copy of ``zero`` with ``seq_op``;
@@ -74,19 +92,28 @@ class KeyedMixin:
         ...        lambda x, y: (x[0] + y[0], x[1] + y[1])).collect(runner="serial"))
         [('a', (4, 2)), ('b', (5, 1))]
         """
-        return self.combine_by_key(agg.CreateFromZero(zero, seq_op), seq_op, comb_op, partitions)
+        return self._combine(Aggregator(agg.CreateFromZero(zero, seq_op), seq_op, comb_op), partitions,
+                             "aggregate_by_key")
 
     def group_by_key(self, partitions: int | None = None):
-        """``(key, [values])`` per key.
+        """``(key, values)`` per key.
+
+        ``values`` is a ``list`` when the group fits in the memory budget.
+        A group too big for it streams from disk: ``values`` is then a
+        :class:`~mapfold.shuffle.groups.SpilledValues`, a re-iterable
+        sequence with ``len()`` that turns into a list when pickled; consume
+        it inside the job (``.map_values(len)``, ``.flat_map_values(...)``),
+        as its file goes when the job ends (see ``shuffle/groups.py``).
+        Prefer :meth:`reduce_by_key` or :meth:`aggregate_by_key` when the
+        groups are only summarised: they combine before the shuffle.
 
         >>> from mapfold import from_sequence
         >>> sorted(from_sequence([("a", 1), ("b", 2), ("a", 3)]).group_by_key()
         ...        .map_values(sorted).collect(runner="serial"))
         [('a', [1, 3]), ('b', [2])]
         """
-        out = self.combine_by_key(agg.to_list, agg.append, agg.extend, partitions)
-        out.node.name = "group_by_key"
-        return out
+        return self._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), partitions,
+                             "group_by_key")
 
     def group_by(self, key_func: Callable, partitions: int | None = None):
         """``(key_func(x), [x, ...])`` groups.
@@ -127,8 +154,8 @@ class KeyedMixin:
         n = partitions or max(side.num_partitions for side in sides)
         tagged = [side.map(_Tag(i)) for i, side in enumerate(sides)]
         union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-        grouped = union.combine_by_key(_TaggedCreate(len(sides)), _tagged_merge, _tagged_combine, n)
-        grouped.node.name = "cogroup"
+        grouped = union._combine(Aggregator(_TaggedCreate(len(sides)), _tagged_merge, _tagged_combine,
+                                            collects=_tagged_count), n, "cogroup")
         return grouped.map_values(tuple)
 
     def join(self, other, partitions: int | None = None):
@@ -180,7 +207,9 @@ class KeyedMixin:
 
     def sort_by(self, key: Callable = None, ascending: bool = True, partitions: int | None = None, runner=None):
         """Records sorted by ``key``, globally: partition ``i`` holds smaller
-        keys than partition ``i + 1``. Bounds come from a sample (one pass).
+        keys than partition ``i + 1``. Bounds come from a sample (one pass,
+        run now on ``runner``, as Spark's sortByKey). Each output partition
+        is sorted in memory, so it must fit (``partitions`` sets how many).
 
         >>> from mapfold import from_sequence
         >>> from_sequence([3, 1, 2, 5, 4], partitions=2).sort_by(lambda x: x, runner="serial").collect(runner="serial")
@@ -247,6 +276,10 @@ class _TaggedCreate:
 def _tagged_merge(groups, tagged):
     groups[tagged[0]].append(tagged[1])
     return groups
+
+
+def _tagged_count(groups) -> int:
+    return sum(map(len, groups))
 
 
 def _tagged_combine(groups, more):

@@ -48,6 +48,18 @@ class Job:
         self.progress = Progress(progress)
         self.directory: str | None = None
         self.stats: dict[str, Any] = {"stages": [], "spilled_bytes": 0, "spilled_records": 0}
+        self._memory_limit = None
+
+    @property
+    def memory_limit(self):
+        """The shuffle memory budget per worker (a Setting, value in bytes)."""
+        if self._memory_limit is None:
+            from ..core.config import memory_limit_setting
+
+            workers = getattr(self.runner, "workers", None) or 1
+            self._memory_limit = memory_limit_setting(getattr(self.runner, "memory_limit", None), workers)
+            self.stats["memory_limit"] = self._memory_limit
+        return self._memory_limit
 
     # -- planning -----------------------------------------------------------
     def _job_dir(self) -> str:
@@ -66,7 +78,8 @@ class Job:
             # a cluster runner may move the buckets through its engine (runners/base.py)
             writer = self.runner.shuffle_writer(shuffle)
             if writer is None:
-                writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"))
+                writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
+                                       self.memory_limit.value)
             dep = compile_stage(shuffle.parent, writer, f"{shuffle.name} (map side)")
             dep.shuffle_of = shuffle
             self._plan(dep, ordered, seen)
@@ -99,6 +112,9 @@ class Job:
             source = task.input
             if isinstance(source, ShuffleInput):
                 source.outputs = [out.bucket(source.partition) for out in shuffle_outputs[source.shuffle_id]]
+                source.scratch = os.path.join(self._job_dir(), f"reduce-{source.shuffle_id}")
+                source.keep_dir = self.runner.scratch()
+                source.memory_limit = self.memory_limit.value
             elif isinstance(source, CachedInput):
                 source.data = self._cached_by_id(stage, source.node_id)[source.partition]
 
@@ -164,9 +180,18 @@ class Job:
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
                 outcome.failure.reraise()
-            self.counters.add(outcome.counters)
+            self.counters.add(self._take_spill_counters(outcome.counters))
             self.progress.advance()
             yield task, outcome.value
+
+    def _take_spill_counters(self, counters: dict) -> dict:
+        # reduce-side spills travel as an internal counter group; they belong in stats
+        from ..shuffle.reader import SPILL_COUNTERS
+
+        spills = (counters or {}).pop(SPILL_COUNTERS, None)
+        for name, amount in (spills or {}).items():
+            self.stats[name] = self.stats.get(name, 0) + amount
+        return counters
 
     def cleanup(self) -> None:
         if self.directory is not None:

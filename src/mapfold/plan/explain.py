@@ -41,6 +41,11 @@ def explain(node: Node, job=None) -> str:
         out.append(f"last run: runner {job.runner.describe()} (chosen by {job.runner_setting.source})")
         for stage_id, name, tasks in job.stats["stages"]:
             out.append(f"  stage {stage_id}: {name}, {tasks} tasks")
+        limit = job.stats.get("memory_limit")
+        if limit is not None:
+            from ..core.config import format_size
+
+            out.append(f"  shuffle memory limit: {format_size(limit.value)} per worker (from {limit.source})")
         out.append(f"  spilled: {job.stats['spilled_bytes']} bytes, {job.stats['spilled_records']} records")
         if job.counters:
             out.append(f"  counters: {job.counters.as_dict()}")

@@ -74,12 +74,19 @@ class UnionNode(Node):
 
 
 class Aggregator:
-    """How a shuffle combines values per key (PySpark's combineByKey triple)."""
+    """How a shuffle combines values per key (PySpark's combineByKey triple).
 
-    def __init__(self, create: Callable, merge_value: Callable, merge_combiners: Callable):
+    ``collects``: for combiners that keep every value (``group_by_key``,
+    ``cogroup``), a function giving the number of values a combiner holds;
+    the shuffle's memory model counts values instead of sampling combiners.
+    """
+
+    def __init__(self, create: Callable, merge_value: Callable, merge_combiners: Callable,
+                 collects: Callable | None = None):
         self.create = create
         self.merge_value = merge_value
         self.merge_combiners = merge_combiners
+        self.collects = collects
 
 
 class ShuffleNode(Node):

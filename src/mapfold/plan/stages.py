@@ -33,7 +33,9 @@ class ShuffleInput:
     shuffle_id: int
     partition: int
     outputs: list = field(default_factory=list)  # map outputs, filled before the task runs
-    scratch: str | None = None
+    scratch: str | None = None  # private folder for the reduce task's spills (the job's)
+    keep_dir: str | None = None  # private folder for files results may refer to (the runner's)
+    memory_limit: int | None = None  # the shuffle memory budget, in bytes
 
     def describe(self) -> str:
         return f"shuffle {self.shuffle_id} bucket {self.partition}"

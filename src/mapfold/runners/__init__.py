@@ -32,7 +32,16 @@ _defaults: dict[str, Runner] = {}
 
 
 def make_runner(name: str, **options) -> Runner:
-    """A new runner instance of the named kind."""
+    """A new runner instance of the named kind.
+
+    Options every runner takes: ``memory_limit`` (the shuffle's memory
+    budget per worker, bytes or a string such as ``"512MB"``).
+    """
+    memory_limit = options.pop("memory_limit", None)
+    if memory_limit is not None:
+        from ..core.config import parse_size
+
+        memory_limit = parse_size(memory_limit)
     if name not in RUNNERS:
         raise RunnerUnavailableError(f"unknown runner {name!r}; choose one of: {', '.join(RUNNERS)}")
     module_name, class_name, install = RUNNERS[name]
@@ -41,7 +50,10 @@ def make_runner(name: str, **options) -> Runner:
     except ImportError as exc:
         hint = f"; install it with: {install}" if install else ""
         raise RunnerUnavailableError(f"the {name!r} runner is not available ({exc}){hint}") from exc
-    return getattr(module, class_name)(**options)
+    instance = getattr(module, class_name)(**options)
+    if memory_limit is not None:
+        instance.memory_limit = memory_limit
+    return instance
 
 
 def _shared(name: str) -> Runner:
@@ -84,6 +96,9 @@ def runner(name: str | Runner = "processes", **options) -> Iterator[Runner]:
 
     A runner made here is closed (its pool or cluster stopped) at the end of
     the block; a :class:`Runner` instance passed in is left open.
+    ``options`` go to the runner (``workers=4`` for processes), and every
+    runner takes ``memory_limit``: the shuffle's memory budget per worker
+    (``"512MB"``, or bytes), which wins over ``MAPFOLD_MEMORY_LIMIT``.
 
     >>> import mapfold as mf
     >>> with mf.runner("serial"):

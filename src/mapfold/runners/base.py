@@ -25,6 +25,9 @@ class Runner(ABC):
     cache_on_disk = True
     #: the runner can hand out a task's records lazily in this process
     streams_in_process = False
+    #: shuffle memory budget per worker (bytes), from ``mf.runner(..., memory_limit=...)``;
+    #: None: ``MAPFOLD_MEMORY_LIMIT`` or the default (see ``core/config.py``)
+    memory_limit: int | None = None
 
     def __init__(self):
         self._scratch: str | None = None

@@ -1,27 +1,142 @@
-"""Reduce side of a shuffle: read a bucket's files from every map task."""
+"""Reduce side of a shuffle: read one bucket's runs from every map task.
+
+Without an aggregator the records of all runs are streamed as they are.
+
+With one, the reduce task is an external merge (as PySpark's
+``ExternalMerger``, with runs ordered by key hash instead of partitioned
+again):
+
+1. The *unsorted* runs (each map task's last table) are merged into one
+   dict with ``merge_combiners``, batch by batch (one pickled chunk at a
+   time), under the same memory model as the map side. Past the budget the
+   dict is sorted by ``stable_hash(key)`` and spilled as a sorted run to the
+   task's own run file.
+2. If nothing is sorted anywhere (no map task and no reduce step spilled,
+   the common case), the dict is the answer: ``(key, combiner)`` per key.
+3. Otherwise the dict is spilled too, and all sorted runs (map-side spills
+   and reduce-side spills) are k-way merged by hash (``merge.py``, in
+   passes if there are many) and equal keys combined with ``==``: memory
+   holds one chunk per run and the combiners of one hash. For
+   ``group_by_key`` a group larger than a quarter of the budget streams to
+   disk as it grows (``groups.py``), so even one key with more values than
+   fit in memory finishes.
+
+Reduce-side spills are reported through the ``mapfold.shuffle`` counter
+group, which the driver moves into the job's statistics.
+"""
 from __future__ import annotations
 
-import pickle
+import os
+import uuid
+from itertools import chain
+from operator import itemgetter
 from typing import Iterator
 
-__all__ = ["read_bucket"]
+from ..core.config import default_memory_limit
+from ..core.counters import increment_counter
+from . import aggregators as agg
+from .combine import merge_loop
+from .groups import GroupStore
+from .memory import MemoryBudget, SizeModel, paused_gc
+from .merge import combine_sorted, group_sorted, merge_runs
+from .spill import RunWriter, Segment, read_chunks, read_records
+from .writer import hashed_buckets, split_groups
 
+__all__ = ["read_bucket", "SPILL_COUNTERS"]
 
-def _records(paths) -> Iterator:
-    for path in paths:
-        with open(path, "rb") as f:
-            yield from pickle.load(f)
+SPILL_COUNTERS = "mapfold.shuffle"  # counter group the driver folds into Job.stats
+
+_second = itemgetter(1)
 
 
 def read_bucket(source, aggregator) -> Iterator:
-    paths = [p for group in source.outputs for p in group]
+    """The records of one reduce task: ``source`` is a ShuffleInput."""
+    segments = [segment for output in source.outputs for segment in output]
     if aggregator is None:
-        return _records(paths)
+        return chain.from_iterable(map(read_records, segments))
+    if len(segments) == 1 and not segments[0].sorted:
+        return read_records(segments[0])  # one map task's table: keys already unique
+    limit = getattr(source, "memory_limit", None) or default_memory_limit(1)
+    scratch = getattr(source, "scratch", None)
+    if scratch is None:
+        scratch = os.path.dirname(segments[0].path) if segments else "."
+    keep_dir = getattr(source, "keep_dir", None) or scratch
+    return _merge_bucket(segments, aggregator, limit, scratch, keep_dir, source.partition)
+
+
+def _count_spill(segment: Segment, records: int | None = None) -> None:
+    increment_counter(SPILL_COUNTERS, "spilled_bytes", segment.length)
+    increment_counter(SPILL_COUNTERS, "spilled_records", segment.records if records is None else records)
+
+
+def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str, keep_dir: str,
+                  partition: int) -> Iterator:
     merge = aggregator.merge_combiners
-    table: dict = {}
-    for key, combined in _records(paths):
-        if key in table:
-            table[key] = merge(table[key], combined)
+    groups = merge is agg.extend
+    count_values = getattr(aggregator, "collects", None)
+    budget, model = MemoryBudget(limit), SizeModel()
+    tag = f"{partition:05d}-{uuid.uuid4().hex[:8]}"
+    writer = RunWriter(os.path.join(scratch, f"reduce-{tag}.runs"))
+    # big groups outlive this task (they are handed out lazily): their file goes with the last reference
+    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl")) if groups else None
+    runs = [segment for segment in segments if segment.sorted]
+    try:
+        with paused_gc():  # see memory.py: the table grows; no full collections over it
+            table = _absorb(segments, merge_loop(merge), budget, model, count_values, writer, runs, groups)
+            if runs:
+                runs.extend(_spill(table, writer, budget, model, groups))
+                table = None
+        if table is not None:
+            yield from table.items()
+            return
+        chunk_records = budget.chunk_records(max(model.record, 64.0))
+        merged = merge_runs(runs, writer, chunk_records, None if groups else merge, on_pass=_count_spill)
+        if groups:
+            max_values = max(16, int(budget.limit // 4 // (model.value + 8 or 64)))
+            yield from group_sorted(merged, store, max_values)
         else:
-            table[key] = combined
-    return iter(table.items())
+            for _, key, combiner in combine_sorted(merged, merge):
+                yield key, combiner
+    finally:
+        writer.close()
+        if store is not None:  # its file stays while SpilledValues refer to it
+            if store.bytes_written:
+                increment_counter(SPILL_COUNTERS, "spilled_bytes", store.bytes_written)
+            store.close()
+        if os.path.exists(writer.path):
+            os.unlink(writer.path)
+
+
+def _absorb(segments, loop, budget, model, count_values, writer, runs, groups) -> dict:
+    """Merge the unsorted runs into a table, spilling it when over budget."""
+    table: dict = {}
+    held = 0
+    for segment in segments:
+        if segment.sorted:
+            continue
+        for chunk in read_chunks(segment):
+            loop(table, chunk)
+            model.observe(chunk, count_values=count_values)  # (no user code runs here: no young garbage)
+            if count_values is not None:
+                held += sum(map(count_values, map(_second, chunk)))
+                estimate = model.collecting_table(table, held)
+            else:
+                estimate = model.combining_table(table)
+            if budget.over(estimate):
+                runs.extend(_spill(table, writer, budget, model, groups))
+                table, held = {}, 0
+    return table
+
+
+def _spill(table: dict, writer: RunWriter, budget: MemoryBudget, model: SizeModel, groups: bool) -> list[Segment]:
+    if not table:
+        return []
+    (triples,) = hashed_buckets(table.items(), 1, None)
+    records = None
+    if groups:
+        records = sum(len(t[2]) for t in triples)
+        triples = split_groups(triples, budget.chunk_records(model.value + 8))
+    segment = writer.write(triples, budget.chunk_records(model.combining_table(table) / len(table)), sorted=True)
+    writer.flush()
+    _count_spill(segment, records)
+    return [segment]

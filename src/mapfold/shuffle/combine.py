@@ -1,0 +1,103 @@
+"""The combine loops: folding a batch of ``(key, value)`` records into a dict.
+
+This is the hot path of every combining shuffle (map side, and reduce side
+with ``merge_combiners``). One loop per common shape, each with its
+functions bound to locals, so the common cases pay no generic call:
+
+* ``reduce_by_key(operator.add)`` (sums, concatenations): ``a + b`` inline,
+  no call at all;
+* ``reduce_by_key(func)``: one call per repeated key, none for a new key;
+* ``group_by_key``: ``list.append`` on the key's group;
+* anything else: ``create`` / ``merge`` as given.
+
+Equivalent to ``for k, v in batch: table[k] = merge(table[k], v) if k in
+table else create(v)``; cheaper because of the special cases above
+(benchmarks/reduce_by_key.py: the ``operator.add`` loop is about 25%
+faster than the generic one).
+"""
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+from . import aggregators as agg
+
+__all__ = ["combine_loop", "merge_loop"]
+
+
+def _add_loop(table: dict, batch: list) -> None:
+    for key, value in batch:
+        if key in table:
+            table[key] = table[key] + value
+        else:
+            table[key] = value
+
+
+def _reduce_loop(merge: Callable):
+    def loop(table: dict, batch: list) -> None:
+        for key, value in batch:
+            if key in table:
+                table[key] = merge(table[key], value)
+            else:
+                table[key] = value
+    return loop
+
+
+def _append_loop(table: dict, batch: list) -> None:
+    get = table.get
+    for key, value in batch:
+        group = get(key)
+        if group is None:
+            table[key] = [value]
+        else:
+            group.append(value)
+
+
+def _extend_loop(table: dict, batch: list) -> None:
+    get = table.get
+    for key, values in batch:
+        group = get(key)
+        if group is None:
+            table[key] = values
+        else:
+            group.extend(values)
+
+
+def _generic_loop(create: Callable, merge: Callable):
+    def loop(table: dict, batch: list) -> None:
+        for key, value in batch:
+            if key in table:
+                table[key] = merge(table[key], value)
+            else:
+                table[key] = create(value)
+    return loop
+
+
+def combine_loop(create: Callable | None, merge: Callable) -> Callable[[dict, list], None]:
+    """The fastest loop doing ``create``/``merge`` (``create=None``: identity).
+
+    >>> table = {}
+    >>> combine_loop(None, operator.add)(table, [("a", 1), ("b", 2), ("a", 3)])
+    >>> table
+    {'a': 4, 'b': 2}
+    """
+    if create is None or create is agg.identity:
+        if merge is operator.add:
+            return _add_loop
+        return _reduce_loop(merge)
+    if create is agg.to_list and merge is agg.append:
+        return _append_loop
+    return _generic_loop(create, merge)
+
+
+def merge_loop(merge_combiners: Callable) -> Callable[[dict, list], None]:
+    """The loop that merges ``(key, combiner)`` records into a table.
+
+    >>> table = {"a": [1]}
+    >>> merge_loop(agg.extend)(table, [("a", [2]), ("b", [3])])
+    >>> table
+    {'a': [1, 2], 'b': [3]}
+    """
+    if merge_combiners is agg.extend:
+        return _extend_loop
+    return combine_loop(None, merge_combiners)

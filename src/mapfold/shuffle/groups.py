@@ -1,0 +1,146 @@
+"""Groups larger than memory: the values of one key, streamed from disk.
+
+``group_by_key`` hands out ``(key, values)``. When a group fits in the
+memory budget, ``values`` is a plain ``list``. When one key has more values
+than fit, the reduce task writes them to a file in its private folder as
+they arrive and ``values`` is a :class:`SpilledValues`: a read-only,
+re-iterable sequence with ``len()``, that reads the values back one chunk at
+a time. What a user gets:
+
+* iterate it (``sum(values)``, ``for v in values``), as often as needed,
+  and ``len(values)`` costs nothing: both work inside the job, which is
+  where the values of a huge group are meant to be consumed
+  (``group_by_key().map_values(len)``, ``.flat_map(...)``);
+* when it is pickled (a worker sends results to the driver, or it is
+  persisted on disk) it turns into a plain ``list``: so ``collect()`` on the
+  processes runner returns lists;
+* its file (in the runner's private scratch folder) is removed as soon as
+  no ``SpilledValues`` of it is referenced any more: usually while the
+  job runs, as the groups are consumed; at the latest when the runner is
+  closed (which removes its scratch folder). A ``SpilledValues`` kept past
+  that (the serial runner hands out the object itself) raises
+  :class:`~mapfold.MapfoldError` when read.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import weakref
+from typing import Iterator
+
+from ..core.errors import MapfoldError
+
+__all__ = ["SpilledValues", "GroupStore", "GroupBuilder"]
+
+
+class SpilledValues:
+    """The values of a group too big for memory; reads them from disk."""
+
+    __slots__ = ("_file", "_pieces", "_tail", "_count")
+
+    def __init__(self, file: "_SharedFile", pieces: list, tail: list, count: int):
+        self._file, self._pieces, self._tail, self._count = file, pieces, tail, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator:
+        if self._pieces:
+            try:
+                f = open(self._file.path, "rb")
+            except FileNotFoundError:
+                raise MapfoldError(
+                    f"the {self._count} values of this group were spilled to disk and their file is "
+                    "gone (the runner that made it was closed); consume them inside the job "
+                    "(e.g. .map_values(list) or .map_values(len)) or while the runner is open"
+                ) from None
+            with f:
+                for offset in self._pieces:
+                    f.seek(offset)
+                    yield from pickle.load(f)
+        yield from self._tail
+
+    def __reduce__(self):
+        return (list, (list(self),))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (list, SpilledValues)):
+            return len(other) == self._count and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # mutable-looking container, as list
+
+    def __repr__(self) -> str:
+        return f"<SpilledValues: {self._count} values, {len(self._pieces)} chunks on disk>"
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class _SharedFile:
+    """A file removed when the last object holding this handle is gone."""
+
+    __slots__ = ("path", "__weakref__")
+
+    def __init__(self, path: str):
+        self.path = path
+        weakref.finalize(self, _remove, path)
+
+
+class GroupStore:
+    """The file a reduce task writes its oversized groups to; it lives as
+    long as this store or any :class:`SpilledValues` made from it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.handle = _SharedFile(path)
+        self._file = None
+        self.bytes_written = 0
+
+    def append(self, values: list) -> int:
+        if self._file is None:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self._file = open(self.path, "wb")
+        offset = self._file.tell()
+        pickle.dump(values, self._file, pickle.HIGHEST_PROTOCOL)
+        self.bytes_written += self._file.tell() - offset
+        return offset
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class GroupBuilder:
+    """Collects one key's values; past ``max_values`` in memory, moves them
+    to the store in chunks."""
+
+    __slots__ = ("store", "max_values", "values", "pieces", "count")
+
+    def __init__(self, store: GroupStore, max_values: int):
+        self.store, self.max_values = store, max_values
+        self.values: list = []
+        self.pieces: list = []
+        self.count = 0
+
+    def extend(self, values: list) -> None:
+        self.values.extend(values)
+        self.count += len(values)
+        if len(self.values) >= self.max_values:
+            self.pieces.append(self.store.append(self.values))
+            self.values = []
+
+    def result(self):
+        if not self.pieces:
+            return self.values
+        self.store.flush()
+        return SpilledValues(self.store.handle, self.pieces, self.values, self.count)

@@ -1,0 +1,115 @@
+"""Spill files: runs of records written in pickled chunks, read back lazily.
+
+A task writes all its runs into one append-only file (map side:
+``map-00003.runs`` in the shuffle's folder; reduce side: a file in the
+reduce task's folder). Each run is a :class:`Segment` (path, byte offset,
+length, record count) made of pickled lists of records ("chunks"), so a
+reader holds one chunk per run, never a whole run.
+
+Two kinds of runs:
+
+* **sorted** runs hold ``(hash, key, value)`` triples in ascending
+  ``stable_hash(key)`` order: what a table spills when it outgrows the
+  memory budget. They are merged with ``heapq.merge`` (see ``merge.py``).
+* **unsorted** runs hold ``(key, value)`` pairs in any order: the last,
+  in-memory part of a map task's output, and the buckets of a shuffle
+  without combining.
+
+Spill files are data (pickle of the user's keys and values, never code),
+live under the job's private folder (mode 0700) and go away with it when
+the job ends, fails or is interrupted (``plan/execute.py``).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Iterable, Iterator
+
+__all__ = ["Segment", "RunWriter", "read_chunks", "read_records"]
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One run in a spill file."""
+
+    path: str
+    offset: int
+    length: int
+    records: int
+    sorted: bool = False
+
+
+class RunWriter:
+    """Appends runs to one file; opened on the first write.
+
+    >>> import tempfile, os
+    >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "x.runs"))
+    >>> seg = w.write([("a", 1), ("b", 2)], chunk_records=1)
+    >>> w.close(); list(read_records(seg))
+    [('a', 1), ('b', 2)]
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = None
+        self.bytes_written = 0
+
+    def write(self, records: Iterable, chunk_records: int, sorted: bool = False) -> Segment:
+        if self._file is None:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self._file = open(self.path, "wb")
+        f = self._file
+        offset = f.tell()
+        dump = pickle.dump
+        count = 0
+        if isinstance(records, list):
+            for start in range(0, len(records), chunk_records):
+                dump(records[start:start + chunk_records], f, _PROTOCOL)
+            count = len(records)
+        else:
+            iterator = iter(records)
+            while True:
+                chunk = list(islice(iterator, chunk_records))
+                if not chunk:
+                    break
+                dump(chunk, f, _PROTOCOL)
+                count += len(chunk)
+        length = f.tell() - offset
+        self.bytes_written += length
+        return Segment(self.path, offset, length, count, sorted)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> "RunWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_chunks(segment: Segment) -> Iterator[list]:
+    """The pickled chunks of a run, one at a time."""
+    if segment.length == 0:
+        return
+    with open(segment.path, "rb") as f:
+        f.seek(segment.offset)
+        end = segment.offset + segment.length
+        load = pickle.load
+        while f.tell() < end:
+            yield load(f)
+
+
+def read_records(segment: Segment) -> Iterator:
+    """The records of a run, lazily (one chunk in memory)."""
+    return chain.from_iterable(read_chunks(segment))

@@ -1,0 +1,67 @@
+"""Joins against a plain-Python reference, including duplicate keys and empty sides."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapfold as mf
+
+
+def reference_join(left, right, keep_left, keep_right):
+    lmap, rmap = defaultdict(list), defaultdict(list)
+    for k, v in left:
+        lmap[k].append(v)
+    for k, w in right:
+        rmap[k].append(w)
+    out = []
+    for k in set(lmap) | set(rmap):
+        ls, rs = lmap.get(k, []), rmap.get(k, [])
+        if ls and rs:
+            out += [(k, (v, w)) for v in ls for w in rs]
+        elif ls and keep_left:
+            out += [(k, (v, None)) for v in ls]
+        elif rs and keep_right:
+            out += [(k, (None, w)) for w in rs]
+    return sorted(out, key=repr)
+
+
+KINDS = {
+    "join": (False, False),
+    "left_outer_join": (True, False),
+    "right_outer_join": (False, True),
+    "full_outer_join": (True, True),
+}
+
+keys = st.one_of(st.integers(-3, 3), st.sampled_from(["a", "b", "ü", ""]), st.none())
+pairs = st.lists(st.tuples(keys, st.integers(0, 9)), max_size=25)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(left=pairs, right=pairs, left_parts=st.integers(1, 3), right_parts=st.integers(1, 3))
+def test_joins_match_reference(runner, kind, left, right, left_parts, right_parts):
+    a = mf.from_sequence(left, partitions=left_parts)
+    b = mf.from_sequence(right, partitions=right_parts)
+    got = getattr(a, kind)(b).collect(runner=runner)
+    assert sorted(got, key=repr) == reference_join(left, right, *KINDS[kind])
+
+
+def test_join_with_duplicates_on_both_sides(runner):
+    left = [("k", i) for i in range(5)] + [("x", 0)]
+    right = [("k", c) for c in "abc"] + [("y", "z")]
+    got = mf.from_sequence(left, partitions=2).join(mf.from_sequence(right, partitions=2), 3).collect(runner=runner)
+    assert sorted(got) == sorted(("k", (i, c)) for i in range(5) for c in "abc")
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_join_empty_sides(runner, kind):
+    full = mf.from_sequence([("a", 1), ("b", 2)])
+    empty = mf.from_sequence([], partitions=1)
+    left_empty = getattr(empty, kind)(full).collect(runner=runner)
+    right_empty = getattr(full, kind)(empty).collect(runner=runner)
+    keep_left, keep_right = KINDS[kind]
+    assert sorted(left_empty) == ([("a", (None, 1)), ("b", (None, 2))] if keep_right else [])
+    assert sorted(right_empty) == ([("a", (1, None)), ("b", (2, None))] if keep_left else [])

@@ -1,0 +1,114 @@
+"""Spill files go away: when the job ends, when it fails, and on Ctrl-C."""
+from __future__ import annotations
+
+import operator
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import mapfold as mf
+from mapfold.runners import make_runner
+
+
+def leftovers(folder) -> list:
+    return [os.path.join(root, name) for root, dirs, files in os.walk(folder) for name in files + dirs]
+
+
+@pytest.fixture(params=["serial", "processes"])
+def private_runner(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAPFOLD_SCRATCH", str(tmp_path))
+    options = {"workers": 2} if request.param == "processes" else {}
+    instance = make_runner(request.param, memory_limit="16kB", **options)
+    yield instance, tmp_path
+    instance.close()
+    assert leftovers(tmp_path) == []  # closing the runner removes its scratch folder
+
+
+def spilling_job():
+    pairs = [(f"k{i % 3000}", i) for i in range(30_000)]
+    return mf.from_sequence(pairs, partitions=4).reduce_by_key(operator.add, 3)
+
+
+def test_scratch_is_private(private_runner):
+    runner, base = private_runner
+    scratch = runner.scratch()
+    assert os.path.dirname(scratch) == str(base)
+    assert os.stat(scratch).st_mode & 0o777 == 0o700
+
+
+def test_spill_files_removed_when_job_ends(private_runner):
+    runner, base = private_runner
+    ds = spilling_job()
+    assert len(ds.collect(runner=runner)) == 3000
+    assert ds._last_job.stats["spilled_bytes"] > 0
+    assert leftovers(runner.scratch()) == []
+
+
+def fail_on_key(kv):
+    if kv[0] == "k7":
+        raise KeyError("boom on k7")
+    return kv
+
+
+def test_spill_files_removed_on_error(private_runner):
+    runner, _ = private_runner
+    ds = spilling_job().map(fail_on_key)  # fails in the reduce stage, after the map side spilled
+    with pytest.raises(KeyError, match="boom on k7"):
+        ds.collect(runner=runner)
+    assert leftovers(runner.scratch()) == []
+
+
+def test_spill_files_removed_when_iteration_stops_early(private_runner):
+    runner, _ = private_runner
+    it = spilling_job().iterate(runner=runner)
+    next(it)
+    it.close()
+    assert leftovers(runner.scratch()) == []
+
+
+SCRIPT = textwrap.dedent("""
+    import operator, os, sys, time
+    import mapfold as mf
+
+    def slow(kv):
+        if kv[0] == "k1":
+            print("reduce started", flush=True)
+            time.sleep(60)
+        return kv
+
+    pairs = [(f"k{i % 3000}", i) for i in range(30_000)]
+    with mf.runner(sys.argv[1], memory_limit="16kB", **({"workers": 2} if sys.argv[1] == "processes" else {})):
+        mf.from_sequence(pairs, partitions=4).reduce_by_key(operator.add, 2).map(slow).collect()
+""")
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+def test_spill_files_removed_on_ctrl_c(tmp_path, name):
+    env = dict(os.environ, MAPFOLD_SCRATCH=str(tmp_path), MAPFOLD_PROGRESS="0")
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, name], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "reduce started"
+        spilled = [p for p in leftovers(tmp_path) if p.endswith(".runs")]
+        assert spilled, "the map side should have written spill files by now"
+        # A signal can land on a helper thread of concurrent.futures while the driver
+        # blocks in wait() without a timeout (parallel/executor.py), and then goes
+        # unnoticed until a task ends; a user presses Ctrl-C again, and so do we.
+        err = ""
+        for _ in range(10):
+            proc.send_signal(signal.SIGINT)
+            try:
+                _, err = proc.communicate(timeout=3)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "KeyboardInterrupt" in err
+    assert leftovers(tmp_path) == []
