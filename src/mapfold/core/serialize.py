@@ -14,7 +14,7 @@ import cloudpickle
 
 from .errors import SerializationError
 
-__all__ = ["dumps_code", "loads_code", "dumps_data", "loads_data", "check_picklable"]
+__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data", "check_picklable"]
 
 
 def dumps_data(obj: Any) -> bytes:
@@ -23,6 +23,20 @@ def dumps_data(obj: Any) -> bytes:
 
 loads_data = pickle.loads
 loads_code = pickle.loads
+
+_CODE_CACHE: dict[str, Any] = {}
+_CODE_CACHE_SIZE = 64
+
+
+def loads_code_cached(token: str, payload: bytes) -> Any:
+    """Unpickle code once per worker process: later tasks of the same call or
+    stage (same ``token``) reuse it."""
+    code = _CODE_CACHE.get(token)
+    if code is None:
+        if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:
+            _CODE_CACHE.clear()
+        code = _CODE_CACHE[token] = loads_code(payload)
+    return code
 
 
 def dumps_code(obj: Any, what: str = "function") -> bytes:

@@ -10,33 +10,21 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
-from ..core.serialize import dumps_code, loads_code
+from ..core.serialize import dumps_code, loads_code_cached
 from .chunking import ChunkSizer, chunks
 from .executor import Call, ProcessExecutor
 
 __all__ = ["Pool"]
 
-_CODE_CACHE: dict[str, Any] = {}
-
-
-def _load(token: str, payload: bytes):
-    fn = _CODE_CACHE.get(token)
-    if fn is None:
-        if len(_CODE_CACHE) > 64:
-            _CODE_CACHE.clear()
-        fn = _CODE_CACHE[token] = loads_code(payload)
-    return fn
-
-
 def _map_chunk(token: str, payload: bytes, items: list, star: bool):
-    fn = _load(token, payload)
+    fn = loads_code_cached(token, payload)
     start = time.perf_counter()
     out = [fn(*x) for x in items] if star else [fn(x) for x in items]
     return out, time.perf_counter() - start
 
 
 def _fold_chunk(token: str, payload: bytes, items: list, initial):
-    accumulate = _load(token, payload)
+    accumulate = loads_code_cached(token, payload)
     start = time.perf_counter()
     acc = copy.deepcopy(initial)
     for item in items:

@@ -216,12 +216,19 @@ class SparkRunner(EngineRunner):
     def _stage_rdd(self, sc, stage: Stage, token: str, code, tasks: list[TaskSpec], buckets: int | None):
         """One RDD for the stage and, per task position, its partition in it."""
         plain: list = []
-        remote: dict[int, tuple[Any, dict]] = {}  # id -> (SparkShuffle | SparkPersisted, {partition: task})
+        # (id, round) -> (SparkShuffle | SparkPersisted, {partition: task}); a plan that reads the
+        # same partition twice (a self-join of a persisted Dataset) gets a second round, i.e. a
+        # second RDD over the same held data, so no task overwrites another
+        remote: dict[tuple[int, int], tuple[Any, dict]] = {}
+        rounds: dict[tuple[int, int], int] = {}
         for position, task in enumerate(tasks):
             shipped, refs = remote_inputs(task)
             if refs:
                 held = refs[0]
-                remote.setdefault(id(held), (held, {}))[1][held.partition_of(task)] = (position, shipped)
+                partition = held.partition_of(task)
+                round_ = rounds.get((id(held), partition), 0)
+                rounds[(id(held), partition)] = round_ + 1
+                remote.setdefault((id(held), round_), (held, {}))[1][partition] = (position, shipped)
             else:  # a source, or a bucket no map task wrote to
                 plain.append((position, shipped))
         rdds, index_of, offset = [], {}, 0

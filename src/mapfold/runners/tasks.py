@@ -18,13 +18,10 @@ from typing import Any, Iterator
 
 from ..core.counters import reset_task_counters, task_counters
 from ..core.errors import MapfoldError, TaskContext, attach_context
-from ..core.serialize import loads_code
+from ..core.serialize import loads_code_cached
 from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec
 
 __all__ = ["TaskOutcome", "TaskFailure", "run_task", "open_input", "build_pipeline", "guarded"]
-
-_CODE_CACHE: dict[str, StageCode] = {}
-
 
 @dataclass
 class TaskFailure:
@@ -46,12 +43,7 @@ class TaskOutcome:
 def load_stage_code(token: str, payload) -> StageCode:
     if isinstance(payload, StageCode):
         return payload
-    code = _CODE_CACHE.get(token)
-    if code is None:
-        if len(_CODE_CACHE) > 32:
-            _CODE_CACHE.clear()
-        code = _CODE_CACHE[token] = loads_code(payload)
-    return code
+    return loads_code_cached(token, payload)
 
 
 def open_input(source, code: StageCode) -> Iterator:
