@@ -4,8 +4,6 @@ from __future__ import annotations
 import operator
 import os
 
-import pytest
-
 import mapfold as mf
 
 
@@ -27,14 +25,7 @@ class CountRuns:
             return len(f.readlines())
 
 
-SPARK_SELF_JOIN = pytest.mark.xfail(
-    strict=True, reason="spark runner: a persisted Dataset read twice in one stage (a join with something "
-    "derived from it) loses tasks (runners/spark.py _stage_rdd keys remote inputs by partition)")
-
-
-def test_persist_avoids_recomputation(runner, tmp_path, request):
-    if runner.name == "spark":
-        request.applymarker(SPARK_SELF_JOIN)
+def test_persist_avoids_recomputation(runner, tmp_path):
     counter = CountRuns(str(tmp_path / "runs.txt"))
     base = mf.from_sequence(range(100), partitions=4).map_partitions_with_index(counter).map(lambda x: (x % 7, x))
     cached = base.persist()

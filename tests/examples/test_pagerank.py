@@ -19,11 +19,7 @@ def example():
     return module
 
 
-def test_pagerank_matches_scipy(runner, example, request):
-    if runner.name == "spark":  # joins the persisted links with ranks derived from them
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="spark runner: a persisted Dataset read twice in one stage loses tasks "
-            "(runners/spark.py _stage_rdd keys remote inputs by partition); see tests/dataset/test_persist.py"))
+def test_pagerank_matches_scipy(runner, example):
     graph = example.make_graph(2000, nodes=300)
     assert len(graph) == 2000
     ranks = example.pagerank(mf.from_sequence(graph, partitions=4), iterations=10, runner=runner, partitions=3)
