@@ -178,7 +178,11 @@ class ProcessExecutor:
                     in_flight[executor.submit(_run_call, call.seq, call.fn, call.args)] = call
                 if not in_flight:
                     break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                done = set()
+                while not done:
+                    # a timeout, so Ctrl-C reaches this thread even when the signal
+                    # landed while it was blocked in a lock wait
+                    done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
                 lost = []
                 for future in done:
                     call = in_flight.pop(future)
