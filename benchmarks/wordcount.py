@@ -200,6 +200,9 @@ def main():
         rows.append((name, result))
         print(f"  {name}: {result.get('wall', 0):.2f} s", file=sys.stderr, flush=True)
     print_table(f"word count, {args.size_mb} MB corpus, {args.workers} workers", rows, "serial-best")
+    from ceiling import main as ceiling  # what 2 processes can gain on this machine at all
+
+    ceiling()
 
 
 if __name__ == "__main__":

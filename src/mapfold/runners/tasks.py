@@ -61,8 +61,14 @@ def open_input(source, code: StageCode) -> Iterator:
 
 
 def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
-    iterator = open_input(task.input, code)
-    for node_id, index in task.chain:
+    steps = task.chain
+    first = code.transforms[steps[0][0]] if steps else None
+    if getattr(first, "splits_words", False) and hasattr(task.input, "words"):
+        # text lines then flat_map(str.split): read words by block (io/text.py TextPartition.words)
+        iterator, steps = task.input.words(), steps[1:]
+    else:
+        iterator = open_input(task.input, code)
+    for node_id, index in steps:
         iterator = code.transforms[node_id](index, iterator)
     return iterator
 
