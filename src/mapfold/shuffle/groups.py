@@ -29,6 +29,7 @@ import weakref
 from typing import Iterator
 
 from ..core.errors import MapfoldError
+from .spill import AppendFile
 
 __all__ = ["SpilledValues", "GroupStore", "GroupBuilder"]
 
@@ -91,33 +92,20 @@ class _SharedFile:
         weakref.finalize(self, _remove, path)
 
 
-class GroupStore:
+class GroupStore(AppendFile):
     """The file a reduce task writes its oversized groups to; it lives as
     long as this store or any :class:`SpilledValues` made from it."""
 
     def __init__(self, path: str):
-        self.path = path
+        super().__init__(path)
         self.handle = _SharedFile(path)
-        self._file = None
-        self.bytes_written = 0
 
     def append(self, values: list) -> int:
-        if self._file is None:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            self._file = open(self.path, "wb")
-        offset = self._file.tell()
-        pickle.dump(values, self._file, pickle.HIGHEST_PROTOCOL)
-        self.bytes_written += self._file.tell() - offset
+        f = self._open()
+        offset = f.tell()
+        pickle.dump(values, f, pickle.HIGHEST_PROTOCOL)
+        self.bytes_written += f.tell() - offset
         return offset
-
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 class GroupBuilder:

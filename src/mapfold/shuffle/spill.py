@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
-__all__ = ["Segment", "RunWriter", "read_chunks", "read_records"]
+__all__ = ["Segment", "AppendFile", "RunWriter", "read_chunks", "read_records"]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -43,7 +43,37 @@ class Segment:
     sorted: bool = False
 
 
-class RunWriter:
+class AppendFile:
+    """An append-only spill file in a private folder, opened on the first write."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = None
+        self.bytes_written = 0
+
+    def _open(self):
+        if self._file is None:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self._file = open(self.path, "wb")
+        return self._file
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class RunWriter(AppendFile):
     """Appends runs to one file; opened on the first write.
 
     >>> import tempfile, os
@@ -53,16 +83,8 @@ class RunWriter:
     [('a', 1), ('b', 2)]
     """
 
-    def __init__(self, path: str):
-        self.path = path
-        self._file = None
-        self.bytes_written = 0
-
     def write(self, records: Iterable, chunk_records: int, sorted: bool = False) -> Segment:
-        if self._file is None:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            self._file = open(self.path, "wb")
-        f = self._file
+        f = self._open()
         offset = f.tell()
         dump = pickle.dump
         count = 0
@@ -81,21 +103,6 @@ class RunWriter:
         length = f.tell() - offset
         self.bytes_written += length
         return Segment(self.path, offset, length, count, sorted)
-
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def __enter__(self) -> "RunWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def read_chunks(segment: Segment) -> Iterator[list]:
