@@ -50,14 +50,6 @@ def test_empty_dataset(runner):
         empty.reduce(operator.add, runner=runner)
 
 
-def test_counters_are_summed_over_tasks(runner):
-    def mark(x):
-        mf.increment_counter("numbers", "odd" if x % 2 else "even")
-        return x
-
-    ds = mf.from_sequence(range(21), partitions=4).map(mark)
-    assert ds.count(runner=runner) == 21
-    assert ds.counters == {"numbers": {"odd": 10, "even": 11}}
 
 
 def test_persist_is_reused(runner, serial):

@@ -14,7 +14,7 @@ import cloudpickle
 
 from .errors import SerializationError
 
-__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data", "check_picklable"]
+__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data"]
 
 
 def dumps_data(obj: Any) -> bytes:
@@ -51,8 +51,6 @@ def dumps_code(obj: Any, what: str = "function") -> bytes:
         ) from exc
 
 
-def check_picklable(obj: Any, what: str = "function") -> None:
-    dumps_code(obj, what)
 
 
 def _picklable(value: Any) -> bool:

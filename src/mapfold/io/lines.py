@@ -166,12 +166,3 @@ class LineCursor:
             if pos == 0:
                 return None
         return self.offset + pos
-
-
-def decode_error(path: str, offset: int, block: bytes, exc: UnicodeDecodeError, first_line: int) -> InputError:
-    line = first_line + block.count(b"\n", 0, exc.start) + 1
-    return InputError(
-        f"{path}: cannot decode line {line} (byte {offset + exc.start}): {exc.reason}",
-        path=path,
-        line=line,
-    )
