@@ -15,7 +15,7 @@ from .core.errors import (
     WorkerLostError,
 )
 from .dataset.dataset import Dataset
-from .dataset.sources import from_sequence, read_csv, read_jsonl, read_parquet, read_text
+from .dataset.sources import from_sequence, read_csv, read_jsonl, read_key_value, read_parquet, read_text
 from . import storage
 from .io.badrecords import BadRecord, BadRecordsReport
 from .parallel.pool import Pool
@@ -27,6 +27,7 @@ __all__ = [
     "Dataset",
     "from_sequence",
     "read_text",
+    "read_key_value",
     "read_jsonl",
     "read_csv",
     "read_parquet",

@@ -7,6 +7,7 @@ function's closure, globals and attributes.
 """
 from __future__ import annotations
 
+import io
 import pickle
 from typing import Any
 
@@ -14,11 +15,40 @@ import cloudpickle
 
 from .errors import SerializationError
 
-__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data"]
+__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data", "dumps_records"]
 
 
 def dumps_data(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def dumps_records(obj: Any) -> bytes:
+    """Pickle a batch of records without pickle's memo (same bytes format).
+
+    The memo remembers every object written so that shared objects are
+    written once; for batches of small records (str keys, int values) that
+    bookkeeping is most of the cost: a list of 361,000 ``(str, int)`` pairs
+    pickles 4x faster without it, and a dict 5x (benchmarks/reduce_by_key.py).
+    The price is that an object referenced twice is written twice, so callers
+    size their batches by *deep* size, which counts shared objects once per
+    use (``shuffle/memory.py``): the output is then bounded by that size.
+    Cycles need the memo: they are detected and pickled the usual way.
+
+    >>> import pickle
+    >>> pickle.loads(dumps_records([("a", 1), ("b", 2)]))
+    [('a', 1), ('b', 2)]
+    >>> loop = []; loop.append(loop)
+    >>> pickle.loads(dumps_records(loop))
+    [[...]]
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo
+    try:
+        pickler.dump(obj)
+    except (ValueError, RecursionError):  # "can't pickle cyclic objects" in fast mode
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
 
 
 loads_data = pickle.loads

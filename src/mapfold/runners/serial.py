@@ -8,7 +8,7 @@ from ..core.counters import reset_task_counters, task_counters
 from ..core.errors import attach_context
 from ..plan.stages import Stage, TaskSpec
 from .base import Runner
-from .tasks import TaskOutcome, build_pipeline, context_of, guarded
+from .tasks import TaskOutcome, build_pipeline, context_of, finish, guarded
 
 __all__ = ["SerialRunner"]
 
@@ -28,7 +28,7 @@ class SerialRunner(Runner):
         for task in tasks:
             reset_task_counters()
             try:
-                value = code.finisher(task.partition, build_pipeline(task, code))
+                value = finish(task, code)
             except Exception as exc:
                 # keep the live traceback: serial is where users debug
                 attach_context(exc, context_of(task, stage.name), None)

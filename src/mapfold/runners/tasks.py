@@ -21,7 +21,7 @@ from ..core.errors import MapfoldError, TaskContext, attach_context
 from ..core.serialize import loads_code_cached
 from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec
 
-__all__ = ["TaskOutcome", "TaskFailure", "run_task", "open_input", "build_pipeline", "guarded"]
+__all__ = ["TaskOutcome", "TaskFailure", "run_task", "open_input", "build_pipeline", "finish", "guarded"]
 
 @dataclass
 class TaskFailure:
@@ -73,6 +73,15 @@ def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
     return iterator
 
 
+def finish(task: TaskSpec, code: StageCode) -> Any:
+    """Run the task's pipeline into the stage's finisher: its result."""
+    columns = getattr(task.input, "key_value_columns", None) if not task.chain else None
+    if columns is not None and getattr(code.finisher, "takes_columns", False):
+        # a source that hands out (keys, values) blocks, straight into a shuffle that sums them
+        return code.finisher.consume_columns(task.partition, columns())
+    return code.finisher(task.partition, build_pipeline(task, code))
+
+
 def context_of(task: TaskSpec, stage_name: str = "") -> TaskContext:
     position = getattr(task.input, "position", None)
     location = position() if position else None
@@ -92,8 +101,7 @@ def run_task(token: str, payload, task: TaskSpec, stage_name: str = "") -> TaskO
     code = load_stage_code(token, payload)
     reset_task_counters()
     try:
-        value = code.finisher(task.partition, build_pipeline(task, code))
-        return TaskOutcome(value, task_counters())
+        return TaskOutcome(finish(task, code), task_counters())
     except Exception as exc:
         failure = TaskFailure(_portable(exc), traceback.format_exc(), context_of(task, stage_name))
         return TaskOutcome(None, task_counters(), failure)

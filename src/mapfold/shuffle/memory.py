@@ -106,6 +106,17 @@ class SizeModel:
         self.record = 0.0
         self._seen = False
 
+    @classmethod
+    def of_table(cls, table: dict) -> "SizeModel":
+        """A model fed with a few entries of a combined table.
+
+        >>> SizeModel.of_table({"a": 1}).key > 0
+        True
+        """
+        model = cls()
+        model.observe(list(islice(table.items(), _SAMPLE)))
+        return model
+
     def observe(self, batch: list, pairs: bool = True, count_values=None) -> None:
         """Sample a batch of records (``(key, value)`` pairs when ``pairs``).
 
@@ -223,6 +234,14 @@ def paused_gc():
             gc.enable()
 
 
+#: young container objects (net of frees) past which a batch ends with a young collection
+YOUNG_LIMIT = 100_000
+
+
 def collect_young() -> None:
-    """Free cyclic garbage made since the last batch (the youngest generation)."""
-    gc.collect(0)
+    """Free cyclic garbage made since the last young collection, once there is
+    enough of it: a collection walks every young object still alive (a block
+    of records being read, say), so collecting after every batch cost 5% of a
+    ``reduce_by_key`` over pairs read in blocks (benchmarks/reduce_by_key.py)."""
+    if gc.get_count()[0] > YOUNG_LIMIT:
+        gc.collect(0)

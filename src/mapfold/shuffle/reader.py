@@ -114,11 +114,25 @@ def _absorb(segments, loop, budget, model, count_values, writer, runs, groups) -
     for segment in segments:
         if segment.sorted:
             continue
+        # A segment's keys are unique (one map task's table): while the table holds
+        # nothing but this segment's entries, its chunks go in with one C-level update.
+        alone = not table and segment.columnar
         for chunk in read_chunks(segment):
-            loop(table, chunk)
-            model.observe(chunk, count_values=count_values)  # (no user code runs here: no young garbage)
+            if segment.columnar:
+                keys, values = chunk
+                if alone:
+                    table.update(zip(keys, values))
+                else:
+                    loop(table, zip(keys, values))
+                sample = list(zip(keys[:: max(1, len(keys) // 8)], values[:: max(1, len(keys) // 8)]))
+                values_held = values
+            else:
+                loop(table, chunk)
+                sample = chunk
+                values_held = map(_second, chunk)
+            model.observe(sample, count_values=count_values)  # (no user code runs here: no young garbage)
             if count_values is not None:
-                held += sum(map(count_values, map(_second, chunk)))
+                held += sum(map(count_values, values_held))
                 estimate = model.collecting_table(table, held)
             else:
                 estimate = model.combining_table(table)

@@ -15,6 +15,13 @@ Two kinds of runs:
   in-memory part of a map task's output, and the buckets of a shuffle
   without combining.
 
+A combined table's last run is written in **columns**: each chunk is a pair
+``(keys, values)`` of lists rather than a list of pairs (``columnar``), so
+no tuple is built per entry on either side and the reader can load a chunk
+into a dict with one C-level ``dict.update(zip(keys, values))``. Chunks are
+pickled without the memo (``core.serialize.dumps_records``): 4-5x cheaper
+for small records, and bounded by the deep size the chunk was cut by.
+
 Spill files are data (pickle of the user's keys and values, never code),
 live under the job's private folder (mode 0700) and go away with it when
 the job ends, fails or is interrupted (``plan/execute.py``).
@@ -27,9 +34,10 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
+from ..core.serialize import dumps_records
+
 __all__ = ["Segment", "AppendFile", "RunWriter", "read_chunks", "read_records"]
 
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Segment:
     length: int
     records: int
     sorted: bool = False
+    columnar: bool = False  # chunks are (keys, values) pairs of lists
 
 
 class AppendFile:
@@ -86,11 +95,11 @@ class RunWriter(AppendFile):
     def write(self, records: Iterable, chunk_records: int, sorted: bool = False) -> Segment:
         f = self._open()
         offset = f.tell()
-        dump = pickle.dump
+        write = f.write
         count = 0
         if isinstance(records, list):
             for start in range(0, len(records), chunk_records):
-                dump(records[start:start + chunk_records], f, _PROTOCOL)
+                write(dumps_records(records[start:start + chunk_records]))
             count = len(records)
         else:
             iterator = iter(records)
@@ -98,15 +107,35 @@ class RunWriter(AppendFile):
                 chunk = list(islice(iterator, chunk_records))
                 if not chunk:
                     break
-                dump(chunk, f, _PROTOCOL)
+                write(dumps_records(chunk))
                 count += len(chunk)
         length = f.tell() - offset
         self.bytes_written += length
         return Segment(self.path, offset, length, count, sorted)
 
+    def write_columns(self, keys: list, values: list, chunk_records: int) -> Segment:
+        """Append an unsorted run of ``(keys[i], values[i])`` pairs in columns.
 
-def read_chunks(segment: Segment) -> Iterator[list]:
-    """The pickled chunks of a run, one at a time."""
+        >>> import tempfile, os
+        >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "x.runs"))
+        >>> seg = w.write_columns(["a", "b", "c"], [1, 2, 3], chunk_records=2)
+        >>> w.close(); list(read_records(seg)), list(read_chunks(seg))
+        ([('a', 1), ('b', 2), ('c', 3)], [(['a', 'b'], [1, 2]), (['c'], [3])])
+        """
+        f = self._open()
+        offset = f.tell()
+        write = f.write
+        for start in range(0, len(keys), chunk_records):
+            end = start + chunk_records
+            write(dumps_records((keys[start:end], values[start:end])))
+        length = f.tell() - offset
+        self.bytes_written += length
+        return Segment(self.path, offset, length, len(keys), False, columnar=True)
+
+
+def read_chunks(segment: Segment) -> Iterator:
+    """The pickled chunks of a run, one at a time: lists of records, or
+    ``(keys, values)`` pairs of lists for a ``columnar`` run."""
     if segment.length == 0:
         return
     with open(segment.path, "rb") as f:
@@ -119,4 +148,6 @@ def read_chunks(segment: Segment) -> Iterator[list]:
 
 def read_records(segment: Segment) -> Iterator:
     """The records of a run, lazily (one chunk in memory)."""
+    if segment.columnar:
+        return chain.from_iterable(zip(keys, values) for keys, values in read_chunks(segment))
     return chain.from_iterable(read_chunks(segment))

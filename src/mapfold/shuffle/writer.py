@@ -26,19 +26,22 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Iterator
+
+import xxhash
 
 from ..core.config import default_memory_limit
 from ..core.hashing import stable_hash
 from . import aggregators as agg
+from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import combine_loop
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc
 from .partitioner import HashPartitioner
 from .spill import RunWriter, Segment
 
-__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets"]
+__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns"]
 
 _by_hash = itemgetter(0)
 _END = object()
@@ -80,6 +83,38 @@ def hashed_buckets(items, buckets: int, partitioner) -> list[list]:
     return parts
 
 
+def table_columns(table: dict, buckets: int, partitioner) -> list[tuple[list, list]]:
+    """A combined table cut into buckets, as ``(keys, values)`` lists per bucket.
+
+    The hot loop of a map task's end (one pass per distinct key): str keys,
+    the common case, are hashed inline rather than through ``stable_hash``.
+
+    >>> table_columns({"a": 1, "b": 2}, 1, None)
+    [(['a', 'b'], [1, 2])]
+    """
+    if buckets == 1:
+        return [(list(table), list(table.values()))]
+    keys: list[list] = [[] for _ in range(buckets)]
+    values: list[list] = [[] for _ in range(buckets)]
+    key_appends = [part.append for part in keys]
+    value_appends = [part.append for part in values]
+    if type(partitioner) is HashPartitioner:
+        xxh64, str_ = xxhash.xxh64_intdigest, str
+        for key, value in table.items():
+            if type(key) is str_:  # = stable_hash(key), without the call
+                bucket = xxh64(key.encode("utf-8", "surrogatepass")) % buckets
+            else:
+                bucket = stable_hash(key) % buckets
+            key_appends[bucket](key)
+            value_appends[bucket](value)
+    else:
+        for key, value in table.items():
+            bucket = partitioner(key)
+            key_appends[bucket](key)
+            value_appends[bucket](value)
+    return list(zip(keys, values))
+
+
 def split_groups(triples: list, max_values: int) -> Iterator:
     """Cut ``(h, key, values)`` triples with long value lists into pieces of
     ``max_values``, so one group never makes one huge pickled chunk."""
@@ -117,13 +152,45 @@ class ShuffleWriter:
             raise
         return out
 
+    # -- columns ----------------------------------------------------------
+    @property
+    def takes_columns(self) -> bool:
+        """Can a map task hand its input over as ``(keys, values)`` blocks
+        (``consume_columns``) instead of records? Yes for plain sums."""
+        return sums_int_columns(self.aggregator) and _has_arrow()
+
+    def consume_columns(self, partition: int, blocks: Iterator[tuple]) -> MapOutput:
+        """Like ``__call__``, from column blocks: sums int64 blocks in Arrow
+        (``columnar.py``) and falls back to the record loop for the rest."""
+        path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
+        out = MapOutput()
+        budget = MemoryBudget(self.memory_limit)
+        sums = ColumnSum()
+        blocks = iter(blocks)
+        rest = None
+        for keys, values in blocks:
+            if not sums.add(keys, values):
+                rest = chain([(keys, values)], blocks)
+                break
+            if budget.over(sums.nbytes * 2):  # Arrow's tables and the dict they become
+                rest = blocks
+                break
+        out.records = sums.records
+        with RunWriter(path) as writer, paused_gc():
+            table = sums.to_dict()
+            if rest is None:
+                self._write_last(table, writer, out, budget, SizeModel.of_table(table))
+            else:
+                self._combine(pairs_of(rest), writer, out, table)
+        return out
+
     # -- combining ------------------------------------------------------
-    def _combine(self, iterator: Iterator, writer: RunWriter, out: MapOutput) -> None:
+    def _combine(self, iterator: Iterator, writer: RunWriter, out: MapOutput, table: dict | None = None) -> None:
         aggregator = self.aggregator
         loop = combine_loop(aggregator.create, aggregator.merge_value)
         collects = getattr(aggregator, "collects", None) is not None
         budget, model = MemoryBudget(self.memory_limit), SizeModel()
-        table: dict = {}
+        table = {} if table is None else table
         held = 0  # records folded into the current table
         size = FIRST_BATCH
         samples: list = []
@@ -173,21 +240,9 @@ class ShuffleWriter:
         if not table:
             return
         chunk = budget.chunk_records(model.combining_table(table) / len(table))
-        n, partitioner = self.buckets, self.partitioner
-        if n == 1:
-            parts = [list(table.items())]
-        else:
-            parts = [[] for _ in range(n)]
-            appends = [part.append for part in parts]
-            if type(partitioner) is HashPartitioner:
-                for item in table.items():
-                    appends[stable_hash(item[0]) % n](item)
-            else:
-                for item in table.items():
-                    appends[partitioner(item[0])](item)
-        for bucket, items in enumerate(parts):
-            if items:
-                out.add(bucket, writer.write(items, chunk))
+        for bucket, (keys, values) in enumerate(table_columns(table, self.buckets, self.partitioner)):
+            if keys:
+                out.add(bucket, writer.write_columns(keys, values, chunk))
 
     # -- no combining ---------------------------------------------------
     def _buffer(self, iterator: Iterator, writer: RunWriter, out: MapOutput) -> None:
@@ -234,6 +289,12 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def _has_arrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _raised_by_shuffle(exc: BaseException) -> bool:
