@@ -78,9 +78,10 @@ def plan_segments(files: list[FileInfo], split_size: int, split: bool = True) ->
     return partitions
 
 
-def default_split_size(files: list[FileInfo], min_partitions: int | None) -> int:
-    """Bytes per split: the input over ``min_partitions`` (default twice the
-    local cores), within [1 MiB, 64 MiB]. Past 64 MiB a split, the number of
+def default_split_size(files: list[FileInfo], min_partitions: int | None, max_split: int = MAX_SPLIT,
+                       per_worker: int = 2) -> int:
+    """Bytes per split: the input over ``min_partitions`` (default
+    ``per_worker`` splits per local core), within [1 MiB, ``max_split``]. Past ``max_split``, the number of
     splits is rounded up to a multiple of the cores, so that the last wave of
     tasks keeps every worker busy (5 splits on 2 workers leave one idle for a
     fifth of the stage).
@@ -90,11 +91,11 @@ def default_split_size(files: list[FileInfo], min_partitions: int | None) -> int
     True
     """
     total = sum(f.size for f in files)
-    wanted = min_partitions or 2 * default_workers()
+    wanted = min_partitions or per_worker * default_workers()
     size = -(-total // wanted)
-    if size > MAX_SPLIT:
+    if size > max_split:
         workers = default_workers()
-        count = -(-total // MAX_SPLIT)
+        count = -(-total // max_split)
         count = -(-count // workers) * workers
         size = -(-total // count)
     return max(MIN_SPLIT, size)
@@ -309,6 +310,8 @@ class LineSource:
 
     kind = "lines"
     partition_class: type = LinePartition
+    max_split = MAX_SPLIT
+    splits_per_worker = 2
 
     def __init__(self, paths, split_size: int | None = None, min_partitions: int | None = None,
                  encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise",
@@ -321,7 +324,7 @@ class LineSource:
         self.errors = errors
         self.split = split
         if split_size is None:
-            split_size = default_split_size(files, min_partitions)
+            split_size = default_split_size(files, min_partitions, self.max_split, self.splits_per_worker)
         if split_size < 1:
             raise ValueError(f"split_size must be positive, not {split_size}")
         self.split_size = split_size

@@ -106,17 +106,6 @@ class SizeModel:
         self.record = 0.0
         self._seen = False
 
-    @classmethod
-    def of_table(cls, table: dict) -> "SizeModel":
-        """A model fed with a few entries of a combined table.
-
-        >>> SizeModel.of_table({"a": 1}).key > 0
-        True
-        """
-        model = cls()
-        model.observe(list(islice(table.items(), _SAMPLE)))
-        return model
-
     def observe(self, batch: list, pairs: bool = True, count_values=None) -> None:
         """Sample a batch of records (``(key, value)`` pairs when ``pairs``).
 

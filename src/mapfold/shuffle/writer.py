@@ -41,7 +41,7 @@ from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_
 from .partitioner import HashPartitioner
 from .spill import RunWriter, Segment
 
-__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns"]
+__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns", "bucket_columns"]
 
 _by_hash = itemgetter(0)
 _END = object()
@@ -86,21 +86,30 @@ def hashed_buckets(items, buckets: int, partitioner) -> list[list]:
 def table_columns(table: dict, buckets: int, partitioner) -> list[tuple[list, list]]:
     """A combined table cut into buckets, as ``(keys, values)`` lists per bucket.
 
-    The hot loop of a map task's end (one pass per distinct key): str keys,
-    the common case, are hashed inline rather than through ``stable_hash``.
-
     >>> table_columns({"a": 1, "b": 2}, 1, None)
     [(['a', 'b'], [1, 2])]
     """
+    return bucket_columns(list(table), list(table.values()), buckets, partitioner)
+
+
+def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) -> list[tuple[list, list]]:
+    """Unique keys and their values cut into buckets, as ``(keys, values)`` per bucket.
+
+    The hot loop of a map task's end (one pass per distinct key): str keys,
+    the common case, are hashed inline rather than through ``stable_hash``.
+
+    >>> bucket_columns(["a", "b"], [1, 2], 1, None)
+    [(['a', 'b'], [1, 2])]
+    """
     if buckets == 1:
-        return [(list(table), list(table.values()))]
+        return [(all_keys, all_values)]
     keys: list[list] = [[] for _ in range(buckets)]
     values: list[list] = [[] for _ in range(buckets)]
     key_appends = [part.append for part in keys]
     value_appends = [part.append for part in values]
     if type(partitioner) is HashPartitioner:
         xxh64, str_ = xxhash.xxh64_intdigest, str
-        for key, value in table.items():
+        for key, value in zip(all_keys, all_values):
             if type(key) is str_:  # = stable_hash(key), without the call
                 bucket = xxh64(key.encode("utf-8", "surrogatepass")) % buckets
             else:
@@ -108,7 +117,7 @@ def table_columns(table: dict, buckets: int, partitioner) -> list[tuple[list, li
             key_appends[bucket](key)
             value_appends[bucket](value)
     else:
-        for key, value in table.items():
+        for key, value in zip(all_keys, all_values):
             bucket = partitioner(key)
             key_appends[bucket](key)
             value_appends[bucket](value)
@@ -165,23 +174,27 @@ class ShuffleWriter:
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
         budget = MemoryBudget(self.memory_limit)
-        sums = ColumnSum()
+        sums = ColumnSum(compact_bytes=int(budget.limit * budget.TABLE_SHARE / 4))
         blocks = iter(blocks)
         rest = None
         for keys, values in blocks:
             if not sums.add(keys, values):
                 rest = chain([(keys, values)], blocks)
                 break
-            if budget.over(sums.nbytes * 2):  # Arrow's tables and the dict they become
+            if budget.over(sums.nbytes * 4):  # partial sums, their compaction, and the lists they become
                 rest = blocks
                 break
         out.records = sums.records
         with RunWriter(path) as writer, paused_gc():
-            table = sums.to_dict()
             if rest is None:
-                self._write_last(table, writer, out, budget, SizeModel.of_table(table))
+                keys, values = sums.to_lists()
+                if keys:
+                    model = SizeModel()
+                    model.observe(list(zip(keys[:8], values[:8])))
+                    chunk = budget.chunk_records(model.key + model.value + 16)
+                    self._write_columns(keys, values, writer, out, chunk)
             else:
-                self._combine(pairs_of(rest), writer, out, table)
+                self._combine(pairs_of(rest), writer, out, sums.to_dict())
         return out
 
     # -- combining ------------------------------------------------------
@@ -237,10 +250,12 @@ class ShuffleWriter:
 
     def _write_last(self, table: dict, writer: RunWriter, out: MapOutput, budget: MemoryBudget,
                     model: SizeModel) -> None:
-        if not table:
-            return
-        chunk = budget.chunk_records(model.combining_table(table) / len(table))
-        for bucket, (keys, values) in enumerate(table_columns(table, self.buckets, self.partitioner)):
+        if table:
+            chunk = budget.chunk_records(model.combining_table(table) / len(table))
+            self._write_columns(list(table), list(table.values()), writer, out, chunk)
+
+    def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> None:
+        for bucket, (keys, values) in enumerate(bucket_columns(keys, values, self.buckets, self.partitioner)):
             if keys:
                 out.add(bucket, writer.write_columns(keys, values, chunk))
 
