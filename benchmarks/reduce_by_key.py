@@ -11,7 +11,12 @@ computes per key the sum (or the number) of the values and brings the
   worker combining a byte range into per-bucket dicts (``hash(key) %
   workers``: the same in forked workers), then one reduce task per bucket;
 * ``mapfold``: ``read_text(...).map(parse).reduce_by_key(operator.add)``
-  on the processes runner with ``--workers`` workers;
+  on the processes runner with ``--workers`` workers: a Python function
+  parses every line, as in the PySpark and Dask contenders;
+* ``mapfold kv``: ``read_key_value(path, value=int).reduce_by_key(operator.add)``:
+  the lines are parsed by Arrow and summed in Arrow on the map side
+  (``io/keyvalue.py``, ``shuffle/columnar.py``); for ``group_by_key`` the
+  pairs are made from Arrow's columns;
 * ``dask bag`` (``foldby``, ``groupby``; processes scheduler) and
   ``pyspark`` (``reduceByKey``, ``groupByKey``; ``local[workers]``) when
   importable. Their start-up (SparkContext, JVM) is not timed.
