@@ -210,7 +210,8 @@ class KeyedMixin:
         """Records sorted by ``key``, globally: partition ``i`` holds smaller
         keys than partition ``i + 1``. Bounds come from a sample (one pass,
         run now on ``runner``, as Spark's sortByKey). Each output partition
-        is sorted in memory, so it must fit (``partitions`` sets how many).
+        is sorted within the shuffle's memory budget, spilling sorted runs
+        and merging them when it does not fit (``shuffle/sort.py``).
 
         >>> from mapfold import from_sequence
         >>> from_sequence([3, 1, 2, 5, 4], partitions=2).sort_by(lambda x: x, runner="serial").collect(runner="serial")
@@ -337,5 +338,7 @@ class _SortPartition:
         self.ascending = ascending
 
     def __call__(self, iterator):
-        return sorted(iterator, key=_key_of, reverse=not self.ascending)
+        from ..shuffle.sort import external_sorted
+
+        return external_sorted(iterator, reverse=not self.ascending)
 

@@ -40,8 +40,11 @@ _by_hash = itemgetter(0)
 
 def merge_runs(runs: list[Segment], writer: RunWriter, chunk_records: int,
                merge_combiners: Callable | None = None, fanin: int = MemoryBudget.MAX_FANIN,
-               on_pass: Callable[[Segment], None] | None = None) -> Iterator[tuple]:
+               on_pass: Callable[[Segment], None] | None = None, reverse: bool = False) -> Iterator[tuple]:
     """One stream of ``(hash, key, value)`` in hash order from sorted ``runs``.
+
+    Any runs of tuples sorted on their first item merge the same way
+    (``sort.py``: ``(sort key, record)`` pairs; ``reverse`` for descending runs).
 
     >>> import tempfile, os
     >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "r.runs"))
@@ -55,15 +58,15 @@ def merge_runs(runs: list[Segment], writer: RunWriter, chunk_records: int,
     pending = list(runs)
     while len(pending) > fanin:
         group, pending = pending[:fanin], pending[fanin:]
-        merged: Iterable = heapq.merge(*(read_records(run) for run in group), key=_by_hash)
+        merged: Iterable = heapq.merge(*(read_records(run) for run in group), key=_by_hash, reverse=reverse)
         if merge_combiners is not None:
             merged = combine_sorted(merged, merge_combiners)
         segment = writer.write(merged, chunk_records, sorted=True)
         writer.flush()
         if on_pass is not None:
             on_pass(segment)
-        pending.append(segment)
-    return heapq.merge(*(read_records(run) for run in pending), key=_by_hash)
+        pending.insert(0, segment)  # where its runs were: ties keep coming from earlier runs first
+    return heapq.merge(*(read_records(run) for run in pending), key=_by_hash, reverse=reverse)
 
 
 def combine_sorted(merged: Iterable[tuple], merge_combiners: Callable) -> Iterator[tuple]:

@@ -51,6 +51,9 @@ _second = itemgetter(1)
 
 def read_bucket(source, aggregator) -> Iterator:
     """The records of one reduce task: ``source`` is a ShuffleInput."""
+    from .sort import remember_settings
+
+    remember_settings(getattr(source, "memory_limit", None), getattr(source, "scratch", None))
     segments = [segment for output in source.outputs for segment in output]
     if aggregator is None:
         return chain.from_iterable(map(read_records, segments))
