@@ -21,6 +21,7 @@ and the bytes and records spilled.
 """
 from __future__ import annotations
 
+from itertools import product, repeat
 from typing import Any, Callable
 
 from ..plan.nodes import Aggregator, ShuffleNode
@@ -297,10 +298,10 @@ class _JoinPairs:
     def __call__(self, groups):
         left, right = groups
         if not right:
-            return [(v, None) for v in left] if self.keep_left else []
+            return zip(left, repeat(None)) if self.keep_left else ()
         if not left:
-            return [(None, w) for w in right] if self.keep_right else []
-        return [(v, w) for v in left for w in right]
+            return zip(repeat(None), right) if self.keep_right else ()
+        return product(left, right)  # lazily: a hot key's pairs never sit in one list
 
 
 def _only_left(groups):
