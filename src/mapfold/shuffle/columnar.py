@@ -55,6 +55,9 @@ def _as_list(column) -> list:
 class ColumnSum:
     """Sums of int64 values by string key, in Arrow tables.
 
+    ``slices``/``to_lists``/``to_dict`` hand the sums out and start again
+    empty (the caller writes them out and goes on).
+
     >>> import pyarrow as pa
     >>> total = ColumnSum()
     >>> total.add(pa.array(["a", "b", "a"]), pa.array([1, 2, 3]))
@@ -64,6 +67,7 @@ class ColumnSum:
     """
 
     def __init__(self, compact_bytes: int = 256 << 20):
+        self._first_compaction = compact_bytes
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -119,13 +123,33 @@ class ColumnSum:
 
     def to_lists(self) -> tuple[list, list]:
         """The keys and their sums, as two Python lists."""
+        keys: list = []
+        values: list = []
+        for some_keys, some_values in self.slices(None):
+            keys += some_keys
+            values += some_values
+        return keys, values
+
+    def slices(self, rows: int | None) -> Iterator[tuple[list, list]]:
+        """The keys and their sums as Python lists, ``rows`` at a time (all at
+        once for None); afterwards the sums start again, empty.
+
+        >>> import pyarrow as pa
+        >>> total = ColumnSum(); _ = total.add(pa.array(["a", "b", "c"]), pa.array([1, 2, 3]))
+        >>> [len(keys) for keys, _ in total.slices(2)], total.nbytes
+        ([2, 1], 0)
+        """
         if not self._parts:
-            return [], []
+            return
         if len(self._parts) > 1:
             self._compact()
         (table,) = self._parts
-        self._parts = []
-        return table.column("key").to_pylist(), table.column("value").to_pylist()
+        self._parts, self._nbytes, self._bound, self.records = [], 0, 0, 0
+        self._compact_at = self._first_compaction
+        step = rows or max(1, table.num_rows)
+        for start in range(0, table.num_rows, step):
+            piece = table.slice(start, step)
+            yield piece.column("key").to_pylist(), piece.column("value").to_pylist()
 
 
 def _sum_by_key(table):

@@ -37,7 +37,7 @@ from ..core.counters import increment_counter
 from . import aggregators as agg
 from .combine import merge_loop
 from .groups import GroupStore
-from .memory import MemoryBudget, SizeModel, paused_gc
+from .memory import MemoryBudget, SizeModel, paused_gc, release_free_memory
 from .merge import combine_sorted, group_sorted, merge_runs
 from .spill import RunWriter, Segment, read_chunks, read_records
 from .writer import hashed_buckets, split_groups
@@ -108,6 +108,7 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
             store.close()
         if os.path.exists(writer.path):
             os.unlink(writer.path)
+        release_free_memory()
 
 
 def _absorb(segments, loop, budget, model, count_values, writer, runs, groups) -> dict:

@@ -37,7 +37,7 @@ from ..core.hashing import stable_hash
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import combine_loop
-from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc
+from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
 from .spill import RunWriter, Segment
 
@@ -45,6 +45,7 @@ __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns", "buc
 
 _by_hash = itemgetter(0)
 _END = object()
+_FLUSH_SLICE = 1 << 18  # sums made Python objects at a time when columnar sums are written
 
 
 @dataclass
@@ -159,6 +160,8 @@ class ShuffleWriter:
             if _raised_by_shuffle(exc) and hasattr(exc, "add_note"):
                 exc.add_note(f"mapfold: {self.name} needs (key, value) records (2-tuples) with hashable keys")
             raise
+        finally:
+            release_free_memory()
         return out
 
     # -- columns ----------------------------------------------------------
@@ -170,32 +173,55 @@ class ShuffleWriter:
 
     def consume_columns(self, partition: int, blocks: Iterator[tuple]) -> MapOutput:
         """Like ``__call__``, from column blocks: sums int64 blocks in Arrow
-        (``columnar.py``) and falls back to the record loop for the rest."""
+        (``columnar.py``) and falls back to the record loop for blocks Arrow
+        cannot sum exactly.
+
+        Partial sums past their share of the budget are *flushed*: written as
+        unsorted runs, as a task's last table is, and the task goes on with
+        empty sums. A key may then appear in several runs of one task; the
+        reduce side merges unsorted runs anyway (``reader.py``), so no sort
+        and no hashing for order is needed here, and memory holds the Arrow
+        sums plus one slice of them as Python objects.
+        """
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
         budget = MemoryBudget(self.memory_limit)
-        sums = ColumnSum(compact_bytes=int(budget.limit * budget.TABLE_SHARE / 4))
+        # Arrow holds ~25 bytes a sum, but summing them again (Acero's hash aggregation)
+        # peaks at ~7x the bytes summed: 1/16 of the table share keeps that under half of it
+        share = int(budget.limit * budget.TABLE_SHARE / 16)
+        sums = ColumnSum(compact_bytes=share)
         blocks = iter(blocks)
         rest = None
-        for keys, values in blocks:
-            if not sums.add(keys, values):
-                rest = chain([(keys, values)], blocks)
-                break
-            if budget.over(sums.nbytes * 4):  # partial sums, their compaction, and the lists they become
-                rest = blocks
-                break
-        out.records = sums.records
         with RunWriter(path) as writer, paused_gc():
+            for keys, values in blocks:
+                if not sums.add(keys, values):
+                    rest = chain([(keys, values)], blocks)
+                    break
+                if sums.nbytes > share:  # still, after summing the partial sums again
+                    out.records += sums.records
+                    written, entries = self._flush_sums(sums, writer, out, budget)
+                    out.spilled_bytes += written
+                    out.spilled_records += entries
+                    out.spills += 1
+            out.records += sums.records
             if rest is None:
-                keys, values = sums.to_lists()
-                if keys:
-                    model = SizeModel()
-                    model.observe(list(zip(keys[:8], values[:8])))
-                    chunk = budget.chunk_records(model.key + model.value + 16)
-                    self._write_columns(keys, values, writer, out, chunk)
+                self._flush_sums(sums, writer, out, budget)
             else:
                 self._combine(pairs_of(rest), writer, out, sums.to_dict())
+        del sums
+        release_free_memory()
         return out
+
+    def _flush_sums(self, sums: ColumnSum, writer: RunWriter, out: MapOutput, budget: MemoryBudget) -> tuple[int, int]:
+        """Write the sums as unsorted columnar runs, a slice at a time; (bytes, entries)."""
+        written = entries = 0
+        for keys, values in sums.slices(_FLUSH_SLICE):
+            model = _model_of(dict(zip(keys[:8], values[:8])))
+            segments = self._write_columns(keys, values, writer, out, budget.chunk_records(model.key + model.value + 16))
+            written += sum(segment.length for segment in segments)
+            entries += len(keys)
+        writer.flush()
+        return written, entries
 
     # -- combining ------------------------------------------------------
     def _combine(self, iterator: Iterator, writer: RunWriter, out: MapOutput, table: dict | None = None) -> None:
@@ -254,10 +280,13 @@ class ShuffleWriter:
             chunk = budget.chunk_records(model.combining_table(table) / len(table))
             self._write_columns(list(table), list(table.values()), writer, out, chunk)
 
-    def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> None:
+    def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> list[Segment]:
+        segments = []
         for bucket, (keys, values) in enumerate(bucket_columns(keys, values, self.buckets, self.partitioner)):
             if keys:
-                out.add(bucket, writer.write_columns(keys, values, chunk))
+                segments.append(writer.write_columns(keys, values, chunk))
+                out.add(bucket, segments[-1])
+        return segments
 
     # -- no combining ---------------------------------------------------
     def _buffer(self, iterator: Iterator, writer: RunWriter, out: MapOutput) -> None:
@@ -304,6 +333,12 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def _model_of(table: dict) -> SizeModel:
+    model = SizeModel()
+    model.observe(list(islice(table.items(), 8)))
+    return model
 
 
 def _has_arrow() -> bool:
