@@ -31,17 +31,21 @@ each run in their own process and the fastest is the anchor.
 
     python benchmarks/reduce_by_key.py --lines 2000000
 
-What it showed (2 cores shared with other jobs, load 3-7): a map task's
-time is dominated by the dict updates, exactly as the serial loop's (a
-table of ~1 million keys per task misses the CPU caches either way); on top
-come the user's ``parse`` call, the combined table's hashing and pickling,
-and the reduce-side merge. mapfold's total CPU time is ~1.5x the serial
-loop's (2.0 s vs 1.35 s at 2 M lines), so two cores give at best ~0.75x of
-the serial wall time; the 0.6x target is not reached. Two findings became
-code: cutting records into batch lists before the combine loop made the map
-side 2x slower than streaming them (tuples could no longer be reused), and
-pausing full garbage collections while tables grow saved 25-45% of CPU
-(see ``shuffle/memory.py``).
+What it showed (2 cores shared with other jobs): with a Python ``parse``
+per line, a map task's time is dominated by the dict updates, exactly as
+the serial loop's (a table of ~1 million keys misses the CPU caches either
+way), plus the call of ``parse`` (~0.1 us a line); per line mapfold's map
+side costs ~1.1-1.2x the serial loop, before any shuffle. So two cores give
+at best ~0.65x of the serial wall time on that path, measured 0.73-1.0x at
+20 M lines depending on the host's load. Pickling shuffle chunks without the
+memo, in columns, cut the per-key cost of writing and reading a table 4-15x.
+``mapfold kv`` removes the per-line Python work: Arrow parses the lines and
+sums int64 values by key in C++, and only each task's distinct keys become
+Python objects: 0.49x of the serial dict at 20 M lines (0.58x with a
+244 MiB budget per worker, flushing partial sums). Earlier findings that
+became code: streaming records through the combine loop instead of batch
+lists (2x), pausing full garbage collections while tables grow (25-45% of
+CPU, ``shuffle/memory.py``).
 """
 from __future__ import annotations
 

@@ -101,10 +101,45 @@ def run_task(token: str, payload, task: TaskSpec, stage_name: str = "") -> TaskO
     code = load_stage_code(token, payload)
     reset_task_counters()
     try:
-        return TaskOutcome(finish(task, code), task_counters())
+        value = finish(task, code)
+        if type(value) is list and len(value) > _SHIP_FAST and _combined_output(task, code):
+            value = CombinedRecords(value)
+        return TaskOutcome(value, task_counters())
     except Exception as exc:
         failure = TaskFailure(_portable(exc), traceback.format_exc(), context_of(task, stage_name))
         return TaskOutcome(None, task_counters(), failure)
+
+
+_SHIP_FAST = 1000  # records: below this the memo costs nothing worth saving
+
+
+def _combined_output(task: TaskSpec, code: StageCode) -> bool:
+    """Is the task's output a combining shuffle's table, as read (no user step after it)?"""
+    source = task.input
+    return not task.chain and isinstance(source, ShuffleInput) and code.aggregators.get(source.shuffle_id) is not None
+
+
+class CombinedRecords:
+    """A reduce task's combined ``(key, combiner)`` list on its way to the
+    driver, pickled without the memo (``core.serialize.dumps_records``):
+    3-4x cheaper for small pairs. Only for combined tables: their keys are
+    distinct and their values were themselves read from memo-free shuffle
+    chunks, so no object is shared that the memo would have written once.
+    Unpickles as a plain list.
+
+    >>> pickle.loads(pickle.dumps(CombinedRecords([("a", 1), ("b", 2)])))
+    [('a', 1), ('b', 2)]
+    """
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: list):
+        self.records = records
+
+    def __reduce__(self):
+        from ..core.serialize import dumps_records
+
+        return pickle.loads, (dumps_records(self.records),)
 
 
 def guarded(iterator: Iterator, task: TaskSpec, stage_name: str) -> Iterator:

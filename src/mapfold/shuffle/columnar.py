@@ -16,12 +16,12 @@ Exactness is kept, not assumed:
 * Python ints do not overflow; int64 sums can. Each block adds
   ``rows x max |value|`` to a bound of every partial sum; before that
   bound could pass 2**63 the path is left.
-* The partial sums are sized against the memory budget; past it the path
-  is left too.
-
 Leaving the path turns the partial sums into the ordinary Python table and
 the rest of the input into pairs, and the task goes on as any combining
 task (spills included): the answer is the same either way.
+
+Memory: the caller (``ShuffleWriter.consume_columns``) flushes the partial
+sums as unsorted runs when they pass their share of the budget.
 """
 from __future__ import annotations
 
