@@ -142,15 +142,7 @@ class CsvPartition(LinePartition):
     """The rows of one or more CSV file segments."""
 
     def __init__(self, fs, segments, encoding: str = "utf-8", errors: str = "raise", options: CsvOptions = CsvOptions()):
-        super().__init__(fs, segments, encoding, errors)
-        self.options = options
-
-    def __getstate__(self):
-        return {**super().__getstate__(), "options": self.options}
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self.options = state["options"]
+        super().__init__(fs, segments, encoding, errors, options)
 
     def read(self) -> Iterator:
         for segment in self.segments:
@@ -268,9 +260,6 @@ class CsvSource(LineSource):
             if rows:
                 return rows
         return []
-
-    def partitions(self) -> list:
-        return [CsvPartition(self.fs, segs, self.encoding, self.errors, self.options) for segs in self.segments()]
 
     def describe(self) -> str:
         columns = f", columns {list(self.options.columns)}" if self.options.columns else ""

@@ -64,17 +64,8 @@ class KeyValuePartition(LinePartition):
 
     def __init__(self, fs, segments, encoding: str = "utf-8", errors: str = "raise",
                  options: KeyValueOptions = KeyValueOptions()):
-        super().__init__(fs, segments, encoding, errors)
-        self.options = options
-        self._arrow_options = None
-
-    def __getstate__(self):
-        return {**super().__getstate__(), "options": self.options}
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self.options = state["options"]
-        self._arrow_options = None
+        super().__init__(fs, segments, encoding, errors, options)
+        self._arrow_options = None  # made on first use, in the worker (not pickled)
 
     def read(self) -> Iterator[tuple]:
         return chain.from_iterable(map(self._segment_pairs, self.segments))
@@ -193,7 +184,3 @@ class KeyValueSource(LineSource):
             raise TypeError(f"value must be callable (str, int, float or a function), not {value!r}")
         super().__init__(paths, **kwargs)
         self.options = KeyValueOptions(sep, value)
-
-    def partitions(self) -> list:
-        return [self.partition_class(self.fs, segs, self.encoding, self.errors, self.options)
-                for segs in self.segments()]

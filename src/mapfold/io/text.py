@@ -127,21 +127,23 @@ _CORRUPT = _corruption_errors()
 class LinePartition:
     """The lines of one or more file segments, with their positions."""
 
-    def __init__(self, fs, segments: list[Segment], encoding: str = "utf-8", errors: str = "raise"):
+    def __init__(self, fs, segments: list[Segment], encoding: str = "utf-8", errors: str = "raise", options=None):
         self.fs = fs  # None for the local filesystem: plain open() is fastest
         self.segments = segments
         self.encoding = encoding
         self.errors = errors
+        self.options = options  # the format's own settings (a frozen dataclass), if any
         self.bad_record = br.BadRecordPolicy(errors)
         self._cursor: LineCursor | None = None
         self._segment: Segment | None = None
         self._lines_before: dict[Segment, int] = {}
 
     def __getstate__(self):
-        return {"fs": self.fs, "segments": self.segments, "encoding": self.encoding, "errors": self.errors}
+        return {"fs": self.fs, "segments": self.segments, "encoding": self.encoding, "errors": self.errors,
+                "options": self.options}
 
     def __setstate__(self, state):
-        LinePartition.__init__(self, state["fs"], state["segments"], state["encoding"], state["errors"])
+        self.__init__(state["fs"], state["segments"], state["encoding"], state["errors"], state["options"])
         protect_filesystem(self.fs)
 
     def describe(self) -> str:
@@ -310,6 +312,7 @@ class LineSource:
 
     kind = "lines"
     partition_class: type = LinePartition
+    options = None  # handed to every partition
     max_split = MAX_SPLIT
     splits_per_worker = 2
 
@@ -333,7 +336,8 @@ class LineSource:
         return plan_segments(self.files, self.split_size, self.split)
 
     def partitions(self) -> list:
-        return [self.partition_class(self.fs, segs, self.encoding, self.errors) for segs in self.segments()]
+        return [self.partition_class(self.fs, segs, self.encoding, self.errors, self.options)
+                for segs in self.segments()]
 
     def describe(self) -> str:
         total = sum(f.size for f in self.files)

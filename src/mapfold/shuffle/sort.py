@@ -71,6 +71,14 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
     buffer: list = []
     iterator = iter(pairs)
     size = FIRST_BATCH
+
+    def write_run(records: list) -> None:  # already sorted
+        run = writer.write(records, budget.chunk_records(model.record + 8), sorted=True)
+        writer.flush()
+        runs.append(run)
+        increment_counter("mapfold.shuffle", "spilled_bytes", run.length)
+        increment_counter("mapfold.shuffle", "spilled_records", run.records)
+
     try:
         with paused_gc():  # the buffer grows: no full collections over it (memory.py)
             while True:
@@ -82,11 +90,7 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
                 collect_young()
                 if budget.buffer_over(model.buffered(len(buffer))):
                     buffer.sort(key=_first, reverse=reverse)
-                    run = writer.write(buffer, budget.chunk_records(model.record + 8), sorted=True)
-                    writer.flush()
-                    runs.append(run)
-                    increment_counter("mapfold.shuffle", "spilled_bytes", run.length)
-                    increment_counter("mapfold.shuffle", "spilled_records", run.records)
+                    write_run(buffer)
                     buffer = []
                 size = model.batch_size(budget.limit)
             buffer.sort(key=_first, reverse=reverse)
@@ -94,11 +98,7 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
             yield from buffer
             return
         if buffer:
-            run = writer.write(buffer, budget.chunk_records(model.record + 8), sorted=True)
-            writer.flush()
-            runs.append(run)
-            increment_counter("mapfold.shuffle", "spilled_bytes", run.length)
-            increment_counter("mapfold.shuffle", "spilled_records", run.records)
+            write_run(buffer)
             buffer = []
         yield from merge_runs(runs, writer, budget.chunk_records(model.record + 8), reverse=reverse)
     finally:
