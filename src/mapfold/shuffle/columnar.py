@@ -37,14 +37,23 @@ _LIMIT = 1 << 63
 
 
 def sums_int_columns(aggregator) -> bool:
-    """Is this shuffle a plain sum (``reduce_by_key(operator.add)``)?"""
+    """Is this shuffle a plain sum (``reduce_by_key(operator.add)``)?
+
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> sums_int_columns(Aggregator(None, operator.add, operator.add)), sums_int_columns(None)
+    (True, False)
+    """
     return (aggregator is not None and aggregator.create in (None, agg.identity)
             and aggregator.merge_value is operator.add and aggregator.merge_combiners is operator.add
             and getattr(aggregator, "collects", None) is None)
 
 
 def pairs_of(blocks) -> Iterator[tuple]:
-    """The ``(key, value)`` records of ``(keys, values)`` column blocks."""
+    """The ``(key, value)`` records of ``(keys, values)`` column blocks.
+
+    >>> list(pairs_of([(["a", "b"], [1, 2]), (["c"], [3])]))
+    [('a', 1), ('b', 2), ('c', 3)]
+    """
     return chain.from_iterable(zip(_as_list(keys), _as_list(values)) for keys, values in blocks)
 
 

@@ -41,12 +41,21 @@ _settings: dict = {}
 
 
 def remember_settings(memory_limit: int | None, scratch: str | None) -> None:
-    """Called by the shuffle reader of the task being set up (same process)."""
+    """Called by the shuffle reader of the task being set up (same process).
+
+    >>> remember_settings(1 << 20, "/tmp/x"); task_settings()
+    (1048576, '/tmp/x')
+    """
     _settings["memory_limit"], _settings["scratch"] = memory_limit, scratch
 
 
 def task_settings() -> tuple[int, str | None]:
-    """The budget (bytes) and spill folder of the reduce task being run."""
+    """The budget (bytes) and spill folder of the reduce task being run
+    (the default budget and None before any reduce task ran here).
+
+    >>> remember_settings(None, None); task_settings()[1] is None
+    True
+    """
     return _settings.get("memory_limit") or default_memory_limit(1), _settings.get("scratch")
 
 
