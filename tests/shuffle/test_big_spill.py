@@ -89,3 +89,16 @@ def test_spilled_group_outlives_the_job_until_dropped():
         del out, key, values
         gc.collect()
         assert not any(os.path.exists(f) for f in files)
+
+
+def test_join_on_one_key_larger_than_memory(small_runner):
+    """700,000 values of one key on one side, 3 on the other: the cogroup
+    streams the big side from disk and the join still gives every pair."""
+    big = source().map(lambda kv: ("hot", kv[1]))
+    small = mf.from_sequence([("hot", "x"), ("hot", "y"), ("cold", "z")], partitions=1)
+    joined = small.join(big, partitions=2)
+    got = joined.map(lambda kv: (kv[1][0], kv[1][1])).count_by_key(runner=small_runner)
+    assert got == {"x": N, "y": N}
+    sides = small.cogroup(big, partitions=2).map_values(
+        lambda groups: tuple((type(g).__name__, len(g)) for g in groups)).collect(runner=small_runner)
+    assert sorted(sides) == [("cold", (("list", 1), ("list", 0))), ("hot", (("SideValues", 2), ("SideValues", N)))]

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from ..plan.nodes import Aggregator, ShuffleNode
 from ..shuffle import aggregators as agg
+from ..shuffle.groups import SideValues
 from ..shuffle.partitioner import HashPartitioner
 
 __all__ = ["KeyedMixin"]
@@ -147,6 +148,13 @@ class KeyedMixin:
     def cogroup(self, *others, partitions: int | None = None):
         """``(key, (values_in_self, values_in_other, ...))`` for every key of any side.
 
+        Each side's values are a ``list``; for a key with more values than
+        fit in the memory budget, they are read-only re-iterable views that
+        stream from disk, as :meth:`group_by_key`'s groups do (``len()``
+        works, pickling gives a list; ``shuffle/groups.py``). The sides are
+        tagged and grouped together, so a hot key's values never need to fit
+        in memory, in a join either.
+
         >>> from mapfold import from_sequence
         >>> a, b = from_sequence([("k", 1)]), from_sequence([("k", 2), ("j", 3)])
         >>> sorted(a.cogroup(b).collect(runner="serial"))
@@ -156,9 +164,8 @@ class KeyedMixin:
         n = partitions or max(side.num_partitions for side in sides)
         tagged = [side.map(_Tag(i)) for i, side in enumerate(sides)]
         union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-        grouped = union._combine(Aggregator(_TaggedCreate(len(sides)), _tagged_merge, _tagged_combine,
-                                            collects=_tagged_count), n, "cogroup")
-        return grouped.map_values(tuple)
+        grouped = union._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), n, "cogroup")
+        return grouped.map_values(_SplitSides(len(sides)))
 
     def join(self, other, partitions: int | None = None):
         """Inner join: ``(key, (v, w))`` for every pair of values sharing a key.
@@ -266,29 +273,20 @@ class _Tag:
         return (record[0], (self.side, record[1]))
 
 
-class _TaggedCreate:
+class _SplitSides:
+    """``[(side, value), ...]`` of one key -> one group of values per side."""
+
     def __init__(self, sides: int):
         self.sides = sides
 
-    def __call__(self, tagged):
-        groups = [[] for _ in range(self.sides)]
-        groups[tagged[0]].append(tagged[1])
+    def __call__(self, tagged) -> tuple:
+        if type(tagged) is not list:  # a group spilled to disk: views that stream it
+            return tuple(SideValues(tagged, side) for side in range(self.sides))
+        groups = tuple([] for _ in range(self.sides))
+        appends = [group.append for group in groups]
+        for side, value in tagged:
+            appends[side](value)
         return groups
-
-
-def _tagged_merge(groups, tagged):
-    groups[tagged[0]].append(tagged[1])
-    return groups
-
-
-def _tagged_count(groups) -> int:
-    return sum(map(len, groups))
-
-
-def _tagged_combine(groups, more):
-    for mine, theirs in zip(groups, more):
-        mine.extend(theirs)
-    return groups
 
 
 class _JoinPairs:
@@ -301,7 +299,15 @@ class _JoinPairs:
             return zip(left, repeat(None)) if self.keep_left else ()
         if not left:
             return zip(repeat(None), right) if self.keep_right else ()
-        return product(left, right)  # lazily: a hot key's pairs never sit in one list
+        if type(left) is list and type(right) is list:
+            return product(left, right)  # lazily: a hot key's pairs never sit in one list
+        return _pairs(left, right)  # a side streams from disk: never hold it whole
+
+
+def _pairs(left, right):
+    for v in left:
+        for w in right:
+            yield v, w
 
 
 def _only_left(groups):

@@ -20,6 +20,10 @@ a time. What a user gets:
   closed (which removes its scratch folder). A ``SpilledValues`` kept past
   that (the serial runner hands out the object itself) raises
   :class:`~mapfold.MapfoldError` when read.
+
+``cogroup`` (and the joins built on it) groups ``(side, value)`` pairs the
+same way; a spilled group is handed out as one :class:`SideValues` view per
+side, which filters the spilled pairs as it streams them.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from typing import Iterator
 from ..core.errors import MapfoldError
 from .spill import AppendFile
 
-__all__ = ["SpilledValues", "GroupStore", "GroupBuilder"]
+__all__ = ["SpilledValues", "SideValues", "GroupStore", "GroupBuilder"]
 
 
 class SpilledValues:
@@ -73,6 +77,43 @@ class SpilledValues:
 
     def __repr__(self) -> str:
         return f"<SpilledValues: {self._count} values, {len(self._pieces)} chunks on disk>"
+
+
+class SideValues:
+    """One side's values of a spilled ``cogroup`` group: the ``value`` of each
+    ``(side, value)`` of the group with this side, streamed from disk on each
+    iteration; ``len()`` takes one pass (then is remembered); pickles as a list.
+
+    >>> list(SideValues([(0, "a"), (1, "b"), (0, "c")], 0)), len(SideValues([(0, "a")], 1))
+    (['a', 'c'], 0)
+    """
+
+    __slots__ = ("_tagged", "_side", "_count")
+
+    def __init__(self, tagged, side: int):
+        self._tagged, self._side, self._count = tagged, side, None
+
+    def __iter__(self) -> Iterator:
+        side = self._side
+        return (value for tag, value in self._tagged if tag == side)
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self)
+        return self._count
+
+    def __reduce__(self):
+        return (list, (list(self),))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (list, SpilledValues, SideValues)):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<SideValues: side {self._side} of {self._tagged!r}>"
 
 
 def _remove(path: str) -> None:
