@@ -102,3 +102,10 @@ def test_join_on_one_key_larger_than_memory(small_runner):
     sides = small.cogroup(big, partitions=2).map_values(
         lambda groups: tuple((type(g).__name__, len(g)) for g in groups)).collect(runner=small_runner)
     assert sorted(sides) == [("cold", (("list", 1), ("list", 0))), ("hot", (("SideValues", 2), ("SideValues", N)))]
+
+
+def test_the_progress_bar_shows_what_spilled(capsys):
+    with make_runner("serial", memory_limit=BUDGET) as runner:
+        source().reduce_by_key(operator.add, 3).count(runner=runner, progress=True)
+    shown = capsys.readouterr().err
+    assert "reduce_by_key" in shown and "spilled=" in shown and " MB, " in shown

@@ -27,9 +27,9 @@ class Progress:
 
     def advance(self, n: int = 1, **postfix) -> None:
         if self._bar is not None:
-            self._bar.update(n)
-            if postfix:
+            if postfix:  # before the update, which redraws the bar with it
                 self._bar.set_postfix(postfix, refresh=False)
+            self._bar.update(n)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -48,6 +48,7 @@ class Job:
         self.progress = Progress(progress)
         self.directory: str | None = None
         self.stats: dict[str, Any] = {"stages": [], "spilled_bytes": 0, "spilled_records": 0}
+        self._spilled_so_far = [0, 0]  # bytes, records: shown live in the progress bar
         self._memory_limit = None
 
     @property
@@ -177,11 +178,14 @@ class Job:
     def _run_stage(self, stage: Stage, code, ordered: bool) -> Iterator:
         self.progress.stage(stage.name, len(stage.tasks))
         self.stats["stages"].append((stage.id, stage.name, len(stage.tasks)))
+        map_stage = getattr(stage, "shuffle_of", None) is not None
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
                 outcome.failure.reraise()
             self.counters.add(self._take_spill_counters(outcome.counters))
-            self.progress.advance()
+            if map_stage:  # a map task's output says what it spilled
+                self._count_shown(getattr(outcome.value, "spilled_bytes", 0), getattr(outcome.value, "spilled_records", 0))
+            self.progress.advance(**self._spill_postfix())
             yield task, outcome.value
 
     def _take_spill_counters(self, counters: dict) -> dict:
@@ -191,7 +195,20 @@ class Job:
         spills = (counters or {}).pop(SPILL_COUNTERS, None)
         for name, amount in (spills or {}).items():
             self.stats[name] = self.stats.get(name, 0) + amount
+        if spills:
+            self._count_shown(spills.get("spilled_bytes", 0), spills.get("spilled_records", 0))
         return counters
+
+    def _count_shown(self, spilled_bytes: int, spilled_records: int) -> None:
+        self._spilled_so_far[0] += spilled_bytes or 0
+        self._spilled_so_far[1] += spilled_records or 0
+
+    def _spill_postfix(self) -> dict:
+        """What the progress bar shows beside the tasks: the job's spills so far."""
+        spilled_bytes, spilled_records = self._spilled_so_far
+        if not spilled_bytes:
+            return {}
+        return {"spilled": f"{spilled_bytes / 1e6:.1f} MB, {spilled_records:,} records"}
 
     def cleanup(self) -> None:
         if self.directory is not None:
