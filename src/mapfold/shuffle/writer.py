@@ -45,7 +45,6 @@ __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns", "buc
 
 _by_hash = itemgetter(0)
 _END = object()
-_FLUSH_SLICE = 1 << 18  # sums made Python objects at a time when columnar sums are written
 
 
 @dataclass
@@ -181,7 +180,7 @@ class ShuffleWriter:
         empty sums. A key may then appear in several runs of one task; the
         reduce side merges unsorted runs anyway (``reader.py``), so no sort
         and no hashing for order is needed here, and memory holds the Arrow
-        sums plus one slice of them as Python objects.
+        sums plus, while they are written, their Python copy.
         """
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
@@ -213,9 +212,13 @@ class ShuffleWriter:
         return out
 
     def _flush_sums(self, sums: ColumnSum, writer: RunWriter, out: MapOutput, budget: MemoryBudget) -> tuple[int, int]:
-        """Write the sums as unsorted columnar runs, a slice at a time; (bytes, entries)."""
+        """Write the sums as unsorted columnar runs; (bytes, entries).
+
+        All at once: the share keeps them small enough as Python objects (~5x
+        Arrow's bytes), and one run per bucket lets the reduce side load the
+        first with one ``dict.update`` (``reader.py``)."""
         written = entries = 0
-        for keys, values in sums.slices(_FLUSH_SLICE):
+        for keys, values in sums.slices(None):
             model = _model_of(dict(zip(keys[:8], values[:8])))
             segments = self._write_columns(keys, values, writer, out, budget.chunk_records(model.key + model.value + 16))
             written += sum(segment.length for segment in segments)
