@@ -19,7 +19,6 @@ from mapfold.shuffle.memory import SizeModel
 
 N = 700_000
 DISTINCT = 250_000
-BUDGET = 1_000_000
 
 
 def records(partition, _):
@@ -27,22 +26,14 @@ def records(partition, _):
     return ((f"key-{(i * 7919) % DISTINCT}", i % 10) for i in range(start, start + N // 4))
 
 
-@pytest.fixture(params=["serial", "processes"], scope="module")
-def small_runner(request):
-    options = {"workers": 2} if request.param == "processes" else {}
-    instance = make_runner(request.param, memory_limit=BUDGET, **options)
-    yield instance
-    instance.close()
-
-
 def source():
     return mf.from_sequence(range(4), partitions=4).map_partitions_with_index(records)
 
 
-def test_data_is_about_100x_the_budget():
+def test_data_is_about_100x_the_budget(small_budget):
     model = SizeModel()
     model.observe([(f"key-{i}", i % 10) for i in range(1000)])
-    assert 80 <= N * model.buffered(1) / BUDGET <= 150
+    assert 80 <= N * model.buffered(1) / small_budget <= 150
 
 
 def test_reduce_by_key_100x_budget(small_runner):
@@ -71,7 +62,7 @@ def test_one_group_larger_than_memory(small_runner):
     assert got == [("one", ("SpilledValues", N, sum(i % 10 for i in range(N))))]
 
 
-def test_spilled_group_outlives_the_job_until_dropped():
+def test_spilled_group_outlives_the_job_until_dropped(small_budget):
     """On the serial runner the collected values are the lazy object itself:
     readable after the job, its file removed once nothing refers to it."""
     import gc
@@ -79,7 +70,7 @@ def test_spilled_group_outlives_the_job_until_dropped():
 
     from mapfold.shuffle.groups import SpilledValues
 
-    with make_runner("serial", memory_limit=BUDGET) as runner:
+    with make_runner("serial", memory_limit=small_budget) as runner:
         out = source().map(lambda kv: ("one", kv[1])).group_by_key(1).collect(runner=runner)
         (key, values), = out
         assert isinstance(values, SpilledValues)
@@ -104,8 +95,8 @@ def test_join_on_one_key_larger_than_memory(small_runner):
     assert sorted(sides) == [("cold", (("list", 1), ("list", 0))), ("hot", (("SideValues", 2), ("SideValues", N)))]
 
 
-def test_the_progress_bar_shows_what_spilled(capsys):
-    with make_runner("serial", memory_limit=BUDGET) as runner:
+def test_the_progress_bar_shows_what_spilled(capsys, small_budget):
+    with make_runner("serial", memory_limit=small_budget) as runner:
         source().reduce_by_key(operator.add, 3).count(runner=runner, progress=True)
     shown = capsys.readouterr().err
     assert "reduce_by_key" in shown and "spilled=" in shown and " MB, " in shown

@@ -32,14 +32,6 @@ def test_many_runs_merge_in_passes(tmp_path):
     assert got == sorted(pairs)
 
 
-@pytest.fixture(params=["serial", "processes"], scope="module")
-def tight_runner(request):
-    options = {"workers": 2} if request.param == "processes" else {}
-    instance = make_runner(request.param, memory_limit="256KB", **options)
-    yield instance
-    instance.close()
-
-
 def test_sort_by_larger_than_its_budget_spills_and_is_globally_sorted(tight_runner):
     rng = random.Random(11)
     words = [f"w{rng.randrange(5000):05d}-{i}" for i in range(60_000)]  # ~5 MB in memory, 20x the budget
@@ -62,7 +54,7 @@ def test_the_reduce_side_sort_itself_spills(monkeypatch):
 
     monkeypatch.setattr(sort, "RunWriter", CountingWriter)
     words = [f"w{(i * 7919) % 4000:04d}" for i in range(40_000)]
-    with make_runner("serial", memory_limit="256KB") as tight:
+    with make_runner("serial", memory_limit="256KB") as tight:  # as tight_runner (conftest.TIGHT)
         got = mf.from_sequence(words, partitions=2).sort_by(runner="serial").collect(runner=tight)
     assert got == sorted(words)
     assert len(written) > 2 and sum(written) >= len(words)  # every record went through a sorted run
