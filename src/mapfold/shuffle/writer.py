@@ -41,7 +41,7 @@ from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_
 from .partitioner import HashPartitioner
 from .spill import RunWriter, Segment
 
-__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "table_columns", "bucket_columns"]
+__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns"]
 
 _by_hash = itemgetter(0)
 _END = object()
@@ -81,15 +81,6 @@ def hashed_buckets(items, buckets: int, partitioner) -> list[list]:
     for part in parts:
         part.sort(key=_by_hash)
     return parts
-
-
-def table_columns(table: dict, buckets: int, partitioner) -> list[tuple[list, list]]:
-    """A combined table cut into buckets, as ``(keys, values)`` lists per bucket.
-
-    >>> table_columns({"a": 1, "b": 2}, 1, None)
-    [(['a', 'b'], [1, 2])]
-    """
-    return bucket_columns(list(table), list(table.values()), buckets, partitioner)
 
 
 def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) -> list[tuple[list, list]]:
@@ -219,7 +210,8 @@ class ShuffleWriter:
         first with one ``dict.update`` (``reader.py``)."""
         written = entries = 0
         for keys, values in sums.slices(None):
-            model = _model_of(dict(zip(keys[:8], values[:8])))
+            model = SizeModel()
+            model.observe(list(zip(keys[:8], values[:8])))
             segments = self._write_columns(keys, values, writer, out, budget.chunk_records(model.key + model.value + 16))
             written += sum(segment.length for segment in segments)
             entries += len(keys)
@@ -336,12 +328,6 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
-
-
-def _model_of(table: dict) -> SizeModel:
-    model = SizeModel()
-    model.observe(list(islice(table.items(), 8)))
-    return model
 
 
 def _has_arrow() -> bool:
