@@ -41,8 +41,8 @@ def test_map_fixed_chunksize_and_errors(pool):
         list(pool.map(str, range(3), chunksize=0))
 
 
-def test_map_streams_an_endless_iterable(pool):
-    got = list(itertools.islice(pool.map(lambda x: x * x, itertools.count()), 5))
+def test_imap_streams_an_endless_iterable(pool):
+    got = list(itertools.islice(pool.imap(lambda x: x * x, itertools.count()), 5))
     assert got == [0, 1, 4, 9, 16]
 
 

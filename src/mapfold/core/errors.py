@@ -15,6 +15,7 @@ __all__ = [
     "TaskContext",
     "RemoteTraceback",
     "WorkerLostError",
+    "PoolClosedError",
     "SerializationError",
     "OutputExistsError",
     "RunnerUnavailableError",
@@ -68,6 +69,14 @@ class WorkerLostError(MapfoldError):
         super().__init__(message)
         self.context = context
         self.exitcode = exitcode
+
+
+class PoolClosedError(MapfoldError, ValueError):
+    """Work was asked of a pool that was closed (or whose workers were stopped).
+
+    A ``ValueError`` too, as ``multiprocessing.Pool`` raises ``ValueError("Pool
+    not running")`` in the same situation.
+    """
 
 
 class SerializationError(MapfoldError):

@@ -7,15 +7,19 @@ function's closure, globals and attributes.
 """
 from __future__ import annotations
 
+import functools
 import io
+import operator
 import pickle
+import sys
+import types
 from typing import Any
 
 import cloudpickle
 
 from .errors import SerializationError
 
-__all__ = ["dumps_code", "loads_code", "loads_code_cached", "dumps_data", "loads_data", "dumps_records"]
+__all__ = ["dumps_code", "loads_code", "loads_code_cached", "is_stateless", "dumps_data", "loads_data", "dumps_records"]
 
 
 def dumps_data(obj: Any) -> bytes:
@@ -54,19 +58,128 @@ def dumps_records(obj: Any) -> bytes:
 loads_data = pickle.loads
 loads_code = pickle.loads
 
+# Unpickled code, per worker process, by token. Only code that
+# :func:`is_stateless` cleared is kept here, so nothing a task does to the
+# objects it was given can reach a later task: this is a cache of immutable
+# values, not a place where task state lives.
 _CODE_CACHE: dict[str, Any] = {}
 _CODE_CACHE_SIZE = 64
 
 
 def loads_code_cached(token: str, payload: bytes) -> Any:
     """Unpickle code once per worker process: later tasks of the same call or
-    stage (same ``token``) reuse it."""
+    stage (same ``token``) reuse it. Callers pass only stateless code (see
+    :func:`is_stateless`); code with state is unpickled afresh with
+    :func:`loads_code` for every chunk, as ``multiprocessing`` does."""
     code = _CODE_CACHE.get(token)
     if code is None:
         if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:
             _CODE_CACHE.clear()
         code = _CODE_CACHE[token] = loads_code(payload)
     return code
+
+
+_ATOMS = (type(None), bool, int, float, complex, str, bytes, range, slice, type(Ellipsis),
+          type(NotImplemented), type, types.ModuleType, types.BuiltinFunctionType, types.CodeType,
+          types.MethodDescriptorType, types.WrapperDescriptorType, types.MethodWrapperType,
+          types.ClassMethodDescriptorType, types.GetSetDescriptorType, types.MemberDescriptorType,
+          operator.itemgetter, operator.attrgetter, operator.methodcaller)
+
+
+def is_stateless(obj: Any) -> bool:
+    """True when no call of ``obj`` can change what a later call is given.
+
+    ``multiprocessing`` pickles the function with every chunk, so a function
+    that mutates what it holds (a closure over a list, a ``partial`` holding
+    a dict, a callable object counting its calls) starts each chunk afresh.
+    Unpickling once per worker is faster, and is only equivalent when the
+    function holds nothing mutable: this walk says so, conservatively (an
+    object it does not know is taken to have state). Functions pickled by
+    reference (importable module-level functions) are stateless here: a
+    fresh unpickle returns the very same object anyway.
+
+    >>> import functools
+    >>> is_stateless(len), is_stateless(lambda x: x + 1), is_stateless(functools.partial(pow, 2))
+    (True, True, True)
+    >>> seen = []
+    >>> is_stateless(lambda x: seen.append(x)), is_stateless(functools.partial(dict.get, {}))
+    (False, False)
+    """
+    return _stateless(obj, set(), 0)
+
+
+def _stateless(obj: Any, seen: set, depth: int) -> bool:
+    if isinstance(obj, _ATOMS) and not _bound_to_state(obj, seen, depth):
+        return True
+    if id(obj) in seen:
+        return True  # already being checked further up (recursion, shared objects)
+    if depth > 20:
+        return False
+    seen.add(id(obj))
+    depth += 1
+    if isinstance(obj, (tuple, frozenset)):
+        return all(_stateless(item, seen, depth) for item in obj)
+    if isinstance(obj, functools.partial):
+        return (_stateless(obj.func, seen, depth) and _stateless(obj.args, seen, depth)
+                and all(_stateless(v, seen, depth) for v in obj.keywords.values()))
+    if isinstance(obj, types.MethodType):
+        return _stateless(obj.__func__, seen, depth) and _stateless(obj.__self__, seen, depth)
+    if isinstance(obj, (staticmethod, classmethod)):
+        return _stateless(obj.__func__, seen, depth)
+    if isinstance(obj, types.FunctionType):
+        return _function_stateless(obj, seen, depth)
+    return False
+
+
+def _bound_to_state(obj: Any, seen: set, depth: int) -> bool:
+    """A builtin method bound to a mutable object (``[].append``) has state."""
+    if not isinstance(obj, (types.BuiltinFunctionType, types.MethodWrapperType)):
+        return False
+    owner = getattr(obj, "__self__", None)
+    if owner is None or isinstance(owner, types.ModuleType):
+        return False
+    return not _stateless(owner, seen, depth + 1)
+
+
+def _function_stateless(fn: types.FunctionType, seen: set, depth: int) -> bool:
+    if _by_reference(fn):
+        return True
+    if fn.__dict__:
+        return False  # attributes set on the function: mutable, and pickled by value
+    values = list(fn.__defaults__ or ())
+    values += list((fn.__kwdefaults__ or {}).values())
+    for cell in fn.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell: filled later, by the function itself
+            return False
+    for name in _global_names(fn.__code__):
+        if name in fn.__globals__:
+            values.append(fn.__globals__[name])
+    return all(_stateless(value, seen, depth) for value in values)
+
+
+def _global_names(code: types.CodeType) -> set:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _by_reference(fn: types.FunctionType) -> bool:
+    """Would cloudpickle pickle ``fn`` by reference (module and name)?"""
+    module = sys.modules.get(fn.__module__ or "")
+    if module is None or fn.__module__ == "__main__" or "<locals>" in fn.__qualname__:
+        return False
+    target = module
+    for part in fn.__qualname__.split("."):
+        target = getattr(target, part, None)
+    if target is not fn:
+        return False
+    # modules registered with cloudpickle.register_pickle_by_value are shipped by value
+    by_reference = getattr(cloudpickle.cloudpickle, "_should_pickle_by_reference", None)
+    return by_reference is None or by_reference(fn)
 
 
 def dumps_code(obj: Any, what: str = "function") -> bytes:

@@ -18,13 +18,25 @@ MAX_GROWTH = 64
 
 
 class ChunkSizer:
-    """Keeps the current chunk size, fixed or adapted from measurements."""
+    """Keeps the current chunk size, fixed or adapted from measurements.
 
-    def __init__(self, chunksize: int | str = "auto", total: int | None = None, workers: int = 1):
+    ``multiple``: auto sizes stay multiples of it (a stateful function is
+    renewed every ``multiple`` items, so chunks must not cut such a run).
+
+    >>> sizer = ChunkSizer("auto", total=10_000, workers=2, multiple=3)
+    >>> sizer.size
+    3
+    >>> sizer.record(3, 0.0003); sizer.size  # 0.1 ms an item: 200 items make 20 ms
+    192
+    """
+
+    def __init__(self, chunksize: int | str = "auto", total: int | None = None, workers: int = 1,
+                 multiple: int = 1):
         self.auto = chunksize == "auto"
-        if not self.auto and (not isinstance(chunksize, int) or chunksize < 1):
-            raise ValueError(f"chunksize must be a positive int or 'auto', not {chunksize!r}")
-        self.size = 1 if self.auto else int(chunksize)
+        if not self.auto and (isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1):
+            raise ValueError(f"chunksize must be a positive int, None or 'auto', not {chunksize!r}")
+        self.multiple = max(1, multiple)
+        self.size = self.multiple if self.auto else int(chunksize)
         # with a known length, keep at least ~4 chunks per worker for balance
         self.cap = max(1, total // (4 * workers)) if (self.auto and total) else None
 
@@ -36,7 +48,7 @@ class ChunkSizer:
         size = max(1, min(wanted, self.size * MAX_GROWTH))
         if self.cap is not None:
             size = min(size, self.cap)
-        self.size = size
+        self.size = -(-size // self.multiple) * self.multiple
 
 
 def chunks(iterable: Iterable, sizer: ChunkSizer) -> Iterator[list]:

@@ -10,34 +10,42 @@ What the standard pool lacks, and this module adds:
 
 * **Which task killed the worker.** When a worker dies, every pending future
   fails with ``BrokenProcessPool`` and the pool is unusable. Each worker
-  writes ``(pid, task number)`` into a shared array slot before it runs a
-  task, so after a break we know which tasks were on the dead process. Only
-  those tasks spend an attempt; innocent in-flight tasks are resubmitted
-  free. The pool is rebuilt (a fork, milliseconds) and work goes on.
+  writes ``(pid, task id)`` into a shared array slot before it runs a task,
+  so after a break we know which tasks were on the dead process. Only those
+  tasks spend an attempt; innocent in-flight tasks are resubmitted free. The
+  broken pool is replaced by a new *generation* (a fork, milliseconds) and
+  work goes on.
 * **Bounded attempts, no hang.** After ``max_attempts`` deaths the task fails
   with :class:`~mapfold.core.errors.WorkerLostError` naming the exit signal.
   (``multiprocessing.Pool`` waits forever in that situation.)
-* **A bounded window.** At most ``window`` calls are in flight or waiting to
-  be yielded, so an endless iterable streams in bounded memory.
+* **A bounded window.** At most ``window`` calls of one run are in flight or
+  waiting to be yielded, so an endless iterable streams in bounded memory.
+* **Any number of runs at once.** Each :meth:`ProcessExecutor.run` numbers
+  its own calls and waits only on its own futures, so runs may be nested
+  (the input of one is the output of another), interleaved, or driven from
+  several threads: every result comes out exactly once, in order where
+  asked. A run that cannot complete raises; it never ends early.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.config import default_workers
-from ..core.errors import TaskContext, WorkerLostError
+from ..core.errors import MapfoldError, PoolClosedError, TaskContext, WorkerLostError
 
 __all__ = ["Call", "ProcessExecutor", "describe_exitcode"]
 
-_SLOTS = None  # in a worker: the shared (pid, task) array
+_SLOTS = None  # in a worker: the shared (pid, task id) array of its generation
 _SLOT_INDEX = -1
 
 
@@ -48,7 +56,8 @@ class Call:
     fn: Callable
     args: tuple
     context: TaskContext | None = None
-    seq: int = -1
+    seq: int = -1  # position within its run: the order results come out in
+    task_id: int = -1  # unique per submission, across runs: what a worker's slot records
     attempts: int = 0
     exitcodes: list = field(default_factory=list)
 
@@ -64,7 +73,7 @@ def describe_exitcode(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _init_worker(slots, counter) -> None:
+def _init_worker(slots, counter, initializer, initargs) -> None:
     global _SLOTS, _SLOT_INDEX
     # Ctrl-C is the driver's to handle; it tears the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -74,12 +83,14 @@ def _init_worker(slots, counter) -> None:
     _SLOTS = slots
     slots[2 * _SLOT_INDEX] = os.getpid()
     slots[2 * _SLOT_INDEX + 1] = -1
+    if initializer is not None:
+        initializer(*initargs)
 
 
-def _run_call(seq: int, fn: Callable, args: tuple) -> Any:
+def _run_call(task_id: int, fn: Callable, args: tuple) -> Any:
     slots, index = _SLOTS, _SLOT_INDEX
     if slots is not None:
-        slots[2 * index + 1] = seq
+        slots[2 * index + 1] = task_id
     try:
         return fn(*args)
     finally:
@@ -87,51 +98,149 @@ def _run_call(seq: int, fn: Callable, args: tuple) -> Any:
             slots[2 * index + 1] = -1
 
 
+@dataclass
+class _Verdict:
+    """Who killed a generation: the task ids running on processes that died abnormally."""
+
+    culprits: dict  # task id -> exit code
+    running: set  # task ids that were running anywhere when it broke
+    exitcodes: dict  # task id -> exit code of its process, for every running task
+
+
+class _Generation:
+    """One ``ProcessPoolExecutor`` and its (pid, task id) slots.
+
+    Replaced as a whole when a worker dies; ``stopped`` marks one the driver
+    shut down on purpose (close, terminate), whose lost calls are innocent.
+    """
+
+    def __init__(self, workers: int, initializer, initargs):
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        ctx = multiprocessing.get_context(method)
+        # slots for every process this generation may start (replacements included)
+        self.slots = ctx.Array("q", 2 * workers * 4, lock=False)
+        counter = ctx.Value("i", 0)
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker,
+            initargs=(self.slots, counter, initializer, initargs),
+        )
+        self.stopped = False
+        self.verdict: _Verdict | None = None
+
+    def processes(self) -> dict:
+        return dict(getattr(self.executor, "_processes", None) or {})
+
+    def judge(self) -> _Verdict:
+        """Once, after the break: which tasks were on the processes that died."""
+        if self.verdict is None:
+            processes = self.processes()
+            for process in processes.values():
+                process.join(timeout=5)
+            exitcodes = {pid: p.exitcode for pid, p in processes.items()}
+            running = {}
+            for i in range(0, len(self.slots), 2):
+                if self.slots[i] and self.slots[i + 1] >= 0:
+                    running[self.slots[i + 1]] = self.slots[i]
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            abnormal = {pid for pid, code in exitcodes.items() if code not in (0, -signal.SIGTERM, None)}
+            self.verdict = _Verdict(
+                culprits={task: exitcodes.get(pid) for task, pid in running.items() if pid in abnormal},
+                running=set(running),
+                exitcodes={task: exitcodes.get(pid) for task, pid in running.items()},
+            )
+        return self.verdict
+
+    def stop(self, now: bool) -> None:
+        self.stopped = True
+        processes = self.processes()
+        if not now:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            return
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes.values():
+            if process.is_alive():
+                process.terminate()
+        for process in processes.values():
+            process.join(timeout=5)
+
+
 class ProcessExecutor:
     """Run calls on ``workers`` local processes, retrying calls whose worker died.
+
+    ``restartable``: after :meth:`close` the next run starts a new pool (a
+    runner, reused across actions); otherwise a closed executor refuses work
+    with :class:`~mapfold.core.errors.PoolClosedError` (``mf.Pool``: a pool
+    never starts itself behind the user's back).
 
     >>> with ProcessExecutor(workers=2) as ex:
     ...     [r for _, r in ex.run(Call(abs, (x,)) for x in (-1, -2, 3))]
     [1, 2, 3]
     """
 
-    def __init__(self, workers: int | None = None, max_attempts: int = 3):
+    def __init__(self, workers: int | None = None, max_attempts: int = 3, restartable: bool = True,
+                 initializer: Callable | None = None, initargs: tuple = ()):
         self.workers = workers or default_workers()
         self.max_attempts = max_attempts
-        self._executor: ProcessPoolExecutor | None = None
-        self._slots = None
-        self._seq = 0
+        self.restartable = restartable
         self.restarts = 0
+        self._initializer, self._initargs = initializer, initargs
+        self._generation: _Generation | None = None
+        self._closed = False
+        self._task_ids = itertools.count()
+        self._lock = threading.RLock()  # runs may be driven from several threads (async results)
 
     # -- pool lifecycle -------------------------------------------------
-    def _start(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            method = "fork" if sys.platform.startswith("linux") else "spawn"
-            ctx = multiprocessing.get_context(method)
-            self._slots = ctx.Array("q", 2 * self.workers * 4, lock=False)
-            counter = ctx.Value("i", 0)
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self._slots, counter)
-            )
-        return self._executor
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def start(self) -> None:
+        """Start the pool now (otherwise it starts with the first call)."""
+        self._current()
+
+    def _current(self) -> _Generation:
+        with self._lock:
+            if self._generation is None:
+                if self._closed:
+                    if not self.restartable:
+                        raise PoolClosedError(
+                            "the pool was closed, so its workers are gone: results that were not read "
+                            "before it closed cannot be computed. Read lazy results (imap, imap_unordered) "
+                            "inside the pool's `with` block, or turn them into a list there."
+                        )
+                    self._closed = False
+                self._generation = _Generation(self.workers, self._initializer, self._initargs)
+            return self._generation
+
+    def _retire(self, generation: _Generation) -> _Verdict:
+        with self._lock:
+            verdict = generation.judge()
+            if self._generation is generation:
+                self._generation = None
+                self.restarts += 1
+            return verdict
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Let running calls finish, cancel queued ones, stop the workers."""
+        self._stop(now=False)
 
     def terminate(self) -> None:
         """Stop now: used on Ctrl-C and errors so no worker outlives the job."""
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        processes = dict(getattr(executor, "_processes", None) or {})
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes.values():
-            if process.is_alive():
-                process.terminate()
-        for process in processes.values():
-            process.join(timeout=5)
+        self._stop(now=True)
+
+    def _stop(self, now: bool) -> None:
+        with self._lock:
+            generation, self._generation = self._generation, None
+            self._closed = True
+        if generation is not None:
+            generation.stop(now)
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        generation = self._generation
+        if generation is None:
+            return []
+        return [pid for pid, p in generation.processes().items() if p.is_alive()]
 
     def __enter__(self) -> "ProcessExecutor":
         return self
@@ -143,25 +252,26 @@ class ProcessExecutor:
             self.terminate()
 
     # -- running --------------------------------------------------------
-    def run(self, calls: Iterable[Call], ordered: bool = True, window: int | None = None) -> Iterator[tuple[Call, Any]]:
+    def run(self, calls: Iterable[Call], ordered: bool = True, window: int | None = None,
+            terminate_on_error: bool = True) -> Iterator[tuple[Call, Any]]:
         """Yield ``(call, result)`` pairs, in submission order when ``ordered``.
 
         Exceptions raised by a call propagate (with their remote traceback
-        as ``__cause__``). A call whose worker dies is retried on a fresh
-        pool up to ``max_attempts`` times in all.
+        as ``__cause__``); the run's queued calls are cancelled, and with
+        ``terminate_on_error`` the pool is stopped too (a runner's job has
+        failed: nothing of it may go on running). A call whose worker dies
+        is retried on a fresh pool up to ``max_attempts`` times in all.
         """
         window = window or 2 * self.workers
         source = iter(calls)
         retry: deque[Call] = deque()
-        in_flight: dict = {}
+        in_flight: dict = {}  # future -> (call, generation)
         finished: dict[int, tuple[Call, Any]] = {}
-        next_out = None
+        submitted = next_out = 0
         exhausted = False
         try:
             while True:
-                while not exhausted or retry:
-                    if len(in_flight) + len(finished) >= window:
-                        break
+                while (retry or not exhausted) and len(in_flight) + len(finished) < window:
                     if retry:
                         call = retry.popleft()
                     else:
@@ -170,80 +280,90 @@ class ProcessExecutor:
                         except StopIteration:
                             exhausted = True
                             break
-                        call.seq = self._seq
-                        self._seq += 1
-                        if next_out is None:
-                            next_out = call.seq
-                    executor = self._start()
-                    in_flight[executor.submit(_run_call, call.seq, call.fn, call.args)] = call
+                        call.seq, submitted = submitted, submitted + 1
+                    self._submit(call, in_flight, retry)
                 if not in_flight:
+                    if retry:
+                        continue
                     break
-                done = set()
+                done: set = set()
                 while not done:
                     # a timeout, so Ctrl-C reaches this thread even when the signal
                     # landed while it was blocked in a lock wait
                     done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
                 lost = []
                 for future in done:
-                    call = in_flight.pop(future)
+                    call, generation = in_flight.pop(future)
                     try:
                         result = future.result()
-                    except BrokenProcessPool:
-                        lost.append(call)
+                    except (BrokenProcessPool, CancelledError):
+                        lost.append((call, generation))
                         continue
                     if ordered:
                         finished[call.seq] = (call, result)
                     else:
                         yield call, result
                 if lost:
-                    lost.extend(self._drain_broken(in_flight))
-                    retry.extendleft(sorted(self._blame(lost), key=lambda c: c.seq, reverse=True))
+                    retry.extendleft(sorted(self._judge_lost(lost), key=lambda c: c.seq, reverse=True))
                 while ordered and next_out in finished:
                     yield finished.pop(next_out)
                     next_out += 1
+            if finished or (ordered and next_out != submitted):
+                raise MapfoldError(
+                    f"internal error: a run ended with {submitted - next_out} of its {submitted} results "
+                    "not handed out; please report it"
+                )
         except GeneratorExit:
             # The consumer stopped early (take, first): keep the pool, drop the rest.
-            for future in in_flight:
-                future.cancel()
+            self._cancel(in_flight)
             raise
-        except BaseException:
+        except Exception:
+            self._cancel(in_flight)
+            if terminate_on_error:
+                self.terminate()
+            raise
+        except BaseException:  # Ctrl-C: nothing of the pool may outlive it
+            self._cancel(in_flight)
             self.terminate()
             raise
 
-    def _drain_broken(self, in_flight: dict) -> list[Call]:
-        # A broken pool fails every pending future; collect them all.
-        wait(list(in_flight))
-        calls = list(in_flight.values())
-        in_flight.clear()
-        return calls
+    def _submit(self, call: Call, in_flight: dict, retry: deque) -> None:
+        call.task_id = next(self._task_ids)
+        generation = self._current()
+        try:
+            future = generation.executor.submit(_run_call, call.task_id, call.fn, call.args)
+        except BrokenProcessPool:
+            self._retire(generation)  # broke before this call reached it: no attempt spent
+            retry.appendleft(call)
+            return
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            if not generation.stopped:
+                raise
+            retry.appendleft(call)  # stopped by another run's error: the next generation takes it
+            return
+        in_flight[future] = (call, generation)
 
-    def _blame(self, lost: list[Call]) -> list[Call]:
-        """Charge an attempt to the calls that were on the dead worker(s)."""
-        executor = self._executor
-        processes = dict(getattr(executor, "_processes", None) or {})
-        for process in processes.values():
-            process.join(timeout=5)
-        exitcodes = {pid: p.exitcode for pid, p in processes.items()}
-        slots = self._slots
-        running = {}
-        if slots is not None:
-            for i in range(0, len(slots), 2):
-                if slots[i] and slots[i + 1] >= 0:
-                    running[slots[i + 1]] = slots[i]
-        self._executor = None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-        self.restarts += 1
-        abnormal = {pid for pid, code in exitcodes.items() if code not in (0, -signal.SIGTERM, None)}
-        culprits = {seq for seq, pid in running.items() if pid in abnormal}
-        if not culprits:  # could not tell: everyone who was running is a suspect
-            culprits = {c.seq for c in lost if c.seq in running} or {c.seq for c in lost}
-        for call in lost:
-            if call.seq not in culprits:
+    @staticmethod
+    def _cancel(in_flight: dict) -> None:
+        for future in in_flight:
+            future.cancel()
+
+    def _judge_lost(self, lost: list[tuple[Call, _Generation]]) -> list[Call]:
+        """Charge an attempt to the calls that were on a dead worker; the rest go again free."""
+        again = []
+        for call, generation in lost:
+            if generation.stopped:  # shut down on purpose, not by this call
+                if self._closed and not self.restartable:
+                    self._current()  # raises PoolClosedError
+                again.append(call)
                 continue
-            pid = running.get(call.seq)
+            verdict = self._retire(generation)
+            suspects = verdict.culprits or verdict.running
+            if suspects and call.task_id not in suspects:
+                again.append(call)
+                continue
             call.attempts += 1
-            call.exitcodes.append(exitcodes.get(pid))
+            call.exitcodes.append(verdict.exitcodes.get(call.task_id))
             if call.attempts >= self.max_attempts:
                 context = call.context or TaskContext()
                 how = describe_exitcode(call.exitcodes[-1])
@@ -254,4 +374,5 @@ class ProcessExecutor:
                     context=context,
                     exitcode=call.exitcodes[-1],
                 )
-        return lost
+            again.append(call)
+        return again
