@@ -34,6 +34,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -73,10 +74,23 @@ def describe_exitcode(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _init_worker(slots, counter, initializer, initargs) -> None:
+def _watch_parent(parent: int) -> None:
+    # A driver killed outright (SIGKILL, OOM killer, a CI timeout) cannot stop
+    # its workers, and a worker blocked on the task queue would wait forever.
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _init_worker(slots, counter, initializer, initargs, parent) -> None:
     global _SLOTS, _SLOT_INDEX
     # Ctrl-C is the driver's to handle; it tears the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), name="mapfold-parent-watch", daemon=True).start()
     with counter.get_lock():
         _SLOT_INDEX = counter.value
         counter.value += 1
@@ -122,7 +136,7 @@ class _Generation:
         counter = ctx.Value("i", 0)
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker,
-            initargs=(self.slots, counter, initializer, initargs),
+            initargs=(self.slots, counter, initializer, initargs, os.getpid()),
         )
         self.stopped = False
         self.verdict: _Verdict | None = None
