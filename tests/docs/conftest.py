@@ -133,6 +133,12 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+@pytest.fixture(scope="session")
+def docs_config():
+    """``(repository root, documents, sybils)`` for tests of this very setup."""
+    return ROOT, documents(), SYBILS
+
+
 # -- the files and services each document's blocks assume ---------------------------
 def _logs(folder: Path) -> None:
     logs = folder / "logs"
