@@ -69,7 +69,7 @@ def _environment() -> dict:
 
 
 def run_as_script(example) -> str | None:
-    """Sybil evaluator: the block, saved as ``script.py``, run by this Python."""
+    """Sybil evaluator: the block, saved as a file in the working folder, run by this Python."""
     script = Path.cwd() / f"script_line_{example.line}.py"
     script.write_text(example.parsed)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=_environment(),
