@@ -180,9 +180,7 @@ def test_user_errors_still_name_file_and_line(serial, tmp_path):
 
 # -- where the report is read (issue 15: docs/io.md printed "no bad records" on the
 # Dataset that read the input, after an action on one derived from it) -------------
-@pytest.mark.parametrize("runner_name", ["serial", "processes"])
-def test_bad_records_reach_the_dataset_upstream_of_the_action(runner_name, request, tmp_path):
-    runner = request.getfixturevalue(runner_name)
+def test_bad_records_reach_the_dataset_upstream_of_the_action(runner, tmp_path):
     write(tmp_path, "a.jsonl", b'{"user": "a", "bytes": 1}\n{oops\n{"user": "b", "bytes": 2}\nnope\n')
     events = mf.read_jsonl(str(tmp_path), errors="skip")
     totals = events.map(lambda e: (e["user"], e["bytes"])).reduce_by_key(lambda a, b: a + b)
