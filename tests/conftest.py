@@ -9,6 +9,10 @@ to install.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -142,3 +146,55 @@ def text_files(tmp_path):
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# -- an S3-compatible server (io tests, and the docs' s3:// blocks) ------------------
+# moto's standalone server runs as a subprocess on a free port for the whole
+# session. Credentials are fake but distinctive, so tests can grep every
+# message and log line for them.
+ACCESS_KEY = "AKIAMAPFOLDTESTKEY42"
+SECRET_KEY = "mapfold-TEST-secret-value-9f3c1e"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """``http://127.0.0.1:PORT`` of a moto server started for this session."""
+    if IN_CI:
+        import moto.server  # noqa: F401  in CI a missing server is a failure, never a skip
+        import s3fs  # noqa: F401
+    else:
+        pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (in the dev extra)")
+        pytest.importorskip("s3fs", reason="the S3 tests need s3fs (in the dev extra)")
+    port = _free_port()
+    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"moto server did not start on port {port}")
+            time.sleep(0.1)
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # never ask an instance metadata service
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def s3_options(s3_endpoint):
+    return {"key": ACCESS_KEY, "secret": SECRET_KEY,
+            "client_kwargs": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}}

@@ -176,3 +176,34 @@ def test_user_errors_still_name_file_and_line(serial, tmp_path):
     with pytest.raises(KeyError) as info:
         mf.read_jsonl(path).map(boom).collect(runner=serial)
     assert "a.jsonl line 4" in "".join(info.value.__notes__)
+
+
+# -- where the report is read (issue 15: docs/io.md printed "no bad records" on the
+# Dataset that read the input, after an action on one derived from it) -------------
+def test_bad_records_reach_the_dataset_upstream_of_the_action(runner, tmp_path):
+    write(tmp_path, "a.jsonl", b'{"user": "a", "bytes": 1}\n{oops\n{"user": "b", "bytes": 2}\nnope\n')
+    events = mf.read_jsonl(str(tmp_path), errors="skip")
+    totals = events.map(lambda e: (e["user"], e["bytes"])).reduce_by_key(lambda a, b: a + b)
+    assert sorted(totals.map(lambda kv: kv).collect(runner=runner)) == [("a", 1), ("b", 2)]
+    assert events.bad_records.total == 2 and totals.bad_records.total == 2
+    assert "2 bad records skipped" in str(events.bad_records)
+    assert events.counters["bad records"] == {"malformed JSON": 2}
+
+
+def test_a_persisted_dataset_keeps_the_run_that_read_it(serial, tmp_path):
+    write(tmp_path, "a.jsonl", b'{"i": 1}\n{oops\n')
+    events = mf.read_jsonl(str(tmp_path), errors="skip").persist()
+    try:
+        assert events.count(runner=serial) == 1  # reads the file: one bad record
+        assert events.map(str).collect(runner=serial) == ["{'i': 1}"]  # from the cache: reads nothing
+        assert events.bad_records.total == 1
+    finally:
+        events.unpersist()
+
+
+def test_a_closure_over_a_dataset_that_ran_still_pickles(processes, tmp_path):
+    write(tmp_path, "a.jsonl", b'{"i": 1}\n')
+    events = mf.read_jsonl(str(tmp_path))
+    assert events.count(runner=processes) == 1  # its plan now remembers a run (which holds a runner)
+    sizes = mf.from_sequence([1, 2]).map(lambda x: x + events.num_partitions)
+    assert sizes.collect(runner=processes) == [2, 3]

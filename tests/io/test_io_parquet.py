@@ -96,3 +96,49 @@ def test_save_parquet_row_groups(serial, tmp_path):
     mf.from_sequence(ROWS, partitions=2).save_parquet(out, row_group_size=100, runner=serial)
     assert mf.read_parquet(out).num_partitions == 10
     assert mf.read_parquet(out, filters=[("day", "==", 4)]).num_partitions == 1
+
+
+# -- tuple records (issue 15: put_dataset(totals, format="parquet") failed with
+# "'tuple' object has no attribute 'keys'") -------------------------------------
+def test_save_parquet_pairs_with_column_names(runner, tmp_path):
+    out = str(tmp_path / "o")
+    totals = mf.from_sequence([("a", 1), ("b", 2), ("a", 3)], partitions=2).reduce_by_key(lambda x, y: x + y)
+    totals.save_parquet(out, columns=["user", "bytes"], runner=runner)
+    assert sorted(mf.read_parquet(out).collect(runner=runner), key=lambda r: r["user"]) == [
+        {"user": "a", "bytes": 4}, {"user": "b", "bytes": 2}]
+
+
+def test_save_parquet_tuple_names_default_like_pyspark_todf(serial, tmp_path):
+    import collections
+
+    out = str(tmp_path / "o")
+    mf.from_sequence([("a", 1.5, True)], partitions=1).save_parquet(out, runner=serial)
+    assert mf.read_parquet(out).collect(runner=serial) == [{"_1": "a", "_2": 1.5, "_3": True}]
+    Row = collections.namedtuple("Row", "word n")
+    mf.from_sequence([Row("w", 2)], partitions=1).save_parquet(out + "-named", runner=serial)
+    assert mf.read_parquet(out + "-named").collect(runner=serial) == [{"word": "w", "n": 2}]
+    schema = pa.schema([("word", pa.string()), ("n", pa.int32())])
+    mf.from_sequence([("w", 2)], partitions=1).save_parquet(out + "-schema", schema=schema, runner=serial)
+    assert pq.read_table(out + "-schema").schema.field("n").type == pa.int32()
+
+
+def test_save_parquet_tuple_mistakes_are_explained(serial, tmp_path):
+    with pytest.raises(ValueError, match=r"tuple of 2 values for the columns \['k', 'v'\]; found \('y',\)"):
+        mf.from_sequence([("x", 1), ("y",)], partitions=1).save_parquet(str(tmp_path / "a"), columns=["k", "v"],
+                                                                         runner=serial)
+    with pytest.raises(ValueError, match="column names must differ"):
+        mf.from_sequence([("x", 1)]).save_parquet(str(tmp_path / "b"), columns=["k", "k"], runner=serial)
+    with pytest.raises(ValueError, match="differ from the schema's names"):
+        mf.from_sequence([("x", 1)]).save_parquet(str(tmp_path / "c"), columns=["k", "v"],
+                                                  schema=pa.schema([("a", pa.string()), ("b", pa.int64())]))
+    assert not (tmp_path / "a").exists() and not (tmp_path / "c").exists()
+
+
+def test_store_put_dataset_of_pairs_as_parquet(serial, memory_root):
+    store = mf.storage.Store(memory_root)
+    totals = mf.from_sequence([("ann", 10), ("bob", 5)], partitions=1)
+    stored = store.put_dataset(totals, "totals", format="parquet", columns=["user", "bytes"],
+                               metadata={"kind": "report"}, runner=serial)
+    assert [o.metadata for o in stored] == [{"kind": "report"}]
+    assert mf.read_parquet(store.urls(metadata={"kind": "report"})).collect(runner=serial) == [
+        {"user": "ann", "bytes": 10}, {"user": "bob", "bytes": 5}]

@@ -20,6 +20,7 @@ class ActionsMixin:
         job = Job(instance, progress=progress)
         job.runner_setting = setting
         self._last_job = job
+        job.claim(self.node)
         return job
 
     def _partition_values(self, finisher, name: str, runner=None, progress=None, partitions=None) -> list:
@@ -28,8 +29,9 @@ class ActionsMixin:
 
     @property
     def counters(self) -> dict:
-        """Counters summed over the tasks of the last action on this Dataset."""
-        job = self._last_job
+        """Counters summed over the tasks of the last run that computed this
+        Dataset: an action on it, or on a Dataset derived from it."""
+        job = self.node.last_job
         return job.counters.as_dict() if job is not None else {}
 
     def __iter__(self) -> Iterator:

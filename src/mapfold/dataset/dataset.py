@@ -30,6 +30,10 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         self.node = node
         self._last_job = None
 
+    def __getstate__(self):
+        # a closure that captured a Dataset ships its plan, never its last run (a Job holds a runner)
+        return {"node": self.node, "_last_job": None}
+
     def __repr__(self) -> str:
         return f"<Dataset {self.node.label()} partitions={self.num_partitions}>"
 

@@ -94,29 +94,38 @@ class WritersMixin:
 
     def save_parquet(self, path: str, schema=None, mode: str = "error", compression: str | None = "snappy",
                      row_group_size: int | None = None, runner=None, progress=None,
-                     storage_options: dict | None = None) -> str:
-        """Write dict records as Parquet files (``part-00000.parquet``...).
+                     storage_options: dict | None = None, columns: list | None = None) -> str:
+        """Write records as Parquet files (``part-00000.parquet``...).
 
-        ``schema``: a ``pyarrow.Schema``, or None to infer it from each
-        partition's first records. ``compression``: ``"snappy"`` (default),
-        ``"zstd"``, ``"gzip"``, None. ``row_group_size``: rows per row group
-        (the unit a filter can skip).
+        Dict records are rows by key. Tuple records (the ``(key, value)``
+        pairs of ``reduce_by_key``) are rows by position, their columns named
+        by ``columns=``, else the schema, else ``_1``, ``_2``... (as PySpark's
+        ``toDF()``). ``schema``: a ``pyarrow.Schema``, or None to infer it
+        from each partition's first records. ``compression``: ``"snappy"``
+        (default), ``"zstd"``, ``"gzip"``, None. ``row_group_size``: rows per
+        row group (the unit a filter can skip).
 
         >>> import tempfile, mapfold as mf
         >>> out = tempfile.mkdtemp() + "/out"
         >>> _ = mf.from_sequence([{"k": "a", "v": 1.5}]).save_parquet(out, compression="zstd", runner="serial")
         >>> mf.read_parquet(out).collect(runner="serial")
         [{'k': 'a', 'v': 1.5}]
+        >>> out = tempfile.mkdtemp() + "/pairs"
+        >>> _ = mf.from_sequence([("a", 2)]).save_parquet(out, columns=["word", "n"], runner="serial")
+        >>> mf.read_parquet(out).collect(runner="serial")
+        [{'word': 'a', 'n': 2}]
         """
         from ..io.parquet import ROW_GROUP, ParquetPartWriter
 
         size = row_group_size or ROW_GROUP
-        return self._save(path, mode, lambda out: ParquetPartWriter(out, compression, schema, size), "save_parquet",
-                          runner, progress, storage_options)
+        return self._save(path, mode, lambda out: ParquetPartWriter(out, compression, schema, size, columns),
+                          "save_parquet", runner, progress, storage_options)
 
     @property
     def bad_records(self) -> BadRecordsReport:
-        """Bad input records skipped (``errors="skip"``) by the last action on this Dataset.
+        """Bad input records skipped (``errors="skip"``) by the last run that
+        computed this Dataset: an action on it, or on a Dataset derived from
+        it (``events.bad_records`` after ``events.map(...).collect()``).
 
         >>> import tempfile, os, mapfold as mf
         >>> folder = tempfile.mkdtemp()
@@ -129,5 +138,5 @@ class WritersMixin:
         """
         from ..core.counters import Counters
 
-        job = getattr(self, "_last_job", None)
+        job = self.node.last_job
         return BadRecordsReport.from_counters(job.counters if job is not None else Counters())

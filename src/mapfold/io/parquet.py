@@ -158,21 +158,30 @@ class ParquetSource:
 
 
 class ParquetPartWriter(PartWriter):
-    """Writes dict records as one Parquet file per partition.
+    """Writes records as one Parquet file per partition.
 
-    The schema is ``schema=`` (a ``pyarrow.Schema``) or inferred from the
-    partition's first :data:`ROW_GROUP` records; later records must fit it.
-    An empty partition writes a file only when the schema is given.
+    Dict records are rows by their keys. Tuple (or list) records, such as
+    the ``(key, value)`` pairs of ``reduce_by_key``, are rows by position:
+    their columns are named by ``columns=``, else by the schema, else by a
+    namedtuple's fields, else ``_1``, ``_2``, ... (PySpark's ``toDF()``
+    names). The schema is ``schema=`` (a ``pyarrow.Schema``) or inferred
+    from the partition's first :data:`ROW_GROUP` records; later records must
+    fit it. An empty partition writes a file only when the schema is given.
     """
 
     extension = ".parquet"
     compressions = COMPRESSIONS
 
-    def __init__(self, output, compression: str | None = "snappy", schema=None, row_group_size: int = ROW_GROUP):
+    def __init__(self, output, compression: str | None = "snappy", schema=None, row_group_size: int = ROW_GROUP,
+                 columns: list | None = None):
         _pyarrow()
         super().__init__(output, compression)
         self.schema = schema
         self.row_group_size = row_group_size
+        self.columns = list(columns) if columns is not None else None
+        if self.columns is not None and schema is not None and list(schema.names) != self.columns:
+            raise ValueError(f"columns {self.columns} differ from the schema's names {list(schema.names)}; "
+                             "give one of them")
 
     def suffix(self) -> str:
         return self.extension  # the codec lives inside the file
@@ -191,7 +200,7 @@ class ParquetPartWriter(PartWriter):
         try:
             for batch in batches(iterator, self.row_group_size):
                 try:
-                    table = pa.Table.from_pylist(batch, schema=schema)
+                    table = _to_table(batch, schema, self.columns)
                 except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                     how = "given" if self.schema is not None else "inferred from the first records"
                     raise ValueError(f"records do not fit the Parquet schema {how} ({exc}); "
@@ -216,3 +225,23 @@ class ParquetPartWriter(PartWriter):
                 if raw is not None:
                     raw.close()
         return written
+
+
+def _to_table(batch: list, schema, columns: list | None):
+    """One batch of records as an Arrow table: dicts by key, tuples by position."""
+    import pyarrow as pa
+
+    first = batch[0]
+    if isinstance(first, dict) or not isinstance(first, (tuple, list)):
+        return pa.Table.from_pylist(batch, schema=schema)
+    names = columns or (list(schema.names) if schema is not None else None) \
+        or list(getattr(first, "_fields", ())) or [f"_{i}" for i in range(1, len(first) + 1)]
+    width = len(names)
+    for record in batch:
+        if not isinstance(record, (tuple, list)) or len(record) != width:
+            raise ValueError(f"every record must be a dict, or a tuple of {width} values for the columns "
+                             f"{names}; found {record!r}")
+    if len(set(names)) != width:
+        raise ValueError(f"column names must differ: {names}")
+    data = dict(zip(names, (list(values) for values in zip(*batch))))
+    return pa.Table.from_pydict(data, schema=schema)

@@ -97,6 +97,25 @@ class Job:
             self._plan(dep, ordered, seen)
         ordered.append(stage)
 
+    def claim(self, node: Node) -> None:
+        """Record this job as the last run of ``node`` and of every node it
+        computes to get it, so that ``counters`` and ``bad_records`` read on a
+        Dataset upstream of the action (``events`` after ``events.map(...)
+        .save_parquet(...)``) report this run. A persisted node already
+        computed on this runner is read from its cache, not computed: it and
+        its ancestors keep the run that did compute them.
+        """
+        stack, seen = [node], set()
+        while stack:
+            current = stack.pop()
+            if current.id in seen:
+                continue
+            seen.add(current.id)
+            if current.persisted and self._cached(current) is not None:
+                continue
+            current.last_job = self
+            stack.extend(current.parents())
+
     def _cached(self, node: Node):
         return getattr(node, "cache", {}).get(id(self.runner))
 

@@ -21,6 +21,15 @@ class Node:
         self.id = next(_ids)
         self.num_partitions = num_partitions
         self.persisted = False
+        # the last Job that computed this node, set by Job.claim: the run whose
+        # counters and bad records a Dataset holding this node reports
+        self.last_job = None
+
+    def __getstate__(self):
+        # a closure that captured a Dataset ships its plan, never a run (a Job holds a runner)
+        state = dict(self.__dict__)
+        state["last_job"] = None
+        return state
 
     def parents(self) -> list["Node"]:
         return []
