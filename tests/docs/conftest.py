@@ -7,9 +7,11 @@ blocks; nothing here parses Markdown:
   namespace per document, in order, as one script would
   (``__name__ == "__main__"``); a block of ``>>>`` lines is a doctest
   (its output is checked, with ``...`` matching anything);
-* ```` ```python ```` blocks of ``docs/runners/*.md`` run each as a script of
-  its own (``python script.py``), since that is how a reader pastes them and
-  how an engine sees them (Dask's worker processes re-import the script);
+* ```` ```python ```` blocks of ``docs/runners/*.md`` and ``docs/pool.md`` run
+  each as a script of its own (``python script.py``), since that is how a
+  reader pastes them and how an engine sees them (Dask's worker processes
+  re-import the script; ``multiprocessing`` pickles functions by their name
+  in ``__main__``);
 * ```` ```bash ````/```` ```sh ```` blocks run in bash; a block of ``make``
   commands is dry-run (``make -n``) in the repository: ``make test`` is this
   suite and ``make demo`` has its own tests, so only that each target exists
@@ -102,15 +104,16 @@ def _shell_parsers() -> list:
     return [CodeBlockParser(language, evaluator=run_shell) for language in ("bash", "sh")]
 
 
+SCRIPT_DOCS = ["docs/pool.md"]  # besides docs/runners/: blocks that only work as real scripts
 IN_ONE_NAMESPACE = Sybil(
     parsers=[PythonCodeBlockParser(doctest_optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE),
              *_shell_parsers(), SkipParser()],
-    path=str(ROOT), patterns=["README.md", "docs/*.md"], setup=_as_main, fixtures=["doc_world"],
+    path=str(ROOT), patterns=["README.md", "docs/*.md"], excludes=SCRIPT_DOCS, setup=_as_main, fixtures=["doc_world"],
     name="namespace",
 )
 AS_SCRIPTS = Sybil(
     parsers=[CodeBlockParser("python", evaluator=run_as_script), *_shell_parsers(), SkipParser()],
-    path=str(ROOT), patterns=["docs/runners/*.md"], fixtures=["doc_world"], name="scripts",
+    path=str(ROOT), patterns=["docs/runners/*.md", *SCRIPT_DOCS], fixtures=["doc_world"], name="scripts",
 )
 SYBILS = IN_ONE_NAMESPACE + AS_SCRIPTS
 _collect_document = SYBILS.pytest()
