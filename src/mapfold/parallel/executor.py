@@ -209,8 +209,12 @@ class ProcessExecutor:
         return self._closed
 
     def start(self) -> None:
-        """Start the pool now (otherwise it starts with the first call)."""
-        self._current()
+        """Start the workers now (otherwise they start with the first call).
+
+        Forking before the caller builds its data keeps the workers small:
+        a worker forked later shares, and soon copies, the driver's pages.
+        """
+        self._current().executor.submit(int).result()
 
     def _current(self) -> _Generation:
         with self._lock:
