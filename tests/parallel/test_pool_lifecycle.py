@@ -4,6 +4,7 @@ exits or is killed (issue 17)."""
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -167,3 +168,20 @@ def test_a_pool_cannot_be_sent_to_its_workers():
     with mf.Pool(2) as pool:
         with pytest.raises(mf.SerializationError, match="Pool cannot be sent"):
             pool.map(lambda x: pool.map(abs, [x]), [1])
+
+
+def test_async_errors_reach_get_and_the_error_callback():
+    errors = []
+    with mf.Pool(2) as pool:
+        result = pool.apply_async(int, ("not a number",), error_callback=errors.append)
+        result.wait(timeout=30)
+        assert result.ready() and not result.successful()
+        with pytest.raises(ValueError, match="not a number"):
+            result.get(timeout=30)
+        pending = pool.apply_async(time.sleep, (2,))
+        with pytest.raises(ValueError, match="not ready"):
+            pending.successful()
+        with pytest.raises(multiprocessing.TimeoutError):
+            pending.get(timeout=0.05)
+    assert len(errors) == 1 and isinstance(errors[0], ValueError)
+    assert pending.successful()  # the block waited for it
