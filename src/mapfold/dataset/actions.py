@@ -232,10 +232,27 @@ class ActionsMixin:
 
     frequencies = count_by_value
 
-    def explain(self, file=None) -> str:
-        """Print (and return) the stages and partitions of this Dataset's plan."""
+    def explain(self, file=None) -> None:
+        """Print the stages and partitions of this Dataset's plan and, after
+        an action, how its last run went (runner, tasks, memory, spills).
+
+        Returns ``None``, as Spark's ``DataFrame.explain()`` does, so a REPL
+        shows the text once; :meth:`explain_string` returns it.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1, 2], partitions=2).map(str).explain()
+        stage: map  (2 partitions)
+          reads sequence of 2 items
+        """
+        print(self.explain_string(), file=file)
+
+    def explain_string(self) -> str:
+        """What :meth:`explain` prints, as a string (PySpark's ``toDebugString``).
+
+        >>> from mapfold import from_sequence
+        >>> "stage: map" in from_sequence([1]).map(str).explain_string()
+        True
+        """
         from ..plan.explain import explain
 
-        text = explain(self.node, self._last_job)
-        print(text, file=file)
-        return text
+        return explain(self.node, self._last_job)
