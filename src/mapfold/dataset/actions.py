@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator
 from ..plan import finishers as f
 from ..plan.execute import Job
 from ..runners import get_runner
+from .checks import check_callable, check_count
 
 __all__ = ["ActionsMixin"]
 
@@ -69,6 +70,7 @@ class ActionsMixin:
         >>> from_sequence(range(100), partitions=10).take(3, runner="serial")
         [0, 1, 2]
         """
+        check_count(n, "n", "take", minimum=0)
         out: list = []
         scanned, step, total = 0, 1, self.node.num_partitions
         while len(out) < n and scanned < total:
@@ -99,6 +101,7 @@ class ActionsMixin:
         >>> from_sequence(range(5)).reduce(operator.add, runner="serial")
         10
         """
+        check_callable(func, "func", "reduce")
         parts = [v for v in self._partition_values(f.Reduce(func), "reduce", runner, progress) if v is not f.EMPTY]
         if not parts:
             raise ValueError("reduce() of an empty Dataset")
@@ -117,6 +120,7 @@ class ActionsMixin:
         """
         import copy
 
+        check_callable(func, "func", "fold")
         acc = copy.deepcopy(zero)
         for value in self._partition_values(f.Fold(zero, func), "fold", runner, progress):
             acc = func(acc, value)
@@ -133,6 +137,8 @@ class ActionsMixin:
         """
         import copy
 
+        check_callable(seq_op, "seq_op", "aggregate")
+        check_callable(comb_op, "comb_op", "aggregate")
         acc = copy.deepcopy(zero)
         for value in self._partition_values(f.Aggregate(zero, seq_op), "aggregate", runner, progress):
             acc = comb_op(acc, value)
@@ -164,6 +170,7 @@ class ActionsMixin:
         >>> from_sequence([3, 1, 2]).min(runner="serial")
         1
         """
+        check_callable(key, "key", "min", optional=True)
         found = [v for part in self._partition_values(f.Top(1, key, largest=False), "min", runner, progress) for v in part]
         if not found:
             raise ValueError("min() of an empty Dataset")
@@ -176,6 +183,7 @@ class ActionsMixin:
         >>> from_sequence(["bb", "a"]).max(key=len, runner="serial")
         'bb'
         """
+        check_callable(key, "key", "max", optional=True)
         found = [v for part in self._partition_values(f.Top(1, key), "max", runner, progress) for v in part]
         if not found:
             raise ValueError("max() of an empty Dataset")
@@ -200,6 +208,8 @@ class ActionsMixin:
         >>> from_sequence([5, 1, 4, 2]).top(2, runner="serial")
         [5, 4]
         """
+        check_count(n, "n", "top", minimum=0)
+        check_callable(key, "key", "top", optional=True)
         parts = self._partition_values(f.Top(n, key), "top", runner, progress)
         return heapq.nlargest(n, (v for part in parts for v in part), key=key)
 
@@ -210,6 +220,8 @@ class ActionsMixin:
         >>> from_sequence([5, 1, 4, 2]).take_ordered(2, runner="serial")
         [1, 2]
         """
+        check_count(n, "n", "take_ordered", minimum=0)
+        check_callable(key, "key", "take_ordered", optional=True)
         parts = self._partition_values(f.Top(n, key, largest=False), "take_ordered", runner, progress)
         return heapq.nsmallest(n, (v for part in parts for v in part), key=key)
 

@@ -58,13 +58,13 @@ def from_sequence(items: Iterable, partitions: int | None = None):
     >>> from_sequence(range(10), partitions=3).glom().collect()
     [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
     """
+    from .checks import check_count
     from .dataset import Dataset
 
     items = list(items)
     if partitions is None:
         partitions = min(2 * default_workers(), max(1, len(items)))
-    if not isinstance(partitions, int) or partitions < 1:
-        raise ValueError(f"partitions must be a positive int, not {partitions!r}")
+    check_count(partitions, "partitions", "from_sequence")
     size, extra = divmod(len(items), partitions)
     parts, start = [], 0
     for i in range(partitions):
