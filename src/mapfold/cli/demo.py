@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..core.config import default_workers
 from .importgraph import ImportEdges, import_pagerank, module_name, python_files
 
 __all__ = ["stdlib_sources", "words", "run_demo", "DemoResult", "shown_code", "check_graph_path", "NEXT_STEPS"]
@@ -111,7 +112,7 @@ def run_demo(root: str | None = None, top: int = 10, runner: str | None = None,
     modules = [module_name(path, root) for path in files]
     # demo-code: imports
     edges = mf.from_sequence(files).flat_map(ImportEdges(root, modules)).distinct().persist()
-    ranks = import_pagerank(edges, iterations, runner=runner)
+    ranks = import_pagerank(edges, iterations, runner=runner, partitions=default_workers())
     # demo-code: end
     try:
         imported_by = edges.values().count_by_value(runner=runner)

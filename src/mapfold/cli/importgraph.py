@@ -133,8 +133,10 @@ def _initial(nodes: int):
     return lambda module: (module, 1.0 / nodes)
 
 
-def import_pagerank(edges, iterations: int = 20, damping: float = 0.85, runner=None) -> dict:
-    """``{module: rank}`` of a Dataset of ``(module, imported)`` edges.
+def import_pagerank(edges, iterations: int = 20, damping: float = 0.85, runner=None,
+                    partitions: int | None = None) -> dict:
+    """``{module: rank}`` of a Dataset of ``(module, imported)`` edges;
+    ``partitions`` for every shuffle (default: as many as ``edges`` has).
 
     >>> import mapfold as mf
     >>> ranks = import_pagerank(mf.from_sequence([("a", "sys"), ("b", "sys"), ("b", "a")]), runner="serial")
@@ -142,13 +144,13 @@ def import_pagerank(edges, iterations: int = 20, damping: float = 0.85, runner=N
     (['sys', 'a', 'b'], 1.0)
     """
     # demo-code: pagerank
-    nodes = edges.flat_map(list).distinct().persist()   # every module, importing or imported
-    links = edges.group_by_key().persist()              # module -> [modules it imports]
+    nodes = edges.flat_map(list).distinct(partitions).persist()  # every module, importing or imported
+    links = edges.group_by_key(partitions).persist()             # module -> [modules it imports]
     n = nodes.count(runner=runner)
     ranks, summed = nodes.map(_initial(n)), None
     for _ in range(iterations):
-        shares = links.join(ranks).flat_map(_Shares()).union(nodes.map(_zero))
-        summed, previous = shares.reduce_by_key(operator.add).persist(), summed
+        shares = links.join(ranks, partitions).flat_map(_Shares()).union(nodes.map(_zero))
+        summed, previous = shares.reduce_by_key(operator.add, partitions).persist(), summed
         dangling = 1.0 - summed.values().sum(runner=runner)  # rank of modules importing nothing
         ranks = summed.map_values(_Damp(n, damping, dangling))
         # demo-code: end
