@@ -108,5 +108,5 @@ def test_bad_graph_path_is_refused_before_any_job_runs(tree, graph, message):
 
 def test_shown_code_is_the_code_in_the_modules():
     code = shown_code()
-    assert "mf.read_text(files" in code and "links.join(ranks)" in code
+    assert "mf.read_text(files" in code and "links.join(ranks, partitions)" in code
     assert "demo-code" not in code
