@@ -194,3 +194,13 @@ def test_user_errors_get_no_pairs_hint(runner):
     with pytest.raises(ValueError, match="invalid literal") as info:
         mf.from_sequence(["a"]).map(int).map(lambda x: (x, x)).reduce_by_key(max).collect(runner=runner)
     assert not any("needs (key, value)" in note for note in getattr(info.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+@pytest.mark.parametrize("method", ["map_values", "flat_map_values"])
+def test_values_of_dict_records_fail_with_the_fix(request, name, method):
+    # a dict of two fields used to unpack silently, as its two field names
+    runner = request.getfixturevalue(name)
+    ds = getattr(mf.from_sequence([{"city": "Oslo", "n": 1}]), method)(lambda v: [v])
+    with pytest.raises(mf.RecordShapeError, match=rf"{method} needs \(key, value\) records .* found a dict"):
+        ds.collect(runner=runner)

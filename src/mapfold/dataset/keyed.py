@@ -281,7 +281,11 @@ class KeyedMixin:
         """
         from ..shuffle.sketch import HllFinisher, merge_sketches
 
+        from ..core.extras import require
+
         check_fraction(relative_error, "relative_error", "count_approx_distinct")
+        # checked on the driver, so a missing package fails before any task runs
+        require("datasketches", "sketch", "count_approx_distinct()'s HyperLogLog sketches")
         finisher = HllFinisher.for_error(relative_error)
         return merge_sketches(self._partition_values(finisher, "count_approx_distinct", runner, progress), finisher)
 
