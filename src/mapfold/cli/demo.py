@@ -97,7 +97,7 @@ def run_demo(root: str | None = None, top: int = 10, runner: str | None = None,
 
     echo("")
     start = time.perf_counter()
-    # demo-code: words
+    # demo-code: 1. word count
     lines = mf.read_text(files, encoding="latin-1")  # latin-1 never fails; [a-z]+ reads the same
     counts = lines.flat_map(words).count_by_value(runner=runner)  # a Counter per partition, merged
     # demo-code: end
@@ -110,7 +110,7 @@ def run_demo(root: str | None = None, top: int = 10, runner: str | None = None,
     echo("")
     start = time.perf_counter()
     modules = [module_name(path, root) for path in files]
-    # demo-code: imports
+    # demo-code: 2. the import graph, ranked
     edges = mf.from_sequence(files).flat_map(ImportEdges(root, modules)).distinct().persist()
     ranks = import_pagerank(edges, iterations, runner=runner, partitions=default_workers())
     # demo-code: end
@@ -155,8 +155,9 @@ def shown_code() -> str:
     blocks = []
     for module in (inspect.getmodule(run_demo), importgraph):
         source = inspect.getsource(module)
-        for block in re.findall(r"# demo-code: (?!end)\w+\n(.*?)\n[ \t]*# demo-code: end", source, re.S):
-            blocks.append(textwrap.dedent(block))
+        where = "mapfold/" + module.__name__.split(".", 1)[1].replace(".", "/") + ".py"
+        for title, block in re.findall(r"# demo-code: (?!end)([^\n]+)\n(.*?)\n[ \t]*# demo-code: end", source, re.S):
+            blocks.append(f"# {title} ({where})\n" + textwrap.dedent(block))
     return "\n\n".join(blocks)
 
 

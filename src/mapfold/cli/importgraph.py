@@ -143,7 +143,7 @@ def import_pagerank(edges, iterations: int = 20, damping: float = 0.85, runner=N
     >>> sorted(ranks, key=ranks.get, reverse=True), round(sum(ranks.values()), 9)
     (['sys', 'a', 'b'], 1.0)
     """
-    # demo-code: pagerank
+    # demo-code: import_pagerank: one action per iteration
     nodes = edges.flat_map(list).distinct(partitions).persist()  # every module, importing or imported
     links = edges.group_by_key(partitions).persist()             # module -> [modules it imports]
     n = nodes.count(runner=runner)
