@@ -43,6 +43,8 @@ DS = mf.from_sequence([("a", 1), ("b", 2)], partitions=2)
     (lambda: DS.sample("0.1"), TypeError, r"sample\(\): fraction must be a number"),
     (lambda: DS.sample(0.1, with_replacement="yes"), TypeError, r"sample\(\): with_replacement must be True or False"),
     (lambda: mf.from_sequence([1], partitions=0), ValueError, r"from_sequence\(\): partitions must be a positive int"),
+    (lambda: mf.read_text(__file__, min_partitions=0), ValueError, r"read_text\(\): min_partitions must be a positive"),
+    (lambda: mf.read_jsonl(__file__, split_size="1MB"), TypeError, r"read_jsonl\(\): split_size must be an int"),
 ])
 def test_bad_arguments_fail_at_the_call(build, error, message):
     with pytest.raises(error, match=message):
