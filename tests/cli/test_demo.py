@@ -110,3 +110,17 @@ def test_shown_code_is_the_code_in_the_modules():
     code = shown_code()
     assert "mf.read_text(files" in code and "links.join(ranks, partitions)" in code
     assert "demo-code" not in code
+
+
+def test_missing_engine_is_one_line_saying_what_to_install(tree, monkeypatch):
+    import sys
+
+    import mapfold.runners as runners
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as in a `make demo` install: no engines
+    monkeypatch.delitem(sys.modules, "mapfold.runners.dask", raising=False)
+    monkeypatch.setattr(runners, "_defaults", {})
+    result = CliRunner().invoke(main, ["demo", "--path", str(tree), "-r", "dask"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: the 'dask' runner is not available")
+    assert "pip install 'mapfold[dask]'" in result.output

@@ -88,6 +88,7 @@ def run_demo(root: str | None = None, top: int = 10, runner: str | None = None,
 
     if graph is not None:
         check_graph_path(graph)
+    chosen = mf.get_runner(runner)[0]  # a missing engine says what to install before any output
     root = root or sysconfig.get_paths()["stdlib"]
     files = stdlib_sources(root)
     if not files:
@@ -104,7 +105,7 @@ def run_demo(root: str | None = None, top: int = 10, runner: str | None = None,
     best = sorted(counts.items(), key=_by_count)[:top]
     seconds = time.perf_counter() - start
     echo(f"1. Word count: {sum(counts.values()):,} words, {len(counts):,} distinct, "
-         f"{seconds:.2f} s ({size / 1e6 / seconds:.0f} MB/s) on the {mf.get_runner(runner)[0].describe()} runner")
+         f"{seconds:.2f} s ({size / 1e6 / seconds:.0f} MB/s) on the {chosen.describe()} runner")
     echo(_table(["#", "word", "count"], [(i, w, f"{c:,}") for i, (w, c) in enumerate(best, 1)]))
 
     echo("")

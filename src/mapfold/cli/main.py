@@ -37,13 +37,15 @@ def main() -> None:
               help="Where to run (default: MAPFOLD_RUNNER or processes).")
 def demo(path, top, graph, runner) -> None:
     """Word count and PageRank of the import graph of the Python standard library."""
-    from ..core.errors import InputError
+    from ..core.errors import InputError, RunnerUnavailableError
     from .demo import run_demo
 
     try:
         run_demo(path, top, runner, echo=click.echo, graph=graph)
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
+    except RunnerUnavailableError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
