@@ -59,3 +59,9 @@ def test_master_picks_runner():
         assert sc.runner.name == "processes" and sc.runner.workers == 2
         assert sc.parallelize(range(10)).map(lambda x: x + 1).sum() == 55
     assert SparkContext("local").runner.name == "serial"
+
+
+def test_to_debug_string_returns_the_plan_text():
+    rdd = SparkContext(runner="serial").parallelize(range(6), 2).map(str).filter(bool)
+    text = rdd.toDebugString()
+    assert isinstance(text, str) and "map -> filter" in text and "2 partitions" in text

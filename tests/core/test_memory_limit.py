@@ -41,7 +41,7 @@ def test_runner_option_reaches_the_shuffle_and_explain(monkeypatch):
     assert ds._last_job.stats["memory_limit"].value == 20_000
     with make_runner("serial") as runner:
         ds.collect(runner=runner)
-    text = ds.explain(file=open("/dev/null", "w"))
+    text = ds.explain_string()
     assert "286.1 MiB per worker (from environment MAPFOLD_MEMORY_LIMIT)" in text
 
 

@@ -75,11 +75,20 @@ def test_counters_are_summed_over_tasks(runner):
 
 def test_explain_names_stages_and_runner(runner):
     ds = mf.from_sequence(range(10), partitions=2).map(str).filter(bool)
-    text = ds.explain(file=open("/dev/null", "w"))
+    text = ds.explain_string()
     assert "map -> filter" in text and "2 partitions" in text
     ds.count(runner=runner)
-    text = ds.explain(file=open("/dev/null", "w"))
+    text = ds.explain_string()
     assert f"runner {runner.describe()}" in text
+
+
+def test_explain_prints_once_and_returns_none(capsys):
+    # issue 15: explain() printed and returned its text, so a REPL showed it twice
+    ds = mf.from_sequence(range(4), partitions=2).map(str)
+    assert ds.explain() is None
+    printed = capsys.readouterr().out
+    assert printed == ds.explain_string() + "\n"
+    assert printed.count("stage: map") == 1
 
 
 def test_runner_choice_order(monkeypatch):

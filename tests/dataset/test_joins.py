@@ -65,3 +65,26 @@ def test_join_empty_sides(runner, kind):
     keep_left, keep_right = KINDS[kind]
     assert sorted(left_empty) == ([("a", (None, 1)), ("b", (None, 2))] if keep_right else [])
     assert sorted(right_empty) == ([("a", (1, None)), ("b", (2, None))] if keep_left else [])
+
+
+@pytest.mark.parametrize("kind", ["join", "left_outer_join", "full_outer_join", "subtract_by_key", "cogroup"])
+def test_joining_dict_records_says_what_to_do(runner, kind):
+    # issue 15: joining dict records ended in `KeyError: 0` from a worker
+    people = mf.from_sequence([{"id": 1, "name": "Ada"}, {"id": 2, "name": "Alan"}])
+    cities = mf.from_sequence([(1, "London")])
+    with pytest.raises(mf.RecordShapeError) as info:
+        getattr(cities, kind)(people).collect(runner=runner)
+    message = str(info.value)
+    assert f"{kind} needs (key, value) records" in message
+    assert "argument 1" in message if kind == "cogroup" else "on the other Dataset" in message
+    assert "found a dict: {'id': 1, 'name': 'Ada'}" in message or "found a dict: {'id': 2" in message
+    assert ".key_by(lambda r: r['id'])" in message and ".map(lambda r: (r['id'], r))" in message
+    assert any("stage" in note and "partition" in note for note in info.value.__notes__)
+    with pytest.raises(mf.RecordShapeError, match="on the Dataset it is called on"):
+        getattr(people, kind)(cities).collect(runner=runner)
+
+
+def test_keyed_dict_records_join(runner):
+    people = mf.from_sequence([{"id": 1, "name": "Ada"}, {"id": 2, "name": "Alan"}]).key_by(lambda r: r["id"])
+    cities = mf.from_sequence([(1, "London")])
+    assert people.map_values(lambda r: r["name"]).join(cities).collect(runner=runner) == [(1, ("Ada", "London"))]

@@ -147,22 +147,60 @@ def test_bad_partitions_argument():
 def test_explain_shows_spill_statistics(serial):
     ds = mf.from_sequence(PAIRS, partitions=2).reduce_by_key(operator.add)
     ds.collect(runner=serial)
-    text = ds.explain(file=open("/dev/null", "w"))
+    text = ds.explain_string()
     assert "reduce_by_key shuffle" in text
     assert "shuffle memory limit" in text and "spilled: 0 bytes" in text
 
 
-@pytest.mark.parametrize("name", ["serial", "processes"])  # the hint is the file shuffle's (shuffle/writer.py);
-@pytest.mark.parametrize("records, message", [([1, 2], "cannot unpack"),  # engines shuffle with their own writer
-                                              ([([1], 2)], "unhashable"), ([(1, 2, 3)], "too many values")])
-def test_bad_records_say_what_is_wanted(request, name, records, message):
-    runner = request.getfixturevalue(name)
-    with pytest.raises((TypeError, ValueError), match=message) as info:
+@pytest.mark.parametrize("records, found, fix", [
+    ([1, 2], "found an int: 1", ".key_by(func)"),
+    ([([1], 2)], "found a list key in ([1], 2)", "tuple(key)"),
+    ([(1, 2, 3)], "found a tuple of 3: (1, 2, 3)", ".map(lambda r: (r[0], r[1:]))"),
+    # a dict of two fields used to unpack silently, as its two field names
+    ([{"city": "Oslo", "n": 1}], "found a dict: {'city': 'Oslo', 'n': 1}", ".key_by(lambda r: r['city'])"),
+])
+def test_bad_records_say_what_is_wanted_found_and_the_fix(runner, records, found, fix):
+    with pytest.raises(mf.RecordShapeError) as info:
         mf.from_sequence(records).reduce_by_key(operator.add).collect(runner=runner)
-    assert any("needs (key, value) records" in note for note in getattr(info.value, "__notes__", []))
+    message = str(info.value)
+    assert message.startswith("reduce_by_key needs") and found in message and fix in message
+    assert isinstance(info.value, TypeError)
+    assert any("stage" in note and "partition 0" in note for note in info.value.__notes__)
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])  # the engines' BucketWriter is tested below
+def test_a_later_bad_record_gets_the_pairs_note(request, name):
+    runner = request.getfixturevalue(name)
+    with pytest.raises(TypeError, match="cannot unpack") as info:
+        mf.from_sequence([("a", 1), 7], partitions=1).reduce_by_key(operator.add).collect(runner=runner)
+    assert any("needs (key, value) records" in note and ".key_by(func)" in note for note in info.value.__notes__)
+
+
+def test_engine_bucket_writer_checks_pairs_too():
+    from mapfold.runners.engine_tasks import BucketWriter
+    from mapfold.shuffle.partitioner import HashPartitioner
+
+    class Shuffle:
+        num_partitions, partitioner, aggregator, name = 2, HashPartitioner(2), None, "partition_by"
+
+    with pytest.raises(mf.RecordShapeError, match="partition_by needs .* found a str: 'word'"):
+        BucketWriter(Shuffle())(0, iter(["word"]))
+    with pytest.raises(TypeError) as info:
+        BucketWriter(Shuffle())(0, iter([("a", 1), 5]))
+    assert any("needs (key, value) records" in note for note in info.value.__notes__)
 
 
 def test_user_errors_get_no_pairs_hint(runner):
     with pytest.raises(ValueError, match="invalid literal") as info:
         mf.from_sequence(["a"]).map(int).map(lambda x: (x, x)).reduce_by_key(max).collect(runner=runner)
     assert not any("needs (key, value)" in note for note in getattr(info.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+@pytest.mark.parametrize("method", ["map_values", "flat_map_values"])
+def test_values_of_dict_records_fail_with_the_fix(request, name, method):
+    # a dict of two fields used to unpack silently, as its two field names
+    runner = request.getfixturevalue(name)
+    ds = getattr(mf.from_sequence([{"city": "Oslo", "n": 1}]), method)(lambda v: [v])
+    with pytest.raises(mf.RecordShapeError, match=rf"{method} needs \(key, value\) records .* found a dict"):
+        ds.collect(runner=runner)

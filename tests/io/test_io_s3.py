@@ -151,7 +151,7 @@ def test_credentials_never_shown(serial, processes, bucket, s3_options, caplog, 
                                                          storage_options=s3_options)
     ds = mf.read_jsonl(f"s3://{bucket}/in", storage_options=s3_options)
     assert ds.collect(runner=processes) == [{"a": 1}]
-    shown += [ds.explain(file=open(os.devnull, "w")), repr(ds), str(ds.node.input_partitions[0].describe())]
+    shown += [ds.explain_string(), repr(ds), str(ds.node.input_partitions[0].describe())]
     store = mf.storage.Store(f"s3://{bucket}/store", storage_options=s3_options)
     store.put(__file__, metadata={"k": "v"})
     shown += [repr(store), repr(store.list()), repr(s3fs_of(s3_options))]

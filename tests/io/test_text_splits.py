@@ -79,6 +79,18 @@ def test_compressed_files_are_one_partition_each(runner, tmp_path):
     assert ds.collect(runner=runner) == lines + lines
 
 
+def test_small_compressed_files_are_not_packed_together(tmp_path):
+    # issue 15: four small .gz files became one partition (packed by size on disk)
+    for i in range(4):
+        (tmp_path / f"part{i}.txt.gz").write_bytes(gzip.compress(f"file {i}\n".encode()))
+    (tmp_path / "plain1.txt").write_text("plain 1\n")
+    (tmp_path / "plain2.txt").write_text("plain 2\n")
+    ds = mf.read_text(str(tmp_path))
+    assert ds.num_partitions == 5  # one per .gz; the small plain files share one
+    assert sorted(ds.glom().collect(runner="serial")) == [
+        ["file 0"], ["file 1"], ["file 2"], ["file 3"], ["plain 1", "plain 2"]]
+
+
 def test_globs_folders_and_hidden_files(text_files):
     folder = text_files({"x/a.txt": "a\n", "x/b.log": "b\n", "x/_SUCCESS": "", "x/.hidden": "h\n", "y/c.txt": "c\n"})
     assert mf.read_text(os.path.join(folder, "*", "*.txt")).collect(runner="serial") == ["a", "c"]

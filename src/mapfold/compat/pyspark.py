@@ -265,6 +265,10 @@ class RDD:
     def countApproxDistinct(self, relativeSD: float = 0.05) -> int:
         return self._ds.count_approx_distinct(relativeSD, **self._run())
 
+    def toDebugString(self) -> str:
+        """The plan's stages as text (mapfold's ``explain_string()``)."""
+        return self._ds.explain_string()
+
     def lookup(self, key: Any) -> list:
         return self.filter(lambda kv: kv[0] == key).values().collect()
 

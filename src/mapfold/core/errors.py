@@ -20,6 +20,7 @@ __all__ = [
     "OutputExistsError",
     "RunnerUnavailableError",
     "InputError",
+    "RecordShapeError",
     "attach_context",
 ]
 
@@ -98,6 +99,12 @@ class InputError(MapfoldError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class RecordShapeError(MapfoldError, TypeError):
+    """A by-key operation met a record that is not a ``(key, value)`` pair
+    (or whose key cannot be hashed); the message says what was found and how
+    to make pairs. A ``TypeError``, as Python's own unpacking error is."""
 
 
 def attach_context(exc: BaseException, context: TaskContext, traceback_text: str | None) -> BaseException:

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator
 from ..plan import finishers as f
 from ..plan.execute import Job
 from ..runners import get_runner
+from .checks import check_callable, check_count
 
 __all__ = ["ActionsMixin"]
 
@@ -71,6 +72,7 @@ class ActionsMixin:
         >>> from_sequence(range(100), partitions=10).take(3, runner="serial")
         [0, 1, 2]
         """
+        check_count(n, "n", "take", minimum=0)
         out: list = []
         scanned, step, total = 0, 1, self.node.num_partitions
         while len(out) < n and scanned < total:
@@ -101,6 +103,7 @@ class ActionsMixin:
         >>> from_sequence(range(5)).reduce(operator.add, runner="serial")
         10
         """
+        check_callable(func, "func", "reduce")
         parts = [v for v in self._partition_values(f.Reduce(func), "reduce", runner, progress) if v is not f.EMPTY]
         if not parts:
             raise ValueError("reduce() of an empty Dataset")
@@ -119,6 +122,7 @@ class ActionsMixin:
         """
         import copy
 
+        check_callable(func, "func", "fold")
         acc = copy.deepcopy(zero)
         for value in self._partition_values(f.Fold(zero, func), "fold", runner, progress):
             acc = func(acc, value)
@@ -135,6 +139,8 @@ class ActionsMixin:
         """
         import copy
 
+        check_callable(seq_op, "seq_op", "aggregate")
+        check_callable(comb_op, "comb_op", "aggregate")
         acc = copy.deepcopy(zero)
         for value in self._partition_values(f.Aggregate(zero, seq_op), "aggregate", runner, progress):
             acc = comb_op(acc, value)
@@ -166,6 +172,7 @@ class ActionsMixin:
         >>> from_sequence([3, 1, 2]).min(runner="serial")
         1
         """
+        check_callable(key, "key", "min", optional=True)
         found = [v for part in self._partition_values(f.Top(1, key, largest=False), "min", runner, progress) for v in part]
         if not found:
             raise ValueError("min() of an empty Dataset")
@@ -178,6 +185,7 @@ class ActionsMixin:
         >>> from_sequence(["bb", "a"]).max(key=len, runner="serial")
         'bb'
         """
+        check_callable(key, "key", "max", optional=True)
         found = [v for part in self._partition_values(f.Top(1, key), "max", runner, progress) for v in part]
         if not found:
             raise ValueError("max() of an empty Dataset")
@@ -202,6 +210,8 @@ class ActionsMixin:
         >>> from_sequence([5, 1, 4, 2]).top(2, runner="serial")
         [5, 4]
         """
+        check_count(n, "n", "top", minimum=0)
+        check_callable(key, "key", "top", optional=True)
         parts = self._partition_values(f.Top(n, key), "top", runner, progress)
         return heapq.nlargest(n, (v for part in parts for v in part), key=key)
 
@@ -212,6 +222,8 @@ class ActionsMixin:
         >>> from_sequence([5, 1, 4, 2]).take_ordered(2, runner="serial")
         [1, 2]
         """
+        check_count(n, "n", "take_ordered", minimum=0)
+        check_callable(key, "key", "take_ordered", optional=True)
         parts = self._partition_values(f.Top(n, key, largest=False), "take_ordered", runner, progress)
         return heapq.nsmallest(n, (v for part in parts for v in part), key=key)
 
@@ -234,10 +246,27 @@ class ActionsMixin:
 
     frequencies = count_by_value
 
-    def explain(self, file=None) -> str:
-        """Print (and return) the stages and partitions of this Dataset's plan."""
+    def explain(self, file=None) -> None:
+        """Print the stages and partitions of this Dataset's plan and, after
+        an action, how its last run went (runner, tasks, memory, spills).
+
+        Returns ``None``, as Spark's ``DataFrame.explain()`` does, so a REPL
+        shows the text once; :meth:`explain_string` returns it.
+
+        >>> from mapfold import from_sequence
+        >>> from_sequence([1, 2], partitions=2).map(str).explain()
+        stage: map  (2 partitions)
+          reads sequence of 2 items
+        """
+        print(self.explain_string(), file=file)
+
+    def explain_string(self) -> str:
+        """What :meth:`explain` prints, as a string (PySpark's ``toDebugString``).
+
+        >>> from mapfold import from_sequence
+        >>> "stage: map" in from_sequence([1]).map(str).explain_string()
+        True
+        """
         from ..plan.explain import explain
 
-        text = explain(self.node, self._last_job)
-        print(text, file=file)
-        return text
+        return explain(self.node, self._last_job)

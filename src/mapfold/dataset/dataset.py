@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 
 from ..plan.nodes import NarrowNode, Node, UnionNode
 from . import transforms as t
+from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
 from .keyed import KeyedMixin
 from .writers import WritersMixin
@@ -52,6 +53,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence([1, 2, 3]).map(lambda x: x * 2).collect(runner="serial")
         [2, 4, 6]
         """
+        check_callable(func, "func", "map")
         return self._narrow(t.Map(func), "map")
 
     def flat_map(self, func: Callable[[Any], Iterable]) -> "Dataset":
@@ -61,6 +63,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence(["a b", "c"]).flat_map(str.split).collect(runner="serial")
         ['a', 'b', 'c']
         """
+        check_callable(func, "func", "flat_map")
         return self._narrow(t.FlatMap(func), "flat_map")
 
     def filter(self, predicate: Callable[[Any], bool]) -> "Dataset":
@@ -70,6 +73,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence(range(6)).filter(lambda x: x % 2).collect(runner="serial")
         [1, 3, 5]
         """
+        check_callable(predicate, "predicate", "filter")
         return self._narrow(t.Filter(predicate), "filter", preserves_partitioning=True)
 
     def map_values(self, func: Callable[[Any], Any]) -> "Dataset":
@@ -79,6 +83,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence([("a", 1)]).map_values(str).collect(runner="serial")
         [('a', '1')]
         """
+        check_callable(func, "func", "map_values")
         return self._narrow(t.MapValues(func), "map_values", preserves_partitioning=True)
 
     def flat_map_values(self, func: Callable[[Any], Iterable]) -> "Dataset":
@@ -88,6 +93,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence([("a", "xy")]).flat_map_values(list).collect(runner="serial")
         [('a', 'x'), ('a', 'y')]
         """
+        check_callable(func, "func", "flat_map_values")
         return self._narrow(t.FlatMapValues(func), "flat_map_values", preserves_partitioning=True)
 
     def key_by(self, func: Callable[[Any], Any]) -> "Dataset":
@@ -97,6 +103,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence(["aa", "b"]).key_by(len).collect(runner="serial")
         [(2, 'aa'), (1, 'b')]
         """
+        check_callable(func, "func", "key_by")
         return self._narrow(t.KeyBy(func), "key_by")
 
     def keys(self) -> "Dataset":
@@ -114,6 +121,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence(range(4), partitions=2).map_partitions(lambda it: [sum(it)]).collect(runner="serial")
         [1, 5]
         """
+        check_callable(func, "func", "map_partitions")
         return self._narrow(t.MapPartitions(func), "map_partitions")
 
     def map_partitions_with_index(self, func: Callable[[int, Iterable], Iterable]) -> "Dataset":
@@ -123,6 +131,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence("ab", partitions=2).map_partitions_with_index(lambda i, it: [(i, *it)]).collect(runner="serial")
         [(0, 'a'), (1, 'b')]
         """
+        check_callable(func, "func", "map_partitions_with_index")
         return self._narrow(t.MapPartitionsWithIndex(func), "map_partitions_with_index")
 
     def glom(self) -> "Dataset":
@@ -137,8 +146,10 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> ds.sample(0.1, seed=1).collect(runner="serial") == ds.sample(0.1, seed=1).collect(runner="serial")
         True
         """
-        if fraction < 0 or (fraction > 1 and not with_replacement):
-            raise ValueError(f"fraction must be in [0, 1] without replacement, not {fraction}")
+        check_bool(with_replacement, "with_replacement", "sample")
+        check_fraction(fraction, "fraction", "sample", None if with_replacement else 1,
+                       hint="" if with_replacement else " (more than 1 needs with_replacement=True)")
+        check_count(seed, "seed", "sample", minimum=None)
         return self._narrow(t.Sample(fraction, seed, with_replacement), "sample", preserves_partitioning=True)
 
     def union(self, *others: "Dataset") -> "Dataset":
@@ -148,6 +159,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         >>> from_sequence([1]).union(from_sequence([2, 3])).collect(runner="serial")
         [1, 2, 3]
         """
+        check_datasets(others, "union", "each argument")
         return Dataset(UnionNode([self.node] + [o.node for o in others]))
 
     def zip_with_index(self, runner=None) -> "Dataset":

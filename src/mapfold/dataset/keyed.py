@@ -28,6 +28,8 @@ from ..plan.nodes import Aggregator, ShuffleNode
 from ..shuffle import aggregators as agg
 from ..shuffle.groups import SideValues
 from ..shuffle.partitioner import HashPartitioner
+from ..shuffle.records import pair_error
+from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 
 __all__ = ["KeyedMixin"]
 
@@ -38,9 +40,7 @@ class KeyedMixin:
     def _shuffle(self, partitions, partitioner, aggregator, name):
         from .dataset import Dataset
 
-        if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool)
-                                       or partitions < 1):
-            raise ValueError(f"partitions must be a positive int, not {partitions!r}")
+        check_count(partitions, "partitions", name, optional=True)
         n = partitions or self.node.num_partitions
         partitioner = partitioner or HashPartitioner(n)
         return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name))
@@ -56,6 +56,9 @@ class KeyedMixin:
         ...        .map_values(sorted).collect(runner="serial"))
         [('a', [1, 3]), ('b', [2])]
         """
+        for func, arg in ((create, "create"), (merge_value, "merge_value"), (merge_combiners, "merge_combiners")):
+            check_callable(func, arg, "combine_by_key")
+        check_callable(partitioner, "partitioner", "combine_by_key", optional=True)
         return self._shuffle(partitions, partitioner, Aggregator(create, merge_value, merge_combiners),
                              "combine_by_key")
 
@@ -71,6 +74,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("b", 2), ("a", 3)]).reduce_by_key(operator.add).collect(runner="serial"))
         [('a', 4), ('b', 2)]
         """
+        check_callable(func, "func", "reduce_by_key")
         return self._combine(Aggregator(agg.identity, func, func), partitions, "reduce_by_key")
 
     def fold_by_key(self, zero: Any, func: Callable[[Any, Any], Any], partitions: int | None = None):
@@ -82,6 +86,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([("a", 1), ("a", 3)]).fold_by_key(0, operator.add).collect(runner="serial"))
         [('a', 4)]
         """
+        check_callable(func, "func", "fold_by_key")
         return self._combine(Aggregator(agg.CreateFromZero(zero, func), func, func), partitions, "fold_by_key")
 
     def aggregate_by_key(self, zero: Any, seq_op: Callable, comb_op: Callable, partitions: int | None = None):
@@ -94,6 +99,8 @@ class KeyedMixin:
         ...        lambda x, y: (x[0] + y[0], x[1] + y[1])).collect(runner="serial"))
         [('a', (4, 2)), ('b', (5, 1))]
         """
+        check_callable(seq_op, "seq_op", "aggregate_by_key")
+        check_callable(comb_op, "comb_op", "aggregate_by_key")
         return self._combine(Aggregator(agg.CreateFromZero(zero, seq_op), seq_op, comb_op), partitions,
                              "aggregate_by_key")
 
@@ -125,6 +132,8 @@ class KeyedMixin:
         >>> sorted(from_sequence(["aa", "b", "cc"]).group_by(len).map_values(sorted).collect(runner="serial"))
         [(1, ['b']), (2, ['aa', 'cc'])]
         """
+        check_callable(key_func, "key_func", "group_by")
+        check_count(partitions, "partitions", "group_by", optional=True)
         return self.key_by(key_func).group_by_key(partitions)
 
     def count_by_key(self, runner=None, progress=None) -> dict:
@@ -143,6 +152,7 @@ class KeyedMixin:
         >>> sorted(from_sequence([1, 2, 1, 3, 2]).distinct().collect(runner="serial"))
         [1, 2, 3]
         """
+        check_count(partitions, "partitions", "distinct", optional=True)
         return self.map(_with_none).reduce_by_key(agg.keep_first, partitions).keys()
 
     def cogroup(self, *others, partitions: int | None = None):
@@ -160,11 +170,16 @@ class KeyedMixin:
         >>> sorted(a.cogroup(b).collect(runner="serial"))
         [('j', ([], [3])), ('k', ([1], [2]))]
         """
+        check_datasets(others, "cogroup", "each argument")
+        check_count(partitions, "partitions", "cogroup", optional=True)
+        return self._cogroup(others, partitions, "cogroup")
+
+    def _cogroup(self, others, partitions, operation: str):
         sides = [self] + list(others)
         n = partitions or max(side.num_partitions for side in sides)
-        tagged = [side.map(_Tag(i)) for i, side in enumerate(sides)]
+        tagged = [side.map(_Tag(i, operation)) for i, side in enumerate(sides)]
         union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-        grouped = union._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), n, "cogroup")
+        grouped = union._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), n, operation)
         return grouped.map_values(_SplitSides(len(sides)))
 
     def join(self, other, partitions: int | None = None):
@@ -175,19 +190,23 @@ class KeyedMixin:
         >>> sorted(a.join(b).collect(runner="serial"))
         [('k', (1, 2)), ('k', (1, 3))]
         """
-        return self.cogroup(other, partitions=partitions).flat_map_values(_JoinPairs(False, False))
+        _check_join(other, partitions, "join")
+        return self._cogroup([other], partitions, "join").flat_map_values(_JoinPairs(False, False))
 
     def left_outer_join(self, other, partitions: int | None = None):
         """Every value of ``self``; ``None`` where ``other`` has no match."""
-        return self.cogroup(other, partitions=partitions).flat_map_values(_JoinPairs(True, False))
+        _check_join(other, partitions, "left_outer_join")
+        return self._cogroup([other], partitions, "left_outer_join").flat_map_values(_JoinPairs(True, False))
 
     def right_outer_join(self, other, partitions: int | None = None):
         """Every value of ``other``; ``None`` where ``self`` has no match."""
-        return self.cogroup(other, partitions=partitions).flat_map_values(_JoinPairs(False, True))
+        _check_join(other, partitions, "right_outer_join")
+        return self._cogroup([other], partitions, "right_outer_join").flat_map_values(_JoinPairs(False, True))
 
     def full_outer_join(self, other, partitions: int | None = None):
         """Every value of either side; ``None`` for the missing side."""
-        return self.cogroup(other, partitions=partitions).flat_map_values(_JoinPairs(True, True))
+        _check_join(other, partitions, "full_outer_join")
+        return self._cogroup([other], partitions, "full_outer_join").flat_map_values(_JoinPairs(True, True))
 
     def subtract_by_key(self, other, partitions: int | None = None):
         """Records of ``self`` whose key does not occur in ``other``.
@@ -196,11 +215,14 @@ class KeyedMixin:
         >>> from_sequence([("a", 1), ("b", 2)]).subtract_by_key(from_sequence([("a", 0)])).collect(runner="serial")
         [('b', 2)]
         """
-        return self.cogroup(other, partitions=partitions).flat_map_values(_only_left)
+        _check_join(other, partitions, "subtract_by_key")
+        return self._cogroup([other], partitions, "subtract_by_key").flat_map_values(_only_left)
 
     def partition_by(self, partitions: int, partition_func: Callable | None = None):
         """Move ``(key, value)`` records to ``partition_func(key) % partitions``
         (default: the stable hash)."""
+        check_count(partitions, "partitions", "partition_by")
+        check_callable(partition_func, "partition_func", "partition_by", optional=True)
         partitioner = HashPartitioner(partitions) if partition_func is None else _FuncPartitioner(partition_func, partitions)
         return self._shuffle(partitions, partitioner, None, "partition_by")
 
@@ -211,6 +233,7 @@ class KeyedMixin:
         >>> from_sequence(range(10), partitions=1).repartition(3).glom().map(len).collect(runner="serial")
         [4, 3, 3]
         """
+        check_count(partitions, "partitions", "repartition")
         keyed = self.map_partitions_with_index(_RoundRobin(partitions))
         return keyed._shuffle(partitions, _ModPartitioner(partitions), None, "repartition").values()
 
@@ -227,6 +250,9 @@ class KeyedMixin:
         """
         from ..shuffle.partitioner import RangePartitioner
 
+        check_callable(key, "key", "sort_by", optional=True)
+        check_bool(ascending, "ascending", "sort_by")
+        check_count(partitions, "partitions", "sort_by", optional=True)
         key = key or agg.identity
         n = partitions or self.node.num_partitions
         keyed = self.key_by(key)
@@ -242,6 +268,8 @@ class KeyedMixin:
         >>> from_sequence([("b", 1), ("a", 2)]).sort_by_key(runner="serial").collect(runner="serial")
         [('a', 2), ('b', 1)]
         """
+        check_bool(ascending, "ascending", "sort_by_key")
+        check_count(partitions, "partitions", "sort_by_key", optional=True)
         return self.sort_by(_key_of, ascending, partitions, runner)
 
     def count_approx_distinct(self, relative_error: float = 0.05, runner=None, progress=None) -> int:
@@ -253,8 +281,18 @@ class KeyedMixin:
         """
         from ..shuffle.sketch import HllFinisher, merge_sketches
 
+        from ..core.extras import require
+
+        check_fraction(relative_error, "relative_error", "count_approx_distinct")
+        # checked on the driver, so a missing package fails before any task runs
+        require("datasketches", "sketch", "count_approx_distinct()'s HyperLogLog sketches")
         finisher = HllFinisher.for_error(relative_error)
         return merge_sketches(self._partition_values(finisher, "count_approx_distinct", runner, progress), finisher)
+
+
+def _check_join(other, partitions, method: str) -> None:
+    check_datasets((other,), method)
+    check_count(partitions, "partitions", method, optional=True)
 
 
 def _with_none(x):
@@ -266,10 +304,22 @@ def _key_of(record):
 
 
 class _Tag:
-    def __init__(self, side: int):
-        self.side = side
+    """``(key, value)`` -> ``(key, (side, value))``; any other record fails
+    here, saying which operation and side wanted a pair (``shuffle/records.py``)."""
+
+    def __init__(self, side: int, operation: str = "cogroup"):
+        self.side, self.operation = side, operation
 
     def __call__(self, record):
+        if type(record) is tuple and len(record) == 2:
+            return (record[0], (self.side, record[1]))
+        if self.side == 0:
+            where = "on the Dataset it is called on"
+        else:
+            where = f"on argument {self.side}" if self.operation == "cogroup" else "on the other Dataset"
+        error = pair_error(record, self.operation, where)
+        if error is not None:
+            raise error
         return (record[0], (self.side, record[1]))
 
 

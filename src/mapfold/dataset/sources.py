@@ -58,13 +58,13 @@ def from_sequence(items: Iterable, partitions: int | None = None):
     >>> from_sequence(range(10), partitions=3).glom().collect()
     [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
     """
+    from .checks import check_count
     from .dataset import Dataset
 
     items = list(items)
     if partitions is None:
         partitions = min(2 * default_workers(), max(1, len(items)))
-    if not isinstance(partitions, int) or partitions < 1:
-        raise ValueError(f"partitions must be a positive int, not {partitions!r}")
+    check_count(partitions, "partitions", "from_sequence")
     size, extra = divmod(len(items), partitions)
     parts, start = [], 0
     for i in range(partitions):
@@ -82,6 +82,13 @@ class EmptyPartition:
 
     def describe(self) -> str:
         return "nothing"
+
+
+def _check_splits(split_size, min_partitions, method: str) -> None:
+    from .checks import check_count
+
+    check_count(split_size, "split_size", method, optional=True)
+    check_count(min_partitions, "min_partitions", method, optional=True)
 
 
 def _dataset(source):
@@ -107,6 +114,7 @@ def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None
     """
     from ..io.text import TextSource  # imported here: fsspec is slow to import
 
+    _check_splits(split_size, min_partitions, "read_text")
     source = TextSource(paths, split_size=split_size, min_partitions=min_partitions, encoding=encoding,
                         storage_options=storage_options, errors=errors)
     return _dataset(source)
@@ -133,6 +141,7 @@ def read_key_value(paths: str | os.PathLike | Iterable, sep: str = "\t", value: 
     """
     from ..io.keyvalue import KeyValueSource
 
+    _check_splits(split_size, min_partitions, "read_key_value")
     source = KeyValueSource(paths, sep=sep, value=value, split_size=split_size, min_partitions=min_partitions,
                             encoding=encoding, storage_options=storage_options, errors=errors)
     return _dataset(source)
@@ -155,6 +164,7 @@ def read_jsonl(paths: str | os.PathLike | Iterable, split_size: int | None = Non
     """
     from ..io.jsonl import JsonlSource
 
+    _check_splits(split_size, min_partitions, "read_jsonl")
     source = JsonlSource(paths, split_size=split_size, min_partitions=min_partitions, encoding=encoding,
                          storage_options=storage_options, errors=errors)
     return _dataset(source)
@@ -182,6 +192,7 @@ def read_csv(paths: str | os.PathLike | Iterable, header: bool = True, delimiter
     """
     from ..io.csv import CsvSource
 
+    _check_splits(split_size, min_partitions, "read_csv")
     source = CsvSource(paths, header=header, delimiter=delimiter, quotechar=quotechar, columns=columns, types=types,
                        split=split, split_size=split_size, min_partitions=min_partitions, encoding=encoding,
                        storage_options=storage_options, errors=errors)

@@ -9,6 +9,8 @@ import random
 from itertools import chain
 from typing import Callable, Iterator
 
+from ..shuffle.records import checked_pairs
+
 __all__ = [
     "Map", "FlatMap", "Filter", "MapValues", "FlatMapValues", "KeyBy",
     "MapPartitions", "MapPartitionsWithIndex", "Sample", "ZipWithIndex",
@@ -39,15 +41,17 @@ class Filter(Map):
 
 
 class MapValues(Map):
+    # the first record's shape is checked (once per partition, shuffle/records.py): a dict
+    # of two fields would otherwise unpack silently as its field names
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         func = self.func
-        return ((key, func(value)) for key, value in iterator)
+        return ((key, func(value)) for key, value in checked_pairs(iterator, "map_values"))
 
 
 class FlatMapValues(Map):
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         func = self.func
-        return ((key, item) for key, value in iterator for item in func(value))
+        return ((key, item) for key, value in checked_pairs(iterator, "flat_map_values") for item in func(value))
 
 
 class KeyBy(Map):

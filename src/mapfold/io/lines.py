@@ -37,8 +37,9 @@ def open_binary(fs, path: str, compression: str | None) -> BinaryIO:
     if compression == "xz":
         return lzma.LZMAFile(raw, "rb")
     if compression == "zstd":
-        import zstandard
+        from ..core.extras import require
 
+        zstandard = require("zstandard", "formats", ".zst files")
         return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
     raise InputError(f"unknown compression {compression!r} for {path}", path=path)
 

@@ -42,8 +42,9 @@ def open_for_write(fs, path: str, compression: str | None):
 
         return _Closing(lzma.LZMAFile(raw, "wb"), raw)
     if compression == "zstd":
-        import zstandard
+        from ..core.extras import require
 
+        zstandard = require("zstandard", "formats", ".zst files")
         return zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
     raw.close()
     check_compression(compression)

@@ -2,7 +2,7 @@
 
 Uncompressed files split into line-aligned byte ranges (see ``lines.py``)
 without reading any data on the driver; compressed files are one partition
-each. Small files are packed together so a folder of many small files does
+each. Small uncompressed files are packed together so a folder of many small files does
 not become thousands of tiny tasks.
 
 :class:`LinePartition` is the reader the line formats share (text, JSON
@@ -49,15 +49,29 @@ class Segment:
 def plan_segments(files: list[FileInfo], split_size: int, split: bool = True) -> list[list[Segment]]:
     """Cut files into byte ranges of about ``split_size``; pack small pieces.
 
-    With ``split=False`` every file is read whole (one segment).
+    With ``split=False`` every file is read whole (one segment). A
+    compressed file is always a partition of its own: its size on disk says
+    little about how much it holds (a 1 MB ``.gz`` may inflate to 20 MB of
+    lines), and it is the one unit of parallelism such input has.
+
+    >>> from mapfold.io.paths import FileInfo
+    >>> gz = [FileInfo(f"{i}.gz", 100, "gzip") for i in range(4)]
+    >>> len(plan_segments(gz, 1 << 20))
+    4
+    >>> len(plan_segments([FileInfo("a.txt", 100, None), FileInfo("b.txt", 100, None)], 1 << 20))
+    1
     """
     partitions: list[list[Segment]] = []
     current: list[Segment] = []
     current_size = 0
     for info in files:
         if info.compression is not None:
-            pieces = [(Segment(info.path, 0, -1, info.compression, info.size), info.size)]
-        elif not split:
+            if current:
+                partitions.append(current)
+                current, current_size = [], 0
+            partitions.append([Segment(info.path, 0, -1, info.compression, info.size)])
+            continue
+        if not split:
             pieces = [(Segment(info.path, 0, max(info.size, 1), None, info.size), info.size)]
         else:
             pieces = []

@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..core.counters import Counters
 from ..core.progress import Progress
-from ..runners.base import Runner
 from .nodes import Node, ShuffleNode
 from .stages import CachedInput, ShuffleInput, Stage, compile_stage
+
+if TYPE_CHECKING:  # the loop only calls the runner it is handed; runners sit above plan
+    from ..runners.base import Runner
 
 __all__ = ["Job", "Materialize"]
 
@@ -42,7 +44,7 @@ class Materialize:
 class Job:
     """One action on one runner: plans, runs, sums counters, cleans up."""
 
-    def __init__(self, runner: Runner, progress: bool | None = None):
+    def __init__(self, runner: "Runner", progress: bool | None = None):
         self.runner = runner
         self.counters = Counters()
         self.progress = Progress(progress)

@@ -1,7 +1,7 @@
 """Worker-side code shared by the cluster runners (dask, spark, ray).
 
 Import rule: this module runs inside engine workers; it imports only
-``core``, ``plan.stages`` and ``runners.tasks``, never an engine, so one
+``core``, ``plan.stages``, ``shuffle.records`` and ``runners.tasks``, never an engine, so one
 module serves all three.
 
 How a shuffle travels through an engine (instead of bucket files):
@@ -31,6 +31,7 @@ from typing import Any, Iterable, Iterator
 
 from ..core.errors import SerializationError
 from ..plan.stages import CachedInput, ShuffleInput, TaskSpec
+from ..shuffle.records import add_pairs_note, checked_pairs
 from .tasks import TaskFailure, TaskOutcome, context_of, load_stage_code, run_task
 
 __all__ = [
@@ -86,8 +87,16 @@ class BucketWriter:
         self.buckets = shuffle.num_partitions
         self.partitioner = shuffle.partitioner
         self.aggregator = shuffle.aggregator
+        self.name = getattr(shuffle, "name", "shuffle")
 
     def __call__(self, partition: int, iterator: Iterator) -> Buckets:
+        try:
+            return self._route(checked_pairs(iterator, self.name))
+        except (TypeError, ValueError) as exc:
+            add_pairs_note(exc, self.name)
+            raise
+
+    def _route(self, iterator: Iterator) -> Buckets:
         partitioner, records = self.partitioner, 0
         lists: list[list] = [[] for _ in range(self.buckets)]
         if self.aggregator is not None:

@@ -39,6 +39,7 @@ from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import combine_loop
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
+from .records import add_pairs_note, checked_pairs
 from .spill import RunWriter, Segment
 
 __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns"]
@@ -142,13 +143,13 @@ class ShuffleWriter:
         out = MapOutput()
         try:
             with RunWriter(path) as writer, paused_gc():
+                records = checked_pairs(iterator, self.name)
                 if self.aggregator is not None:
-                    self._combine(iter(iterator), writer, out)
+                    self._combine(records, writer, out)
                 else:
-                    self._buffer(iter(iterator), writer, out)
+                    self._buffer(records, writer, out)
         except (TypeError, ValueError) as exc:
-            if _raised_by_shuffle(exc) and hasattr(exc, "add_note"):
-                exc.add_note(f"mapfold: {self.name} needs (key, value) records (2-tuples) with hashable keys")
+            add_pairs_note(exc, self.name)
             raise
         finally:
             release_free_memory()
@@ -334,18 +335,3 @@ def _has_arrow() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("pyarrow") is not None
-
-
-def _raised_by_shuffle(exc: BaseException) -> bool:
-    """Did the error come from the shuffle's own loops (unpacking a record,
-    hashing a key) rather than from a user function further up?"""
-    text = str(exc)
-    if not any(sign in text for sign in ("unpack", "unhashable", "not subscriptable")):
-        return False  # e.g. int("a") in a C function of the pipeline also ends in our frame
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    filename = tb.tb_frame.f_code.co_filename
-    return filename.endswith(("combine.py", "writer.py", "hashing.py", "partitioner.py"))
