@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .nodes import NarrowNode, Node, ShuffleNode, SourceNode, UnionNode
+from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
 
 __all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "compile_stage"]
 
@@ -43,9 +43,9 @@ class ShuffleInput:
 
 @dataclass
 class CachedInput:
-    node_id: int
+    node_id: int  # the PersistNode whose kept partition this is
     partition: int
-    data: Any = None  # a list (in memory) or a path to a spill file
+    data: Any = None  # from the runner's store: a list (in memory), a pickle file's path, an engine reference
 
     def describe(self) -> str:
         return f"cached partition {self.partition} of node {self.node_id}"
@@ -82,11 +82,13 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
     for index in indices:
         current, current_index, chain = node, index, []
         while True:
-            if current.persisted and current is not materializing:
-                cache_deps[current.id] = current
-                source = CachedInput(current.id, current_index)
-                break
-            if isinstance(current, NarrowNode):
+            if isinstance(current, PersistNode):
+                if current is not materializing:  # read from the runner's store
+                    cache_deps[current.id] = current
+                    source = CachedInput(current.id, current_index)
+                    break
+                current = current.parent  # the stage that computes it: its records are the parent's
+            elif isinstance(current, NarrowNode):
                 transforms[current.id] = current.transform
                 chain.append((current.id, current_index))
                 current = current.parent
