@@ -122,12 +122,23 @@ def test_close_releases_everything_and_the_runner_recomputes(runner, tmp_path):
     assert not any(os.path.exists(path) for path in files)
     assert sorted(second.collect(runner=runner)) == expected and first.count(runner=runner) == 60
     assert counter.runs() == runs + 6  # computed again, once
-    held = len(runner.persisted)
-    runner.close()
-    assert len(runner.persisted) == 0 and held >= 2
-    assert runner.persisted not in first.node.holders and runner.persisted not in second.node.holders
+    assert first.node.id in runner.persisted and second.node.id in runner.persisted  # and kept again
     first.unpersist()
     second.unpersist()
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+def test_close_releases_every_entry(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAPFOLD_SCRATCH", str(tmp_path))
+    runner = make_runner(name, **({"workers": 1} if name == "processes" else {}))
+    kept = [mf.from_sequence(range(8), partitions=2).map(lambda x, k=k: x + k).persist() for k in range(3)]
+    assert [ds.sum(runner=runner) for ds in kept] == [28, 36, 44]
+    assert len(runner.persisted) == 3 and all(runner.persisted in ds.node.holders for ds in kept)
+    runner.close()
+    assert len(runner.persisted) == 0 and not any(len(ds.node.holders) for ds in kept)
+    assert files_under(tmp_path) == []
+    assert [ds.sum(runner=runner) for ds in kept] == [28, 36, 44]  # used again: recomputed
+    runner.close()
 
 
 def pickles(runner) -> list:
@@ -142,7 +153,7 @@ def test_a_new_runner_reusing_a_freed_id_recomputes(name, tmp_path):
     kept, counter = counted(tmp_path, n=20, partitions=2)
     kept = kept.persist()
     total = sum(range(20))
-    for attempt in range(1, 16):
+    for attempt in range(1, 31):
         runner = make_runner(name, **({"workers": 1} if name == "processes" else {}))
         try:
             assert sum(v for _, v in kept.collect(runner=runner)) == total
@@ -150,8 +161,18 @@ def test_a_new_runner_reusing_a_freed_id_recomputes(name, tmp_path):
         finally:
             runner.close()
         assert counter.runs() == 2 * attempt
+        forget_runs(kept)  # nothing refers to the closed runner: its memory, and id, are free again
         del runner
         gc.collect()
+
+
+def forget_runs(ds) -> None:
+    ds._last_job = None
+    stack = [ds.node]
+    while stack:
+        node = stack.pop()
+        node.last_job = None
+        stack.extend(node.parents())
 
 
 def test_unpersist_removes_files_and_releases_engine_objects(runner):
