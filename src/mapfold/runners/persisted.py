@@ -39,6 +39,7 @@ __all__ = ["PersistedPartitions"]
 class _Entry:
     values: list  # one per partition, in partition order
     directory: str | None  # the folder of its pickle files, if any
+    node: Any = field(default=None, repr=False)  # a weak reference to the persist node
     finalizer: Any = field(default=None, repr=False)  # releases the entry when the node is collected
 
 
@@ -91,15 +92,12 @@ class PersistedPartitions:
             # the finalizer holds the store weakly: a node outliving its runner keeps no runner alive
             finalizer = weakref.finalize(node, _release_dropped, weakref.ref(self), node.id)
             finalizer.atexit = False  # at exit, close() (or the process's end) cleans up
-            self._entries[node.id] = _Entry(list(values), directory, finalizer)
+            self._entries[node.id] = _Entry(list(values), directory, weakref.ref(node), finalizer)
             node.holders.add(self)
 
     def release(self, node) -> bool:
         """Drop ``node``'s partitions: files removed, engine references released.
         True when there was something to drop."""
-        holders = getattr(node, "holders", None)
-        if holders is not None:
-            holders.discard(self)
         return self._release_id(node.id)
 
     def clear(self) -> None:
@@ -115,6 +113,9 @@ class PersistedPartitions:
             return False
         if entry.finalizer is not None:
             entry.finalizer.detach()
+        node = entry.node() if entry.node is not None else None
+        if node is not None:
+            node.holders.discard(self)
         for value in entry.values:
             release = getattr(value, "release", None)  # an engine reference (engine_tasks.RemoteValue)
             if release is not None:
