@@ -1,8 +1,10 @@
 """Compiling a plan into stages.
 
 Walking up from the node an action asks for, narrow nodes fuse into the
-stage; a shuffle (or a persisted node not yet computed) ends the walk and
-becomes a dependency: a stage of its own that must run first. Each task of a
+stage; a shuffle or a persist node ends the walk. A shuffle becomes a
+dependency: a stage of its own that must run first; so does a persist node
+whose partitions the runner does not hold yet (``plan/execute.py`` decides,
+with ``runner.persisted``), else its tasks read them. Each task of a
 stage is ``(input, chain)``: where its records come from and the narrow
 transforms to apply, each with the partition index it sees.
 """
