@@ -2,9 +2,10 @@
 
 An action compiles its stage, then the stages it depends on (shuffle map
 stages, persisted nodes the runner does not hold yet: their partitions go
-into the runner's ``persisted`` store, never onto the plan). All their code is pickled before
-any task runs, so an unpicklable function fails at once, before any output
-exists. Stages then run in dependency order on the chosen runner.
+into the runner's ``persisted`` store, never onto the plan). All their
+code is pickled before any task runs, so an unpicklable function fails at
+once, before any output exists. Stages then run in dependency order on the
+chosen runner.
 """
 from __future__ import annotations
 
