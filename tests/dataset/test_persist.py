@@ -309,8 +309,24 @@ class _SparkObjects:
         assert not self.ids & set(self.jsc.getPersistentRDDs().keys())
 
 
+class _RayObjects:
+    # the driver's reference table (what ``ray memory`` reads): an object leaves it with its last reference
+    def __init__(self, runner, values):
+        import ray
+
+        self.core = ray._private.worker.global_worker.core_worker
+        self.ids = {v.ref.hex().encode() for v in values}
+        assert self.ids <= set(self.core.get_all_reference_counts())
+
+    def assert_released(self):
+        deadline = time.monotonic() + 10
+        while self.ids & set(self.core.get_all_reference_counts()) and time.monotonic() < deadline:
+            gc.collect()
+            time.sleep(0.05)
+        assert not self.ids & set(self.core.get_all_reference_counts())
+
+
 def _engine_objects(runner, values):
-    """What the engine holds for the partitions, to check it is freed (Ray's
-    objects go with their last reference, which the runner's store drops:
-    checked by the store's emptiness alone)."""
-    return {"dask": _DaskObjects, "spark": _SparkObjects}.get(runner.name, lambda *_: None)(runner, values)
+    """What the engine holds for the partitions, to check that it is freed."""
+    kinds = {"dask": _DaskObjects, "spark": _SparkObjects, "ray": _RayObjects}
+    return kinds[runner.name](runner, values) if runner.name in kinds else None
