@@ -246,7 +246,7 @@ def test_persisted_partitions_stay_in_the_engine(engine):
     try:
         assert kept.sum(runner=engine) == 380
         assert kept.counters == {"persist": {"computed": 20}}
-        assert all(isinstance(value, RemoteValue) for value in kept.node.cache[id(engine)])
+        assert all(isinstance(value, RemoteValue) for value in engine.persisted.get(kept.node))
         derived = kept.map(lambda x: x + 1)
         assert derived.collect(runner=engine) == [2 * x + 1 for x in range(20)]
         assert derived.counters == {}  # read from the engine, not recomputed

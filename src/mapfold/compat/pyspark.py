@@ -199,16 +199,24 @@ class RDD:
     def partitionBy(self, numPartitions: int, partitionFunc: Callable | None = None) -> "RDD":
         return self._new(self._ds.partition_by(numPartitions, partitionFunc))
 
+    # PySpark marks the RDD object it is called on and returns it; a Dataset's
+    # persist() returns a new Dataset instead (plan nodes are shared), so the
+    # RDD wrapper takes it on: RDDs derived from it from now on reuse it.
     def cache(self) -> "RDD":
-        self._ds.persist()
+        self._ds = self._ds.persist()
         return self
 
     def persist(self, storageLevel: Any = None) -> "RDD":
+        # the runner decides where partitions are kept (Dataset.persist); the level is not used
         return self.cache()
 
     def unpersist(self, blocking: bool = False) -> "RDD":
-        self._ds.unpersist()
+        self._ds = self._ds.unpersist()  # releases at once: ``blocking`` changes nothing
         return self
+
+    @property
+    def is_cached(self) -> bool:
+        return self._ds.is_cached
 
     # -- actions --------------------------------------------------------------
     def collect(self) -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from ..plan.nodes import NarrowNode, Node, UnionNode
+from ..plan.nodes import NarrowNode, Node, PersistNode, UnionNode
 from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
@@ -178,29 +178,72 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
 
     # -- persistence --------------------------------------------------------
     def persist(self) -> "Dataset":
-        """Keep this Dataset's partitions once computed, for reuse by later actions.
+        """A Dataset with the same records whose partitions, once computed,
+        are kept by the runner that computed them and reused by later actions
+        on that runner (and by the Datasets built on it).
 
-        Partitions are kept per runner: in memory on the serial runner, in
-        pickle files in the runner's private scratch folder otherwise.
+        Where they are kept is the runner's choice, so there is no storage
+        level to pass: in memory on the serial runner, in pickle files in the
+        processes runner's scratch folder, in the engine on dask, Ray and
+        Spark (``MEMORY_AND_DISK``). They are released by :meth:`unpersist`,
+        by closing the runner, or when this Dataset and everything built on
+        it are gone.
+
+        Unlike PySpark's ``persist``, which marks the RDD it is called on and
+        returns it, this returns a *new* Dataset and leaves this one as it
+        was: plan nodes are shared by every Dataset built on them
+        (``a.map(f)`` made before ``a.persist()`` shares ``a``'s node), and
+        marking a shared node would change those plans behind their backs.
+        Keep the Dataset it returns: ``links = links.persist()``. Persisting a
+        persisted Dataset returns it unchanged.
+
+        >>> import mapfold as mf
+        >>> squares = mf.from_sequence(range(4), partitions=2).map(lambda x: x * x)
+        >>> kept = squares.persist()
+        >>> kept is squares, kept.is_cached, squares.is_cached
+        (False, True, False)
+        >>> with mf.runner("serial") as r:
+        ...     kept.sum(), kept.map(str).collect(), len(r.persisted)
+        (14, ['0', '1', '4', '9'], 1)
+        >>> kept.persist() is kept
+        True
         """
-        self.node.persisted = True
-        return self
+        if self.node.persisted:
+            return self
+        return Dataset(PersistNode(self.node))
 
     cache = persist
 
-    def unpersist(self) -> "Dataset":
-        """Drop kept partitions and their files."""
-        import os
-        import shutil
+    @property
+    def is_cached(self) -> bool:
+        """Whether this Dataset is persisted (returned by :meth:`persist`), as
+        PySpark's ``RDD.is_cached``: marked, whether or not computed yet."""
+        return self.node.persisted
 
-        for values in getattr(self.node, "cache", {}).values():
-            for value in values:
-                if isinstance(value, str):
-                    shutil.rmtree(os.path.dirname(value), ignore_errors=True)
-                    break
-        self.node.cache = {}
-        self.node.persisted = False
-        return self
+    def unpersist(self) -> "Dataset":
+        """Release the kept partitions on every runner holding them (their
+        files removed, their engine objects freed), and return the Dataset
+        :meth:`persist` was called on.
+
+        This Dataset stays persisted (its plan is immutable): an action on it,
+        or on a Dataset built on it, computes and keeps its partitions again.
+        PySpark's ``unpersist`` instead unmarks the RDD; here, use the Dataset
+        it returns to stop keeping them.
+
+        >>> import mapfold as mf
+        >>> with mf.runner("serial") as r:
+        ...     kept = mf.from_sequence([1, 2, 3]).persist()
+        ...     kept.count(), len(r.persisted)
+        ...     plain = kept.unpersist()
+        ...     len(r.persisted), plain.is_cached, plain.count()
+        (3, 1)
+        (0, False, 3)
+        """
+        if not self.node.persisted:
+            return self
+        for store in list(self.node.holders):
+            store.release(self.node)
+        return Dataset(self.node.parent)
 
 
 def _first(record):

@@ -1,9 +1,11 @@
 """The one execution loop every runner shares.
 
 An action compiles its stage, then the stages it depends on (shuffle map
-stages, persisted nodes not yet computed). All their code is pickled before
-any task runs, so an unpicklable function fails at once, before any output
-exists. Stages then run in dependency order on the chosen runner.
+stages, persisted nodes the runner does not hold yet: their partitions go
+into the runner's ``persisted`` store, never onto the plan). All their
+code is pickled before any task runs, so an unpicklable function fails at
+once, before any output exists. Stages then run in dependency order on the
+chosen runner.
 """
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class Job:
         self.stats: dict[str, Any] = {"stages": [], "spilled_bytes": 0, "spilled_records": 0}
         self._spilled_so_far = [0, 0]  # bytes, records: shown live in the progress bar
         self._memory_limit = None
+        # folders made for persisted partitions not computed yet: removed if the job fails first
+        self._cache_dirs: dict[int, str] = {}
 
     @property
     def memory_limit(self):
@@ -91,9 +95,9 @@ class Job:
                 continue
             seen.add(("cache", node.id))
             directory = None
-            if self.runner.cache_on_disk:
-                directory = os.path.join(self.runner.scratch(), f"cache-{node.id}-{uuid.uuid4().hex[:8]}")
-                os.makedirs(directory, mode=0o700)
+            if self.runner.cache_on_disk:  # in the runner's scratch: close() removes it
+                directory = self.runner.persisted.folder(node)
+                self._cache_dirs[node.id] = directory
             dep = compile_stage(node, Materialize(directory), f"persist {node.label()}", materializing=node)
             dep.cache_of = node
             self._plan(dep, ordered, seen)
@@ -119,7 +123,8 @@ class Job:
             stack.extend(current.parents())
 
     def _cached(self, node: Node):
-        return getattr(node, "cache", {}).get(id(self.runner))
+        """The partitions of persisted ``node`` this job's runner holds, or None."""
+        return self.runner.persisted.get(node)
 
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
         stage = compile_stage(node, finisher, name, partitions)
@@ -157,18 +162,16 @@ class Job:
                 for out in values:
                     self.stats["spilled_bytes"] += out.spilled_bytes
                     self.stats["spilled_records"] += out.spilled_records
-            else:
+            else:  # the runner keeps them (runners/persisted.py), never the shared plan node
                 node = stage.cache_of
-                if not hasattr(node, "cache"):
-                    node.cache = {}
-                node.cache[id(self.runner)] = values
+                self.runner.persisted.put(node, values, self._cache_dirs.pop(node.id, None))
         return shuffle_outputs
 
     def run(self, node: Node, finisher: Callable, name: str, partitions=None, ordered: bool = True,
             prepared: list | None = None) -> Iterator[tuple[int, Any]]:
         """Yield ``(partition, value)`` of the final stage."""
-        plan = prepared if prepared is not None else self.prepare(node, finisher, name, partitions)
-        try:
+        try:  # planning makes folders (shuffles, persisted partitions): cleaned up if pickling fails
+            plan = prepared if prepared is not None else self.prepare(node, finisher, name, partitions)
             stage, code = plan[-1]
             self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
             for task, value in self._run_stage(stage, code, ordered=ordered):
@@ -181,7 +184,11 @@ class Job:
         """Records of ``node`` in partition order, lazily where the runner can."""
         from .finishers import to_list
 
-        plan = self.prepare(node, to_list, name)
+        try:
+            plan = self.prepare(node, to_list, name)
+        except BaseException:
+            self.cleanup()
+            raise
         if not self.runner.streams_in_process:
             for _, records in self.run(node, to_list, name, prepared=plan):
                 yield from records
@@ -232,6 +239,9 @@ class Job:
         return {"spilled": f"{spilled_bytes / 1e6:.1f} MB, {spilled_records:,} records"}
 
     def cleanup(self) -> None:
+        for directory in self._cache_dirs.values():
+            shutil.rmtree(directory, ignore_errors=True)
+        self._cache_dirs.clear()
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None

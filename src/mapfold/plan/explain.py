@@ -1,7 +1,7 @@
 """``explain()``: the stages of a plan, their partitions, and run statistics."""
 from __future__ import annotations
 
-from .nodes import NarrowNode, Node, ShuffleNode, SourceNode, UnionNode
+from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
 
 __all__ = ["explain"]
 
@@ -9,14 +9,15 @@ __all__ = ["explain"]
 def _stage_lines(node: Node, depth: int, out: list, seen: set) -> None:
     pad = "  " * depth
     chain = []
-    current = node
-    while isinstance(current, NarrowNode) and not (current.persisted and current is not node):
+    # a persisted node is computed by the stage of its parent's steps
+    current = node.parent if isinstance(node, PersistNode) else node
+    while isinstance(current, NarrowNode):
         chain.append(current.name)
         current = current.parent
     steps = " -> ".join(reversed(chain)) or "(no narrow steps)"
     persisted = " [persisted]" if node.persisted else ""
     out.append(f"{pad}stage: {steps}  ({node.num_partitions} partitions){persisted}")
-    if current is not node and current.persisted:
+    if isinstance(current, PersistNode):
         out.append(f"{pad}  reads persisted {current.label()}")
         if current.id not in seen:
             seen.add(current.id)

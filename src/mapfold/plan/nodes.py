@@ -7,20 +7,22 @@ stage is compiled. A :class:`ShuffleNode` cuts the plan into stages.
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any, Callable
 
-__all__ = ["Node", "SourceNode", "NarrowNode", "UnionNode", "ShuffleNode", "Aggregator"]
+__all__ = ["Node", "SourceNode", "NarrowNode", "UnionNode", "ShuffleNode", "PersistNode", "Aggregator"]
 
 _ids = itertools.count()
 
 
 class Node:
     name = "node"
+    #: a node whose partitions a runner keeps once computed (only :class:`PersistNode`)
+    persisted = False
 
     def __init__(self, num_partitions: int):
         self.id = next(_ids)
         self.num_partitions = num_partitions
-        self.persisted = False
         # the last Job that computed this node, set by Job.claim: the run whose
         # counters and bad records a Dataset holding this node reports
         self.last_job = None
@@ -113,3 +115,43 @@ class ShuffleNode(Node):
 
     def parents(self) -> list[Node]:
         return [self.parent]
+
+
+class PersistNode(Node):
+    """The records of ``parent``, kept by the runner that computes them.
+
+    ``Dataset.persist()`` wraps its node in a new one of these instead of
+    marking the node itself: other Datasets built on that node (``a.map(f)``
+    made before ``a.persist()``) keep their plan. The partitions never live
+    here: each runner keeps them in its own ``runners.persisted.PersistedPartitions``,
+    keyed by this node's id. ``holders`` is a weak set of those stores, so
+    that ``unpersist()`` can release the partitions on every runner holding
+    them without a registry of runners; a closed or dropped runner leaves it
+    by itself.
+    """
+
+    name = "persist"
+    persisted = True
+
+    def __init__(self, parent: Node):
+        super().__init__(parent.num_partitions)
+        self.parent = parent
+        # the records are the parent's: so is its partitioning
+        self.partitioner = getattr(parent, "partitioner", None)
+        self.holders: weakref.WeakSet = weakref.WeakSet()
+
+    def __getstate__(self):
+        # a plan shipped in a closure holds no runner's store
+        state = super().__getstate__()
+        state["holders"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.holders = weakref.WeakSet()
+
+    def parents(self) -> list[Node]:
+        return [self.parent]
+
+    def label(self) -> str:
+        return self.parent.label()

@@ -1,8 +1,10 @@
 """Compiling a plan into stages.
 
 Walking up from the node an action asks for, narrow nodes fuse into the
-stage; a shuffle (or a persisted node not yet computed) ends the walk and
-becomes a dependency: a stage of its own that must run first. Each task of a
+stage; a shuffle or a persist node ends the walk. A shuffle becomes a
+dependency: a stage of its own that must run first; so does a persist node
+whose partitions the runner does not hold yet (``plan/execute.py`` decides,
+with ``runner.persisted``), else its tasks read them. Each task of a
 stage is ``(input, chain)``: where its records come from and the narrow
 transforms to apply, each with the partition index it sees.
 """
@@ -12,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .nodes import NarrowNode, Node, ShuffleNode, SourceNode, UnionNode
+from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
 
 __all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "compile_stage"]
 
@@ -43,9 +45,9 @@ class ShuffleInput:
 
 @dataclass
 class CachedInput:
-    node_id: int
+    node_id: int  # the PersistNode whose kept partition this is
     partition: int
-    data: Any = None  # a list (in memory) or a path to a spill file
+    data: Any = None  # from the runner's store: a list (in memory), a pickle file's path, an engine reference
 
     def describe(self) -> str:
         return f"cached partition {self.partition} of node {self.node_id}"
@@ -82,11 +84,13 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
     for index in indices:
         current, current_index, chain = node, index, []
         while True:
-            if current.persisted and current is not materializing:
-                cache_deps[current.id] = current
-                source = CachedInput(current.id, current_index)
-                break
-            if isinstance(current, NarrowNode):
+            if isinstance(current, PersistNode):
+                if current is not materializing:  # read from the runner's store
+                    cache_deps[current.id] = current
+                    source = CachedInput(current.id, current_index)
+                    break
+                current = current.parent  # the stage that computes it: its records are the parent's
+            elif isinstance(current, NarrowNode):
                 transforms[current.id] = current.transform
                 chain.append((current.id, current_index))
                 current = current.parent

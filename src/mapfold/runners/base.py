@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
 from ..plan.stages import Stage, TaskSpec
+from .persisted import PersistedPartitions
 
 __all__ = ["Runner"]
 
@@ -21,7 +22,8 @@ class Runner(ABC):
     """Executes stages. Subclasses implement :meth:`run_tasks`."""
 
     name = "runner"
-    #: materialize persisted partitions to files (True) or keep them in memory
+    #: materialize persisted partitions to pickle files in the scratch folder (True),
+    #: or keep what the tasks return (lists, engine references)
     cache_on_disk = True
     #: the runner can hand out a task's records lazily in this process
     streams_in_process = False
@@ -31,6 +33,15 @@ class Runner(ABC):
 
     def __init__(self):
         self._scratch: str | None = None
+        self._persisted: PersistedPartitions | None = None
+
+    @property
+    def persisted(self) -> PersistedPartitions:
+        """The persisted partitions this runner holds (``Dataset.persist``);
+        released by ``unpersist()`` and by :meth:`close`."""
+        if getattr(self, "_persisted", None) is None:  # also for a subclass that skipped __init__
+            self._persisted = PersistedPartitions(self.scratch)
+        return self._persisted
 
     @abstractmethod
     def prepare(self, stage: Stage) -> tuple[str, Any]:
@@ -67,9 +78,18 @@ class Runner(ABC):
         return self._scratch
 
     def close(self) -> None:
+        """Release the persisted partitions and remove the scratch folder.
+        A runner used again after ``close()`` starts afresh (and recomputes)."""
+        self.release_persisted()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+    def release_persisted(self) -> None:
+        """Release every persisted partition this runner holds. Engine runners
+        call it before they stop their engine, whose references it frees."""
+        if getattr(self, "_persisted", None) is not None:
+            self._persisted.clear()
 
     def __enter__(self):
         return self

@@ -97,6 +97,7 @@ class DaskRunner(EngineRunner):
         return self
 
     def close(self) -> None:
+        self.release_persisted()  # while the engine still runs: it frees their objects
         if self._client is not None and self._owns_client:
             self._client.close()
             self._client = None

@@ -189,6 +189,15 @@ class RemoteValue:
     def __reduce__(self):
         raise TypeError("an engine reference cannot leave the driver")
 
+    def release(self) -> None:
+        """Let the engine free the data now (``unpersist``, ``close``): a Dask
+        future is released at once, a persisted Spark RDD unpersisted; a Ray
+        object goes when its last reference does."""
+        release = getattr(self.ref, "release", None)
+        self.ref = self.keepalive = None
+        if release is not None:
+            release()
+
 
 def _unwrap(ref):
     return ref.ref if isinstance(ref, RemoteValue) else ref

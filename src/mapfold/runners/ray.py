@@ -92,6 +92,7 @@ class RayRunner(EngineRunner):
         return self
 
     def close(self) -> None:
+        self.release_persisted()  # while the engine still runs: it frees their objects
         if self._owns_session and ray.is_initialized():
             ray.shutdown()
         self._owns_session = False

@@ -76,15 +76,20 @@ class SparkShuffle:
 
 class SparkPersisted:
     """A persisted Dataset Spark keeps: an RDD of ``(position, outcome)``
-    persisted in the executors (memory, then disk), unpersisted when the
-    last reference to it goes (``Dataset.unpersist`` drops them)."""
+    persisted in the executors (memory, then disk), unpersisted by
+    ``release()`` (``Dataset.unpersist``, ``runner.close()``) or when the
+    last reference to it goes."""
 
     def __init__(self, rdd, index_of: dict):
         self.rdd = rdd
         self.index_of = index_of
         self.partitions = rdd.getNumPartitions()
-        finalizer = weakref.finalize(self, _unpersist, rdd)
-        finalizer.atexit = False
+        self._finalizer = weakref.finalize(self, _unpersist, rdd)
+        self._finalizer.atexit = False
+
+    def release(self) -> None:
+        """Unpersist the RDD now (once), not when the last reference goes."""
+        self._finalizer()
 
     def partition_of(self, task: TaskSpec) -> int:
         return self.index_of[task.input.partition]
@@ -169,6 +174,7 @@ class SparkRunner(EngineRunner):
         return self
 
     def close(self) -> None:
+        self.release_persisted()  # while the engine still runs: it frees their objects
         if self._sc is not None and self._owns_context:
             self._sc.stop()
         self._sc = None
