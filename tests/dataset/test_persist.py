@@ -9,7 +9,6 @@ Datasets share.
 from __future__ import annotations
 
 import gc
-import io
 import operator
 import os
 import pickle
@@ -74,11 +73,11 @@ def test_persist_does_not_change_datasets_sharing_the_node(runner, tmp_path):
     then read the cache and its explain() changed."""
     a, counter = counted(tmp_path, n=40, partitions=2)
     b = a.map_values(lambda v: v + 1)  # built before persist, on a's node
-    before_a, before_b = a.explain(file=io.StringIO()), b.explain(file=io.StringIO())
+    before_a, before_b = a.explain_string(), b.explain_string()
     kept = a.persist()
     try:
-        assert a.explain(file=io.StringIO()) == before_a and b.explain(file=io.StringIO()) == before_b
-        assert "[persisted]" in kept.explain(file=io.StringIO())
+        assert a.explain_string() == before_a and b.explain_string() == before_b
+        assert "[persisted]" in kept.explain_string()
         assert not a.is_cached and not a.node.persisted
         assert kept.count(runner=runner) == 40 and counter.runs() == 2
         assert b.collect(runner=runner) == [(x % 7, x + 1) for x in range(40)]
