@@ -5,7 +5,7 @@ local cores, or on a cluster engine (Dask, Spark, Ray).
 >>> mf.from_sequence(range(10)).map(lambda x: x * x).sum(runner="serial")
 285
 """
-from .core.counters import increment_counter
+from .core.task_context import increment_counter
 from .core.errors import (
     InputError,
     MapfoldError,

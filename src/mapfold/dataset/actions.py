@@ -75,12 +75,16 @@ class ActionsMixin:
         check_count(n, "n", "take", minimum=0)
         out: list = []
         scanned, step, total = 0, 1, self.node.num_partitions
+        rounds = []
         while len(out) < n and scanned < total:
             wanted = list(range(scanned, min(total, scanned + step)))
             for part in self._partition_values(f.Take(n - len(out)), "take", runner, progress, wanted):
                 out.extend(part[: n - len(out)])
+            rounds.append(self._last_job)
             scanned += len(wanted)
             step *= 4
+        for earlier in rounds[:-1]:  # the counters of the whole take, not of its last round
+            rounds[-1].counters.merge(earlier.counters)
         return out
 
     def first(self, runner=None, progress=None) -> Any:

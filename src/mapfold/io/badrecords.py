@@ -6,7 +6,7 @@ byte offset. ``errors="skip"`` drops the record, adds one to the counter
 ``"bad records"/<kind>`` and keeps a short sample of what was dropped
 (path, line, offset, reason and the first :data:`TEXT_LIMIT` characters of
 the line). Counts and samples travel back with the task results (see
-``core/counters.py``); after the run, ``Dataset.bad_records`` reads them.
+``core/task_context.py``); after the run, ``Dataset.bad_records`` reads them.
 
 Runs in the workers: imports only ``core``.
 """
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.counters import Counters, increment_counter, keep_sample
+from ..core.counters import SAMPLE_LIMIT, Counters
+from ..core.task_context import current_task
 from ..core.errors import InputError
 
 __all__ = ["ERRORS", "GROUP", "BadRecord", "BadRecordPolicy", "BadRecordsReport", "check_errors"]
@@ -78,8 +79,10 @@ class BadRecordPolicy:
         if self.mode == "raise":
             hint = " (pass errors='skip' to skip such records and count them)"
             raise InputError(f"{record}{hint}", path=path, line=line)
-        increment_counter(GROUP, kind)
-        keep_sample(GROUP, record)
+        task = current_task()
+        if task is not None:  # read outside any job (a partition opened by hand): nobody to report to
+            task.increment(GROUP, kind)
+            task.keep_sample(GROUP, record, SAMPLE_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..core.counters import Counters
+from ..core.task_context import TaskSettings
 from ..core.progress import Progress
 from .nodes import Node, ShuffleNode
 from .stages import CachedInput, ShuffleInput, Stage, compile_stage
@@ -130,6 +131,10 @@ class Job:
         stage = compile_stage(node, finisher, name, partitions)
         ordered: list[Stage] = []
         self._plan(stage, ordered, set())
+        # what every task gets from its runtime (core/task_context.py): travels with the stage's code
+        settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=self._job_dir())
+        for s in ordered:
+            s.code.settings = settings
         # pickle all code first: an unpicklable function fails before any task runs
         return [(s, self.runner.prepare(s)) for s in ordered]
 
@@ -198,7 +203,9 @@ class Job:
             self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
             self.progress.close()
             for task in stage.tasks:
-                yield from self.runner.stream(stage, code, task)
+                records = self.runner.stream(stage, code, task)
+                yield from records
+                self._add_outcome(records.runtime.counters_table(), records.runtime.metrics)
         finally:
             self.progress.close()
             self.cleanup()
@@ -210,22 +217,19 @@ class Job:
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
                 outcome.failure.reraise()
-            self.counters.add(self._take_spill_counters(outcome.counters))
+            self._add_outcome(outcome.counters, outcome.metrics)
             if map_stage:  # a map task's output says what it spilled
                 self._count_shown(getattr(outcome.value, "spilled_bytes", 0), getattr(outcome.value, "spilled_records", 0))
             self.progress.advance(**self._spill_postfix())
             yield task, outcome.value
 
-    def _take_spill_counters(self, counters: dict) -> dict:
-        # reduce-side spills travel as an internal counter group; they belong in stats
-        from ..shuffle.reader import SPILL_COUNTERS
-
-        spills = (counters or {}).pop(SPILL_COUNTERS, None)
-        for name, amount in (spills or {}).items():
+    def _add_outcome(self, counters: dict, metrics: dict) -> None:
+        """A finished task's user counters, and its metrics (reduce-side spills) into the stats."""
+        self.counters.add(counters)
+        for name, amount in (metrics or {}).items():
             self.stats[name] = self.stats.get(name, 0) + amount
-        if spills:
-            self._count_shown(spills.get("spilled_bytes", 0), spills.get("spilled_records", 0))
-        return counters
+        if metrics:
+            self._count_shown(metrics.get("spilled_bytes", 0), metrics.get("spilled_records", 0))
 
     def _count_shown(self, spilled_bytes: int, spilled_records: int) -> None:
         self._spilled_so_far[0] += spilled_bytes or 0

@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..core.task_context import TaskSettings
 from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
 
 __all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "compile_stage"]
@@ -28,6 +29,7 @@ class StageCode:
     transforms: dict[int, Callable]
     finisher: Callable  # finisher(partition, iterator) -> value
     aggregators: dict[int, Any] = field(default_factory=dict)  # shuffle id -> Aggregator for reading
+    settings: TaskSettings = field(default_factory=TaskSettings)  # the job's budget and folder, for every task
 
 
 @dataclass

@@ -66,7 +66,9 @@ class Runner(ABC):
         return None
 
     def stream(self, stage: Stage, prepared, task: TaskSpec) -> Iterator | None:
-        """Records of one task, lazily, when the runner can stream in process."""
+        """Records of one task, lazily, when the runner can stream in process:
+        an iterable with a ``runtime`` (``runners.tasks.TaskStream``), whose
+        counters and metrics the job adds when the stream is exhausted."""
         return None
 
     def scratch(self) -> str:

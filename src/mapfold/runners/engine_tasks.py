@@ -238,9 +238,9 @@ def summarize(outcome: TaskOutcome) -> TaskOutcome:
     """The outcome of a map task with its buckets replaced by their sizes."""
     value = outcome.value
     if outcome.failure is not None or not isinstance(value, Buckets):
-        return TaskOutcome(None, outcome.counters, outcome.failure)
+        return TaskOutcome(None, outcome.counters, outcome.failure, outcome.metrics)
     sizes = {b: len(records) for b, records in enumerate(value.lists) if records}
-    return TaskOutcome(MapSummary(value.records, sizes), outcome.counters)
+    return TaskOutcome(MapSummary(value.records, sizes), outcome.counters, metrics=outcome.metrics)
 
 
 def pick_bucket(outcome: TaskOutcome, bucket: int) -> list:
@@ -259,7 +259,7 @@ def run_engine_map_task(token: str, payload, task: TaskSpec, stage_name: str, bu
 def run_engine_keep_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> tuple:
     """A task whose value stays in the engine (a persisted partition): summary, value."""
     outcome = run_engine_task(token, payload, task, stage_name, *data)
-    return TaskOutcome(None, outcome.counters, outcome.failure), outcome.value
+    return TaskOutcome(None, outcome.counters, outcome.failure, outcome.metrics), outcome.value
 
 
 def split_outcome(outcome: TaskOutcome, buckets: int) -> tuple:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..core.counters import reset_task_counters, task_counters
 from ..core.errors import attach_context
 from ..plan.stages import Stage, TaskSpec
 from .base import Runner
-from .tasks import TaskOutcome, build_pipeline, context_of, finish, guarded
+from .tasks import TaskOutcome, TaskStream, context_of, finish, runtime_of
 
 __all__ = ["SerialRunner"]
 
@@ -26,14 +25,15 @@ class SerialRunner(Runner):
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         code = prepared[1]
         for task in tasks:
-            reset_task_counters()
+            runtime = runtime_of(task, code)
             try:
-                value = finish(task, code)
+                with runtime.active():
+                    value = finish(task, code)
             except Exception as exc:
                 # keep the live traceback: serial is where users debug
                 attach_context(exc, context_of(task, stage.name), None)
                 raise
-            yield task, TaskOutcome(value, task_counters())
+            yield task, TaskOutcome(value, runtime.counters_table(), metrics=runtime.metrics)
 
-    def stream(self, stage: Stage, prepared, task: TaskSpec) -> Iterator:
-        return guarded(build_pipeline(task, prepared[1]), task, stage.name)
+    def stream(self, stage: Stage, prepared, task: TaskSpec) -> TaskStream:
+        return TaskStream(task, prepared[1], stage.name)

@@ -34,7 +34,7 @@ def summaries(iterator: Iterator) -> Iterator:
     """``(position, outcome)`` without the value: what the driver needs of a
     persisted partition (the records stay in the executor)."""
     for position, outcome in iterator:
-        yield position, TaskOutcome(None, outcome.counters, outcome.failure)
+        yield position, TaskOutcome(None, outcome.counters, outcome.failure, outcome.metrics)
 
 
 def _emit(position: int, outcome, buckets: int | None) -> Iterator:

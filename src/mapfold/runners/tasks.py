@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import pickle
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..core.counters import reset_task_counters, task_counters
+from ..core.task_context import TaskRuntime
 from ..core.errors import MapfoldError, TaskContext, attach_context
 from ..core.serialize import loads_code_cached
 from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec
 
-__all__ = ["TaskOutcome", "TaskFailure", "run_task", "open_input", "build_pipeline", "finish", "guarded"]
+__all__ = ["TaskOutcome", "TaskFailure", "TaskStream", "run_task", "runtime_of", "open_input", "build_pipeline",
+           "finish", "guarded"]
 
 @dataclass
 class TaskFailure:
@@ -36,8 +37,9 @@ class TaskFailure:
 @dataclass
 class TaskOutcome:
     value: Any
-    counters: dict
+    counters: dict  # the user's counters and kept samples
     failure: TaskFailure | None = None
+    metrics: dict = field(default_factory=dict)  # mapfold's own: spilled bytes and records
 
 
 def load_stage_code(token: str, payload) -> StageCode:
@@ -96,18 +98,24 @@ def _portable(exc: BaseException) -> BaseException:
         return MapfoldError(f"{type(exc).__name__}: {exc} (the original exception could not be pickled)")
 
 
+def runtime_of(task: TaskSpec, code: StageCode) -> TaskRuntime:
+    """The runtime a runner builds around ``task`` (core/task_context.py)."""
+    return TaskRuntime(code.settings, stage=task.stage, partition=task.partition)
+
+
 def run_task(token: str, payload, task: TaskSpec, stage_name: str = "") -> TaskOutcome:
     """Run one task in a worker; never raises for user errors."""
     code = load_stage_code(token, payload)
-    reset_task_counters()
+    runtime = runtime_of(task, code)
     try:
-        value = finish(task, code)
+        with runtime.active():
+            value = finish(task, code)
         if type(value) is list and len(value) > _SHIP_FAST and _combined_output(task, code):
             value = CombinedRecords(value)
-        return TaskOutcome(value, task_counters())
+        return TaskOutcome(value, runtime.counters_table(), metrics=runtime.metrics)
     except Exception as exc:
         failure = TaskFailure(_portable(exc), traceback.format_exc(), context_of(task, stage_name))
-        return TaskOutcome(None, task_counters(), failure)
+        return TaskOutcome(None, runtime.counters_table(), failure, runtime.metrics)
 
 
 _SHIP_FAST = 1000  # records: below this the memo costs nothing worth saving
@@ -140,6 +148,21 @@ class CombinedRecords:
         from ..core.serialize import dumps_records
 
         return pickle.loads, (dumps_records(self.records),)
+
+
+class TaskStream:
+    """One task's records handed out lazily in the calling process, with
+    its runtime active while each record is made (so two streams read in
+    turns keep their counters apart); ``runtime`` holds what it counted."""
+
+    def __init__(self, task: TaskSpec, code: StageCode, stage_name: str):
+        self.runtime = runtime_of(task, code)
+        with self.runtime.active():  # opening the input may count (bad records) or spill
+            records = guarded(build_pipeline(task, code), task, stage_name)
+        self._records = self.runtime.run_stream(records)
+
+    def __iter__(self) -> Iterator:
+        return self._records
 
 
 def guarded(iterator: Iterator, task: TaskSpec, stage_name: str) -> Iterator:

@@ -33,7 +33,7 @@ from operator import itemgetter
 from typing import Iterator
 
 from ..core.config import default_memory_limit
-from ..core.counters import increment_counter
+from ..core.task_context import current_task
 from . import aggregators as agg
 from .combine import merge_loop
 from .groups import GroupStore
@@ -42,18 +42,13 @@ from .merge import combine_sorted, group_sorted, merge_runs
 from .spill import RunWriter, Segment, read_chunks, read_records
 from .writer import hashed_buckets, split_groups
 
-__all__ = ["read_bucket", "SPILL_COUNTERS"]
-
-SPILL_COUNTERS = "mapfold.shuffle"  # counter group the driver folds into Job.stats
+__all__ = ["read_bucket"]
 
 _second = itemgetter(1)
 
 
 def read_bucket(source, aggregator) -> Iterator:
     """The records of one reduce task: ``source`` is a ShuffleInput."""
-    from .sort import remember_settings
-
-    remember_settings(getattr(source, "memory_limit", None), getattr(source, "scratch", None))
     segments = [segment for output in source.outputs for segment in output]
     if aggregator is None:
         return chain.from_iterable(map(read_records, segments))
@@ -68,8 +63,9 @@ def read_bucket(source, aggregator) -> Iterator:
 
 
 def _count_spill(segment: Segment, records: int | None = None) -> None:
-    increment_counter(SPILL_COUNTERS, "spilled_bytes", segment.length)
-    increment_counter(SPILL_COUNTERS, "spilled_records", segment.records if records is None else records)
+    task = current_task()
+    if task is not None:  # the running task's metrics, folded into the job's stats
+        task.spilled(segment.length, segment.records if records is None else records)
 
 
 def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str, keep_dir: str,
@@ -103,8 +99,9 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
     finally:
         writer.close()
         if store is not None:  # its file stays while SpilledValues refer to it
-            if store.bytes_written:
-                increment_counter(SPILL_COUNTERS, "spilled_bytes", store.bytes_written)
+            task = current_task()
+            if store.bytes_written and task is not None:
+                task.spilled(store.bytes_written, 0)
             store.close()
         if os.path.exists(writer.path):
             os.unlink(writer.path)

@@ -11,12 +11,13 @@ in memory and never touches the disk.
 
 The sort is stable, as ``sorted`` is: runs are cut in arrival order and
 merged so that ties come from earlier runs first. Spilled bytes and
-records are counted in the ``mapfold.shuffle`` counter group, as the
-reduce side's other spills.
+records are counted in the running task's metrics, as the reduce side's
+other spills.
 
-The budget and the folder come from the reduce task's shuffle input
-(:func:`task_settings`); on engines that hand over buckets themselves they
-fall back to the default budget and a private temporary folder.
+The budget and the folder come from the running task
+(``core/task_context.py``): the runner's ``memory_limit`` on every runner,
+and the job's folder where it exists on this machine (else a private
+temporary folder, removed after the sort).
 """
 from __future__ import annotations
 
@@ -29,36 +30,14 @@ from operator import itemgetter
 from typing import Iterable, Iterator
 
 from ..core.config import default_memory_limit
-from ..core.counters import increment_counter
+from ..core.task_context import current_task
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc
 from .merge import merge_runs
 from .spill import RunWriter, read_records
 
-__all__ = ["external_sorted", "remember_settings", "task_settings"]
+__all__ = ["external_sorted"]
 
 _first = itemgetter(0)
-_settings: dict = {}
-
-
-def remember_settings(memory_limit: int | None, scratch: str | None) -> None:
-    """Called by the shuffle reader of the task being set up (same process).
-
-    >>> remember_settings(1 << 20, "/tmp/x"); task_settings()
-    (1048576, '/tmp/x')
-    """
-    _settings["memory_limit"], _settings["scratch"] = memory_limit, scratch
-
-
-def task_settings() -> tuple[int, str | None]:
-    """The budget (bytes) and spill folder of the reduce task being run
-    (the default budget and None before any reduce task ran here).
-
-    >>> remember_settings(None, None); task_settings()[1] is None
-    True
-    """
-    return _settings.get("memory_limit") or default_memory_limit(1), _settings.get("scratch")
-
-
 def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit: int | None = None,
                     scratch: str | None = None) -> Iterator[tuple]:
     """``(key, record)`` pairs sorted by key (stable), spilling sorted runs past the budget.
@@ -69,9 +48,11 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
     >>> list(external_sorted(xs, reverse=True, memory_limit=64 << 10)) == sorted(xs, key=lambda p: p[0], reverse=True)
     True
     """
+    task = current_task()
     if memory_limit is None:
-        memory_limit, default_scratch = task_settings()
-        scratch = scratch or default_scratch
+        memory_limit = (task.memory_limit if task else None) or default_memory_limit(1)
+    if scratch is None and task is not None and task.scratch and os.path.isdir(task.scratch):
+        scratch = task.scratch
     budget, model = MemoryBudget(memory_limit), SizeModel()
     own_folder = scratch is None
     folder = tempfile.mkdtemp(prefix="mapfold-sort-") if own_folder else scratch
@@ -85,8 +66,8 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
         run = writer.write(records, budget.chunk_records(model.record + 8), sorted=True)
         writer.flush()
         runs.append(run)
-        increment_counter("mapfold.shuffle", "spilled_bytes", run.length)
-        increment_counter("mapfold.shuffle", "spilled_records", run.records)
+        if task is not None:
+            task.spilled(run.length, run.records)
 
     try:
         with paused_gc():  # the buffer grows: no full collections over it (memory.py)
