@@ -206,6 +206,25 @@ def test_co_partitioned_join_shuffles_neither_side_and_a_mixed_one_only_the_othe
         links.unpersist()
 
 
+def test_a_runner_that_cannot_zip_partitions_shuffles_the_sides_together_once():
+    """The spark runner's tasks read one held RDD each (``zips_inputs =
+    False``): a co-partitioned join's sides are shuffled together there,
+    each side once, and the by-key combine still skips its own shuffle."""
+    from mapfold.runners import make_runner
+
+    pairs = mf.from_sequence(PAIRS, partitions=3)
+    other = mf.from_sequence([(k, -k) for k in range(20)], partitions=2)
+    with make_runner("serial") as one_input:
+        one_input.zips_inputs = False
+        both = pairs.reduce_by_key(operator.add).join(pairs.partition_by(3))
+        assert sorted(both.collect(runner=one_input)) == inner_join(sums(PAIRS).items(), PAIRS)
+        # reduce_by_key's shuffle, partition_by's, then the sides together
+        assert map_stages(both) == 3
+        mixed = pairs.reduce_by_key(operator.add).join(other)
+        assert sorted(mixed.collect(runner=one_input)) == inner_join(sums(PAIRS).items(), [(k, -k) for k in range(20)])
+        assert map_stages(mixed) == 2  # the other side is not shuffled twice
+
+
 def test_skipped_shuffle_combines_within_the_memory_budget_and_spills():
     many = [(i % 5000, i) for i in range(60_000)]
     with mf.runner("serial", memory_limit="64kB") as small:

@@ -187,7 +187,9 @@ class ZipNode(Node):
         self.partitioner = first.partitioner
         self.name = name
         self.skipped = skipped_reason(first.partitioner)
-        self.as_shuffle = ShuffleNode(UnionNode(self._parents), first.num_partitions, first.partitioner, None,
+        # a side that is itself a plain shuffle into this partitioning needs no shuffle of its own there
+        inputs = [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p for p in self._parents]
+        self.as_shuffle = ShuffleNode(UnionNode(inputs), first.num_partitions, first.partitioner, None,
                                       name=f"{name} (runner cannot zip partitions)")
 
     def parents(self) -> list[Node]:
