@@ -141,7 +141,7 @@ def copartitioned(node: Node, partitioner: Any, num_partitions: int) -> bool:
             and node.partitioner == partitioner)
 
 
-def skipped_reason(partitioner: Any) -> str:
+def _skipped_reason(partitioner: Any) -> str:
     describe = getattr(partitioner, "describe", None)
     return f"input already {describe() if describe else repr(partitioner)}"
 
@@ -157,7 +157,7 @@ class CombineNode(NarrowNode):
         transform = _unchanged if aggregator is None else LocalCombine(aggregator, name)
         super().__init__(parent, transform, name, preserves_partitioning=True)
         self.aggregator = aggregator
-        self.skipped = skipped_reason(parent.partitioner)
+        self.skipped = _skipped_reason(parent.partitioner)
 
 
 def _unchanged(index: int, iterator):
@@ -186,7 +186,7 @@ class ZipNode(Node):
         self._parents = list(parents)
         self.partitioner = first.partitioner
         self.name = name
-        self.skipped = skipped_reason(first.partitioner)
+        self.skipped = _skipped_reason(first.partitioner)
         # a side that is itself a plain shuffle into this partitioning needs no shuffle of its own there
         inputs = [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p for p in self._parents]
         self.as_shuffle = ShuffleNode(UnionNode(inputs), first.num_partitions, first.partitioner, None,
