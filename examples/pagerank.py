@@ -1,4 +1,4 @@
-"""PageRank with mapfold's Dataset: partition_by, persist, join, flat_map, reduce_by_key.
+"""PageRank with mapfold's Dataset: group_by_key, persist, join, flat_map, reduce_by_key.
 
 The graph's adjacency lists are hash-partitioned once and persisted, as in
 Spark's own PageRank; each of the iterations joins them with the current
@@ -11,8 +11,9 @@ shares per page::
 no rank leaks away). The ranks come out of ``reduce_by_key`` partitioned
 the way the links are, so each iteration's join reads the persisted links
 where they lie: only the shares are shuffled, never the links
-(``pagerank_plan(...).explain()`` shows the skipped shuffles). ``python examples/pagerank.py --edges 20000`` runs it
-and compares with a scipy sparse power iteration.
+(``pagerank_plan(...).explain()`` shows the skipped shuffles).
+``python examples/pagerank.py --edges 20000`` runs it and compares with a
+scipy sparse power iteration.
 """
 from __future__ import annotations
 
@@ -86,8 +87,9 @@ def pagerank(edges: mf.Dataset, iterations: int = 10, damping: float = 0.85, run
     >>> [round(ranks[p], 6) for p in (0, 1, 2)]
     [0.333333, 0.333333, 0.333333]
     """
-    # partitioned once and kept: grouping by page then needs no second shuffle
-    links = edges.partition_by(partitions or edges.num_partitions).group_by_key().persist()
+    # hash-partitioned once (group_by_key is partition_by plus grouping, cheaper since values are
+    # grouped before they move) and kept: every join below finds the links where they lie
+    links = edges.group_by_key(partitions).persist()
     try:
         nodes = links.count(runner=runner)
         return dict(pagerank_plan(links, nodes, iterations, damping).collect(runner=runner))
