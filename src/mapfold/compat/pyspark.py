@@ -128,11 +128,16 @@ class RDD:
     def values(self) -> "RDD":
         return self._new(self._ds.values())
 
+    @property
+    def partitioner(self):
+        """The Dataset's partitioner (``mapfold.shuffle.partitioner``), or ``None``."""
+        return self._ds.partitioner
+
     def mapPartitions(self, f: Callable, preservesPartitioning: bool = False) -> "RDD":
-        return self._new(self._ds.map_partitions(f))
+        return self._new(self._ds.map_partitions(f, preservesPartitioning))
 
     def mapPartitionsWithIndex(self, f: Callable, preservesPartitioning: bool = False) -> "RDD":
-        return self._new(self._ds.map_partitions_with_index(f))
+        return self._new(self._ds.map_partitions_with_index(f, preservesPartitioning))
 
     def glom(self) -> "RDD":
         return self._new(self._ds.glom())

@@ -114,17 +114,23 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         """The values of ``(key, value)`` records."""
         return self.map(_second)
 
-    def map_partitions(self, func: Callable[[Iterable], Iterable]) -> "Dataset":
+    def map_partitions(self, func: Callable[[Iterable], Iterable], preserves_partitioning: bool = False) -> "Dataset":
         """Apply ``func`` to each partition's iterator; it returns an iterable.
+
+        ``preserves_partitioning=True`` promises that ``func`` keeps every
+        record's key (as PySpark's argument of that name): the result keeps
+        this Dataset's partitioner, so a later by-key operation or join
+        with the same partitioning skips its shuffle.
 
         >>> from mapfold import from_sequence
         >>> from_sequence(range(4), partitions=2).map_partitions(lambda it: [sum(it)]).collect(runner="serial")
         [1, 5]
         """
         check_callable(func, "func", "map_partitions")
-        return self._narrow(t.MapPartitions(func), "map_partitions")
+        return self._narrow(t.MapPartitions(func), "map_partitions", preserves_partitioning)
 
-    def map_partitions_with_index(self, func: Callable[[int, Iterable], Iterable]) -> "Dataset":
+    def map_partitions_with_index(self, func: Callable[[int, Iterable], Iterable],
+                                  preserves_partitioning: bool = False) -> "Dataset":
         """Like :meth:`map_partitions`, with the partition number first.
 
         >>> from mapfold import from_sequence
@@ -132,7 +138,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         [(0, 'a'), (1, 'b')]
         """
         check_callable(func, "func", "map_partitions_with_index")
-        return self._narrow(t.MapPartitionsWithIndex(func), "map_partitions_with_index")
+        return self._narrow(t.MapPartitionsWithIndex(func), "map_partitions_with_index", preserves_partitioning)
 
     def glom(self) -> "Dataset":
         """One list per partition."""

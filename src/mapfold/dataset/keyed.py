@@ -10,6 +10,18 @@ in every process), so they must be hashable; they need not be orderable
 (except for ``sort_by``). ``func``/``merge`` functions must be associative
 and commutative: combiners meet in no fixed order.
 
+Co-partitioning (as Spark): a Dataset knows its ``partitioner`` after a
+by-key operation, a join or ``partition_by``, and keeps it through steps
+that keep keys (``map_values``, ``flat_map_values``, ``filter``,
+``persist``, ``map_partitions(..., preserves_partitioning=True)``). A
+by-key operation whose input already has the partitioner it would shuffle
+into (the same kind, count and function: ``shuffle/partitioner.py``)
+combines each partition on its own instead (``plan/nodes.CombineNode``);
+``partition_by`` into the partitioning a Dataset already has moves
+nothing. A join or ``cogroup`` shuffles only the sides not already
+partitioned its way, then reads partition ``i`` of every side in one task
+(``plan/nodes.ZipNode``). ``explain()`` shows each skipped shuffle and why.
+
 Memory: each worker's shuffle holds at most its **memory budget** in tables
 and buffers, and spills sorted runs to disk past it (``shuffle/writer.py``,
 ``shuffle/reader.py`` explain how). The budget is one setting per runner:
@@ -24,11 +36,12 @@ from __future__ import annotations
 from itertools import product, repeat
 from typing import Any, Callable
 
-from ..plan.nodes import Aggregator, ShuffleNode
+from ..plan.nodes import Aggregator, CombineNode, ShuffleNode, ZipNode, copartitioned
 from ..shuffle import aggregators as agg
 from ..shuffle.groups import SideValues
-from ..shuffle.partitioner import HashPartitioner
+from ..shuffle.partitioner import HashPartitioner, partitioner_for
 from ..shuffle.records import pair_error
+from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 
 __all__ = ["KeyedMixin"]
@@ -43,7 +56,21 @@ class KeyedMixin:
         check_count(partitions, "partitions", name, optional=True)
         n = partitions or self.node.num_partitions
         partitioner = partitioner or HashPartitioner(n)
+        if copartitioned(self.node, partitioner, n):  # every key is where the shuffle would put it
+            return Dataset(CombineNode(self.node, aggregator, name))
         return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name))
+
+    @property
+    def partitioner(self):
+        """How this Dataset's records are placed by key, or ``None`` if unknown.
+
+        >>> import operator
+        >>> from mapfold import from_sequence
+        >>> summed = from_sequence([("a", 1), ("b", 2)]).reduce_by_key(operator.add, partitions=4)
+        >>> summed.partitioner, summed.map_values(str).partitioner, summed.map(str).partitioner
+        (HashPartitioner(4), HashPartitioner(4), None)
+        """
+        return self.node.partitioner
 
     def combine_by_key(self, create: Callable, merge_value: Callable, merge_combiners: Callable,
                        partitions: int | None = None, partitioner=None):
@@ -177,9 +204,19 @@ class KeyedMixin:
     def _cogroup(self, others, partitions, operation: str):
         sides = [self] + list(others)
         n = partitions or max(side.num_partitions for side in sides)
-        tagged = [side.map(_Tag(i, operation)) for i, side in enumerate(sides)]
-        union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-        grouped = union._combine(Aggregator(agg.to_list, agg.append, agg.extend, collects=len), n, operation)
+        target = _cogroup_partitioner(sides, n, partitions)
+        # a record-level map that keeps the partitioning: a non-pair record fails naming the join's side
+        tagged = [side._narrow(t.Map(_Tag(i, operation)), f"tag side {i}", preserves_partitioning=True)
+                  for i, side in enumerate(sides)]
+        group = Aggregator(agg.to_list, agg.append, agg.extend, collects=len)
+        if not any(copartitioned(side.node, target, n) for side in tagged):
+            union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
+            grouped = union._shuffle(n, target, group, "cogroup")
+        else:  # shuffle only the sides not partitioned as `target`; read partition i of every side together
+            placed = [side.node if copartitioned(side.node, target, n)
+                      else ShuffleNode(side.node, n, target, None, name=f"cogroup side {i}")
+                      for i, side in enumerate(tagged)]
+            grouped = type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup"))
         return grouped.map_values(_SplitSides(len(sides)))
 
     def join(self, other, partitions: int | None = None):
@@ -223,7 +260,7 @@ class KeyedMixin:
         (default: the stable hash)."""
         check_count(partitions, "partitions", "partition_by")
         check_callable(partition_func, "partition_func", "partition_by", optional=True)
-        partitioner = HashPartitioner(partitions) if partition_func is None else _FuncPartitioner(partition_func, partitions)
+        partitioner = partitioner_for(partitions, partition_func)
         return self._shuffle(partitions, partitioner, None, "partition_by")
 
     def repartition(self, partitions: int):
@@ -293,6 +330,17 @@ class KeyedMixin:
 def _check_join(other, partitions, method: str) -> None:
     check_datasets((other,), method)
     check_count(partitions, "partitions", method, optional=True)
+
+
+def _cogroup_partitioner(sides: list, n: int, partitions: int | None):
+    """Where a cogroup puts its keys: as Spark, the partitioning a side
+    already has when it fits (``n`` partitions, and no other count asked
+    for explicitly), else the stable hash into ``n``."""
+    if partitions is None:
+        for side in sides:
+            if side.node.partitioner is not None and side.num_partitions == n:
+                return side.node.partitioner
+    return HashPartitioner(n)
 
 
 def _with_none(x):
@@ -380,14 +428,6 @@ class _ModPartitioner:
 
     def __call__(self, key: int) -> int:
         return key % self.buckets
-
-
-class _FuncPartitioner:
-    def __init__(self, func: Callable, buckets: int):
-        self.func, self.buckets = func, buckets
-
-    def __call__(self, key) -> int:
-        return self.func(key) % self.buckets
 
 
 class _SortPartition:

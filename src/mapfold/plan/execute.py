@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..core.counters import Counters
 from ..core.task_context import TaskSettings
 from ..core.progress import Progress
+from ..shuffle.local import LocalCombine
 from .nodes import Node, ShuffleNode
-from .stages import CachedInput, ShuffleInput, Stage, compile_stage
+from .stages import CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
 
 if TYPE_CHECKING:  # the loop only calls the runner it is handed; runners sit above plan
     from ..runners.base import Runner
@@ -88,7 +89,7 @@ class Job:
             if writer is None:
                 writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
                                        self.memory_limit.value)
-            dep = compile_stage(shuffle.parent, writer, f"{shuffle.name} (map side)")
+            dep = self._compile(shuffle.parent, writer, f"{shuffle.name} (map side)")
             dep.shuffle_of = shuffle
             self._plan(dep, ordered, seen)
         for node in stage.cache_deps:
@@ -99,10 +100,21 @@ class Job:
             if self.runner.cache_on_disk:  # in the runner's scratch: close() removes it
                 directory = self.runner.persisted.folder(node)
                 self._cache_dirs[node.id] = directory
-            dep = compile_stage(node, Materialize(directory), f"persist {node.label()}", materializing=node)
+            dep = self._compile(node, Materialize(directory), f"persist {node.label()}", materializing=node)
             dep.cache_of = node
             self._plan(dep, ordered, seen)
         ordered.append(stage)
+
+    def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None) -> Stage:
+        stage = compile_stage(node, finisher, name, partitions, materializing,
+                              zips_inputs=getattr(self.runner, "zips_inputs", True))
+        transforms = stage.code.transforms
+        for node_id, transform in transforms.items():
+            if isinstance(transform, LocalCombine):  # a skipped shuffle: it combines under this job's budget
+                transforms[node_id] = transform.bound(self.memory_limit.value,
+                                                      os.path.join(self._job_dir(), f"combine-{node_id}"),
+                                                      self.runner.scratch())
+        return stage
 
     def claim(self, node: Node) -> None:
         """Record this job as the last run of ``node`` and of every node it
@@ -128,7 +140,7 @@ class Job:
         return self.runner.persisted.get(node)
 
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
-        stage = compile_stage(node, finisher, name, partitions)
+        stage = self._compile(node, finisher, name, partitions)
         ordered: list[Stage] = []
         self._plan(stage, ordered, set())
         # what every task gets from its runtime (core/task_context.py): travels with the stage's code
@@ -140,8 +152,7 @@ class Job:
 
     # -- running ------------------------------------------------------------
     def _fill_inputs(self, stage: Stage, shuffle_outputs: dict) -> None:
-        for task in stage.tasks:
-            source = task.input
+        for source in (leaf for task in stage.tasks for leaf in leaf_inputs(task.input)):
             if isinstance(source, ShuffleInput):
                 source.outputs = [out.bucket(source.partition) for out in shuffle_outputs[source.shuffle_id]]
                 source.scratch = os.path.join(self._job_dir(), f"reduce-{source.shuffle_id}")

@@ -1,22 +1,29 @@
-"""``explain()``: the stages of a plan, their partitions, and run statistics."""
+"""``explain()``: the stages of a plan, their partitions, and run statistics.
+
+A shuffle skipped for co-partitioned input shows where it would have been:
+``reduce_by_key [no shuffle: input already hash-partitioned into 4]`` in a
+stage's steps, and a co-partitioned join's sides as the inputs one task
+reads together.
+"""
 from __future__ import annotations
 
-from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
+from .nodes import CombineNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
 
 __all__ = ["explain"]
 
 
-def _stage_lines(node: Node, depth: int, out: list, seen: set) -> None:
+def _stage_lines(node: Node, depth: int, out: list, seen: set, title: str = "stage") -> None:
     pad = "  " * depth
     chain = []
     # a persisted node is computed by the stage of its parent's steps
     current = node.parent if isinstance(node, PersistNode) else node
     while isinstance(current, NarrowNode):
-        chain.append(current.name)
+        chain.append(f"{current.name} [no shuffle: {current.skipped}]" if isinstance(current, CombineNode)
+                     else current.name)
         current = current.parent
     steps = " -> ".join(reversed(chain)) or "(no narrow steps)"
     persisted = " [persisted]" if node.persisted else ""
-    out.append(f"{pad}stage: {steps}  ({node.num_partitions} partitions){persisted}")
+    out.append(f"{pad}{title}: {steps}  ({node.num_partitions} partitions){persisted}")
     if isinstance(current, PersistNode):
         out.append(f"{pad}  reads persisted {current.label()}")
         if current.id not in seen:
@@ -29,6 +36,14 @@ def _stage_lines(node: Node, depth: int, out: list, seen: set) -> None:
         out.append(f"{pad}  reads union of {len(current.parents())} inputs:")
         for parent in current.parents():
             _stage_lines(parent, depth + 2, out, seen)
+    elif isinstance(current, ZipNode):
+        out.append(f"{pad}  reads partition i of each of {len(current.parents())} sides in one task "
+                   f"(a runner that cannot zip partitions shuffles them together):")
+        for side, parent in enumerate(current.parents()):
+            # a side shuffled here was not partitioned the join's way; the others were
+            how = "shuffled into the join's partitioning" if isinstance(parent, ShuffleNode) else \
+                f"no shuffle, {current.skipped}"
+            _stage_lines(parent, depth + 2, out, seen, title=f"side {side} ({how})")
     elif isinstance(current, ShuffleNode):
         combine = "map-side combine" if current.aggregator is not None else "no combine"
         out.append(f"{pad}  reads {current.name} shuffle into {current.num_partitions} buckets ({combine}) of:")

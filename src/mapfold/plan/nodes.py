@@ -3,6 +3,14 @@
 Narrow nodes carry a *transform*: ``transform(partition_index, iterator) ->
 iterator``. Chained narrow nodes fuse into one pipeline per partition when a
 stage is compiled. A :class:`ShuffleNode` cuts the plan into stages.
+
+Every node knows its ``partitioner``: how its records are placed by key, or
+``None`` when nothing is known. A shuffle sets it; narrow steps that keep
+keys (``filter``, ``map_values``, ...) keep their parent's; everything else
+drops it. Two nodes with equal partitioners hold each key in the same
+partition index, which lets a by-key operation skip its shuffle
+(:class:`CombineNode`) and a join read its sides partition by partition
+(:class:`ZipNode`): co-partitioning, as in Spark.
 """
 from __future__ import annotations
 
@@ -10,7 +18,10 @@ import itertools
 import weakref
 from typing import Any, Callable
 
-__all__ = ["Node", "SourceNode", "NarrowNode", "UnionNode", "ShuffleNode", "PersistNode", "Aggregator"]
+from ..shuffle.local import LocalCombine
+
+__all__ = ["Node", "SourceNode", "NarrowNode", "UnionNode", "ShuffleNode", "PersistNode", "Aggregator", "CombineNode",
+           "ZipNode", "copartitioned"]
 
 _ids = itertools.count()
 
@@ -19,6 +30,8 @@ class Node:
     name = "node"
     #: a node whose partitions a runner keeps once computed (only :class:`PersistNode`)
     persisted = False
+    #: how records are placed by key (a partitioner from shuffle/partitioner.py), or None: unknown
+    partitioner: Any = None
 
     def __init__(self, num_partitions: int):
         self.id = next(_ids)
@@ -59,8 +72,8 @@ class NarrowNode(Node):
         self.parent = parent
         self.transform = transform
         self.name = name
-        # key-preserving steps (filter, map_values) keep a parent's hash partitioning
-        self.partitioner = getattr(parent, "partitioner", None) if preserves_partitioning else None
+        # key-preserving steps (filter, map_values) keep a parent's partitioning
+        self.partitioner = parent.partitioner if preserves_partitioning else None
 
     def parents(self) -> list[Node]:
         return [self.parent]
@@ -155,3 +168,69 @@ class PersistNode(Node):
 
     def label(self) -> str:
         return self.parent.label()
+def copartitioned(node: Node, partitioner: Any, num_partitions: int) -> bool:
+    """Does ``node`` already place every key where ``partitioner`` would, in
+    ``num_partitions`` partitions? Then no shuffle is needed to get there.
+
+    >>> from mapfold.shuffle.partitioner import HashPartitioner
+    >>> node = ShuffleNode(SourceNode(None, [None]), 3, HashPartitioner(3))
+    >>> copartitioned(node, HashPartitioner(3), 3), copartitioned(node, HashPartitioner(4), 4)
+    (True, False)
+    """
+    return (node.partitioner is not None and node.num_partitions == num_partitions
+            and node.partitioner == partitioner)
+
+
+def _skipped_reason(partitioner: Any) -> str:
+    describe = getattr(partitioner, "describe", None)
+    return f"input already {describe() if describe else repr(partitioner)}"
+
+
+class CombineNode(NarrowNode):
+    """A by-key operation whose input is already partitioned as its shuffle
+    would partition it: each partition is combined on its own (a narrow
+    step, ``shuffle/local.py``), with no shuffle; without an aggregator
+    (``partition_by``) nothing moves at all. ``skipped`` says why, for
+    ``explain()``."""
+
+    def __init__(self, parent: Node, aggregator: Aggregator | None, name: str):
+        transform = _unchanged if aggregator is None else LocalCombine(aggregator, name)
+        super().__init__(parent, transform, name, preserves_partitioning=True)
+        self.aggregator = aggregator
+        self.skipped = _skipped_reason(parent.partitioner)
+
+
+def _unchanged(index: int, iterator):
+    return iterator
+
+
+class ZipNode(Node):
+    """Partition ``i`` is partition ``i`` of every parent, one after the other.
+
+    The parents are co-partitioned (equal partitioners, equal counts), so
+    each key's records of every parent meet in one partition: what a
+    cogroup needs, without a shuffle. Like PySpark's partitioner-aware
+    union, not ``Dataset.union`` (which concatenates partitions). A runner
+    that cannot read several inputs in one task (``Runner.zips_inputs``)
+    runs ``as_shuffle`` instead: the same records moved into the same
+    buckets by an ordinary shuffle.
+    """
+
+    name = "zip"
+
+    def __init__(self, parents: list[Node], name: str = "zip"):
+        first = parents[0]
+        if any(not copartitioned(p, first.partitioner, first.num_partitions) for p in parents):
+            raise ValueError("ZipNode needs co-partitioned parents")
+        super().__init__(first.num_partitions)
+        self._parents = list(parents)
+        self.partitioner = first.partitioner
+        self.name = name
+        self.skipped = _skipped_reason(first.partitioner)
+        # a side that is itself a plain shuffle into this partitioning needs no shuffle of its own there
+        inputs = [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p for p in self._parents]
+        self.as_shuffle = ShuffleNode(UnionNode(inputs), first.num_partitions, first.partitioner, None,
+                                      name=f"{name} (runner cannot zip partitions)")
+
+    def parents(self) -> list[Node]:
+        return list(self._parents)

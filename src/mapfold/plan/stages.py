@@ -7,6 +7,12 @@ whose partitions the runner does not hold yet (``plan/execute.py`` decides,
 with ``runner.persisted``), else its tasks read them. Each task of a
 stage is ``(input, chain)``: where its records come from and the narrow
 transforms to apply, each with the partition index it sees.
+
+A :class:`~mapfold.plan.nodes.ZipNode` (the sides of a co-partitioned
+cogroup) gives its tasks a :class:`ZippedInput`: partition ``i`` of every
+side, each an ``(input, chain)`` of its own, read one after the other in
+one task. A runner that cannot read several inputs in one task compiles it
+as the ordinary shuffle it stands for (``zips_inputs=False``).
 """
 from __future__ import annotations
 
@@ -15,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core.task_context import TaskSettings
-from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode
+from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
 
-__all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "compile_stage"]
+__all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "ZippedInput", "compile_stage",
+           "leaf_inputs"]
 
 _stage_ids = itertools.count(1)
 
@@ -56,6 +63,29 @@ class CachedInput:
 
 
 @dataclass
+class ZippedInput:
+    """Partition ``partition`` of several co-partitioned sides: each side an
+    ``(input, chain)`` pair, read in turn (``runners/tasks.open_input``)."""
+
+    partition: int
+    parts: list  # [(input, chain), ...]
+
+    def describe(self) -> str:
+        return " + ".join(getattr(source, "describe", lambda: type(source).__name__)() for source, _ in self.parts)
+
+
+def leaf_inputs(source) -> list:
+    """The inputs a task reads: ``source`` itself, or each side of a zipped one.
+
+    >>> leaf_inputs(ZippedInput(0, [(CachedInput(1, 0), ()), (ShuffleInput(2, 0), ())]))[1].describe()
+    'shuffle 2 bucket 0'
+    """
+    if isinstance(source, ZippedInput):
+        return [leaf for part, _ in source.parts for leaf in leaf_inputs(part)]
+    return [source]
+
+
+@dataclass
 class TaskSpec:
     stage: int
     partition: int
@@ -75,16 +105,15 @@ class Stage:
 
 
 def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[int] | None = None,
-                  materializing: Node | None = None) -> Stage:
+                  materializing: Node | None = None, zips_inputs: bool = True) -> Stage:
     transforms: dict[int, Callable] = {}
     aggregators: dict[int, Any] = {}
     shuffle_deps: dict[int, ShuffleNode] = {}
     cache_deps: dict[int, Node] = {}
-    tasks = []
-    stage_id = next(_stage_ids)
-    indices = range(node.num_partitions) if partitions is None else partitions
-    for index in indices:
-        current, current_index, chain = node, index, []
+
+    def walk(current: Node, current_index: int) -> tuple[Any, tuple]:
+        """Where partition ``current_index`` of ``current`` comes from, and the chain to apply."""
+        chain = []
         while True:
             if isinstance(current, PersistNode):
                 if current is not materializing:  # read from the runner's store
@@ -98,6 +127,11 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
                 current = current.parent
             elif isinstance(current, UnionNode):
                 current, current_index = current.locate(current_index)
+            elif isinstance(current, ZipNode) and zips_inputs:
+                source = ZippedInput(current_index, [walk(parent, current_index) for parent in current.parents()])
+                break
+            elif isinstance(current, ZipNode):
+                current = current.as_shuffle
             elif isinstance(current, SourceNode):
                 source = current.input_partitions[current_index]
                 break
@@ -108,6 +142,13 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
                 break
             else:
                 raise TypeError(f"unknown plan node {current!r}")
-        tasks.append(TaskSpec(stage_id, index, source, tuple(reversed(chain))))
+        return source, tuple(reversed(chain))
+
+    tasks = []
+    stage_id = next(_stage_ids)
+    indices = range(node.num_partitions) if partitions is None else partitions
+    for index in indices:
+        source, chain = walk(node, index)
+        tasks.append(TaskSpec(stage_id, index, source, chain))
     code = StageCode(transforms, finisher, aggregators)
     return Stage(stage_id, name, node, code, tasks, list(shuffle_deps.values()), list(cache_deps.values()))

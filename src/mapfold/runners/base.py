@@ -27,6 +27,9 @@ class Runner(ABC):
     cache_on_disk = True
     #: the runner can hand out a task's records lazily in this process
     streams_in_process = False
+    #: a task may read several inputs (``plan.stages.ZippedInput``: the sides of a
+    #: co-partitioned join); a runner that cannot gets the shuffle such a join skips
+    zips_inputs = True
     #: shuffle memory budget per worker (bytes), from ``mf.runner(..., memory_limit=...)``;
     #: None: ``MAPFOLD_MEMORY_LIMIT`` or the default (see ``core/config.py``)
     memory_limit: int | None = None

@@ -30,7 +30,7 @@ from itertools import chain
 from typing import Any, Iterable, Iterator
 
 from ..core.errors import SerializationError
-from ..plan.stages import CachedInput, ShuffleInput, TaskSpec
+from ..plan.stages import CachedInput, ShuffleInput, TaskSpec, ZippedInput
 from ..shuffle.records import add_pairs_note, checked_pairs
 from .tasks import TaskFailure, TaskOutcome, context_of, load_stage_code, run_task
 
@@ -50,6 +50,7 @@ __all__ = [
     "run_engine_keep_task",
     "with_inputs",
     "remote_inputs",
+    "Awaiting",
 ]
 
 
@@ -164,16 +165,38 @@ def remote_inputs(task: TaskSpec) -> tuple[TaskSpec, list]:
     Shuffle inputs of an engine shuffle carry one reference per non-empty
     map output; a cached input carries one reference to its partition. The
     engine resolves the references into data when it runs the task; the
-    shipped copy says so with ``outputs=None`` (``data=None``).
+    shipped copy says so with ``outputs=None`` (``data=None``). A zipped
+    input (a co-partitioned join) does this for each side, and each side
+    that awaits data becomes an :class:`Awaiting` that knows how many of
+    the references are its own.
     """
-    source = task.input
+    source, refs = _ship(task.input)
+    return (task if source is task.input else replace(task, input=source)), refs
+
+
+def _ship(source) -> tuple[Any, list]:
+    if isinstance(source, ZippedInput):
+        parts, refs = [], []
+        for part, steps in source.parts:
+            shipped, own = _ship(part)
+            parts.append((Awaiting(shipped, len(own)) if own else shipped, steps))
+            refs.extend(own)
+        return (replace(source, parts=parts) if refs else source), refs
     if isinstance(source, ShuffleInput) and source.outputs is not None:
         refs = [ref for group in source.outputs for ref in group]
         if any(isinstance(ref, RemoteValue) for ref in refs):  # else: bucket files (shuffle="storage")
-            return replace(task, input=replace(source, outputs=None)), [_unwrap(ref) for ref in refs]
+            return replace(source, outputs=None), [_unwrap(ref) for ref in refs]
     if isinstance(source, CachedInput) and isinstance(source.data, RemoteValue):
-        return replace(task, input=replace(source, data=None)), [source.data.ref]
-    return task, []
+        return replace(source, data=None), [source.data.ref]
+    return source, []
+
+
+@dataclass
+class Awaiting:
+    """A side of a zipped input whose ``count`` references the engine resolves."""
+
+    source: Any
+    count: int
 
 
 class RemoteValue:
@@ -205,13 +228,24 @@ def _unwrap(ref):
 
 def with_inputs(token: str, payload, task: TaskSpec, data: list) -> TaskSpec:
     """The task with its engine-delivered ``data`` as an in-memory input."""
-    source = task.input
+    source = _delivered(token, payload, task.input, data)
+    return task if source is task.input else replace(task, input=source)
+
+
+def _delivered(token: str, payload, source, data: list):
+    if isinstance(source, ZippedInput):
+        parts, taken = [], 0
+        for part, steps in source.parts:
+            if isinstance(part, Awaiting):
+                part, taken = _delivered(token, payload, part.source, data[taken:taken + part.count]), taken + part.count
+            parts.append((part, steps))
+        return replace(source, parts=parts)
     if isinstance(source, ShuffleInput) and source.outputs is None:
         aggregator = load_stage_code(token, payload).aggregators.get(source.shuffle_id)
-        return replace(task, input=MemoryInput(source.describe(), data, aggregator))
+        return MemoryInput(source.describe(), data, aggregator)
     if isinstance(source, CachedInput) and source.data is None:
-        return replace(task, input=MemoryInput(source.describe(), data, merge=False))
-    return task
+        return MemoryInput(source.describe(), data, merge=False)
+    return source
 
 
 def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> TaskOutcome:

@@ -115,6 +115,9 @@ class SparkRunner(EngineRunner):
     """
 
     name = "spark"
+    # a Spark partition reads one held RDD (a shuffle's, a persisted one): the sides of a
+    # co-partitioned join are shuffled together instead (plan/nodes.py ZipNode.as_shuffle)
+    zips_inputs = False
 
     def __init__(self, master: str | None = None, app_name: str = "mapfold", conf: dict | None = None,
                  max_attempts: int | None = None, python: str | None = None, ship_mapfold: bool | None = None,

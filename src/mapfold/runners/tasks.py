@@ -14,12 +14,13 @@ from __future__ import annotations
 import pickle
 import traceback
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Iterator
 
 from ..core.task_context import TaskRuntime
 from ..core.errors import MapfoldError, TaskContext, attach_context
 from ..core.serialize import loads_code_cached
-from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec
+from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec, ZippedInput
 
 __all__ = ["TaskOutcome", "TaskFailure", "TaskStream", "run_task", "runtime_of", "open_input", "build_pipeline",
            "finish", "guarded"]
@@ -49,6 +50,8 @@ def load_stage_code(token: str, payload) -> StageCode:
 
 
 def open_input(source, code: StageCode) -> Iterator:
+    if isinstance(source, ZippedInput):  # co-partitioned sides: each through its own chain, in turn
+        return chain.from_iterable(_side(part, steps, code) for part, steps in source.parts)
     if isinstance(source, ShuffleInput):
         from ..shuffle.reader import read_bucket
 
@@ -60,6 +63,13 @@ def open_input(source, code: StageCode) -> Iterator:
                 return iter(pickle.load(f))
         return iter(data)
     return source.read()
+
+
+def _side(source, steps: tuple, code: StageCode) -> Iterator:
+    iterator = open_input(source, code)
+    for node_id, index in steps:
+        iterator = code.transforms[node_id](index, iterator)
+    return iterator
 
 
 def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
