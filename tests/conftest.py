@@ -16,11 +16,14 @@ import time
 
 import pytest
 
+from mapfold.runners import RUNNERS as REGISTRY
 from mapfold.runners import make_runner
 
-LOCAL_RUNNERS = ["serial", "processes"]
-ENGINE_RUNNERS: list[str] = ["dask", "spark", "ray"]
-RUNNERS = LOCAL_RUNNERS + ENGINE_RUNNERS
+# The runner registry decides what the suite runs on: a runner added there is tested here.
+# Those whose engine is an optional extra (an install hint in the registry) are the engines.
+RUNNERS = list(REGISTRY)
+ENGINE_RUNNERS = [name for name, (_, _, install) in REGISTRY.items() if install]
+LOCAL_RUNNERS = [name for name in RUNNERS if name not in ENGINE_RUNNERS]
 
 # Small engines, each started once per session: the machine has 2 cores.
 RUNNER_OPTIONS = {
@@ -29,11 +32,7 @@ RUNNER_OPTIONS = {
     "spark": {"master": "local[2]", "conf": {"spark.ui.enabled": "false"}},  # runs as local[2,3]: 3 attempts
     "ray": {"num_cpus": 2},
 }
-ENGINE_INSTALL = {
-    "dask": "pip install 'mapfold[dask]'",
-    "spark": "pip install 'mapfold[spark]' and Java 17 (apt-get install openjdk-17-jre-headless)",
-    "ray": "pip install 'mapfold[ray]'",
-}
+ENGINE_INSTALL = {name: REGISTRY[name][2] for name in ENGINE_RUNNERS}
 
 _instances: dict = {}
 _unavailable: dict[str, str] = {}

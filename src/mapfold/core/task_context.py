@@ -17,6 +17,9 @@ group is reserved.
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterator
@@ -50,8 +53,8 @@ class TaskRuntime:
     >>> with runtime.active():
     ...     current_task().increment("words", "long")
     ...     current_task().spilled(100, 2)
-    >>> runtime.counters_table(), runtime.metrics
-    ({'words': {'long': 1}}, {'spilled_bytes': 100, 'spilled_records': 2})
+    >>> runtime.counters_table(), runtime.metrics["spilled_bytes"], sorted(runtime.metrics)
+    ({'words': {'long': 1}}, 100, ['seconds', 'spilled_bytes', 'spilled_records', 'worker'])
     >>> current_task() is None
     True
     """
@@ -61,7 +64,7 @@ class TaskRuntime:
         self.settings = settings or TaskSettings()
         self.stage, self.partition, self.attempt = stage, partition, attempt
         self.counters = Counters()
-        self.metrics: dict[str, int] = {}
+        self.metrics: dict = {}  # spilled_bytes, spilled_records; seconds and worker once it ran
 
     @property
     def memory_limit(self) -> int | None:
@@ -93,24 +96,36 @@ class TaskRuntime:
 
     @contextlib.contextmanager
     def active(self) -> Iterator["TaskRuntime"]:
+        """Make this the running task here; its time adds to ``metrics["seconds"]``."""
         token = _active.set(self)
+        start = time.perf_counter()
         try:
             yield self
         finally:
             _active.reset(token)
+            self._timed(time.perf_counter() - start)
 
     def run_stream(self, records: Iterator) -> Iterator:
-        """``records``, with this runtime active while each one is produced."""
+        """``records``, with this runtime active while each one is produced
+        (``metrics["seconds"]``: from the first record asked to the last)."""
         iterator = iter(records)
-        while True:
-            token = _active.set(self)
-            try:
-                record = next(iterator)
-            except StopIteration:
-                return
-            finally:
-                _active.reset(token)
-            yield record
+        start = time.perf_counter()
+        try:
+            while True:
+                token = _active.set(self)
+                try:
+                    record = next(iterator)
+                except StopIteration:
+                    return
+                finally:
+                    _active.reset(token)
+                yield record
+        finally:
+            self._timed(time.perf_counter() - start)
+
+    def _timed(self, seconds: float) -> None:
+        self.metrics["seconds"] = self.metrics.get("seconds", 0.0) + seconds
+        self.metrics["worker"] = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def current_task() -> TaskRuntime | None:

@@ -29,6 +29,21 @@ class ActionsMixin:
         return [value for _, value in job.run(self.node, finisher, name, partitions)]
 
     @property
+    def last_run(self):
+        """The :class:`~mapfold.plan.record.RunRecord` of the last run that
+        computed this Dataset (an action on it, or on one derived from it):
+        stages, tasks with their time and worker, spills, counters, the
+        runner and where the settings came from. None before any run.
+
+        >>> from mapfold import from_sequence
+        >>> ds = from_sequence(range(4), partitions=2)
+        >>> ds.count(runner="serial"), ds.last_run.status, len(ds.last_run.tasks)
+        (4, 'succeeded', 2)
+        """
+        job = self.node.last_job
+        return job.record if job is not None else None
+
+    @property
     def counters(self) -> dict:
         """Counters summed over the tasks of the last run that computed this
         Dataset: an action on it, or on a Dataset derived from it."""

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..core.counters import Counters
 from ..core.task_context import TaskSettings
-from ..core.progress import Progress
 from ..shuffle.local import LocalCombine
+from .events import Event, EventLog, Listeners, ProgressListener
 from .nodes import Node, ShuffleNode
+from .record import RunRecord
 from .stages import CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
 
 if TYPE_CHECKING:  # the loop only calls the runner it is handed; runners sit above plan
@@ -50,11 +51,13 @@ class Job:
 
     def __init__(self, runner: "Runner", progress: bool | None = None):
         self.runner = runner
+        self.id = uuid.uuid4().hex[:12]
         self.counters = Counters()
-        self.progress = Progress(progress)
         self.directory: str | None = None
         self.stats: dict[str, Any] = {"stages": [], "spilled_bytes": 0, "spilled_records": 0}
-        self._spilled_so_far = [0, 0]  # bytes, records: shown live in the progress bar
+        self.record: RunRecord | None = None  # made when the action starts (Job.start)
+        self._progress = ProgressListener(progress)
+        self._listeners: Listeners | None = None
         self._memory_limit = None
         # folders made for persisted partitions not computed yet: removed if the job fails first
         self._cache_dirs: dict[int, str] = {}
@@ -139,7 +142,40 @@ class Job:
         """The partitions of persisted ``node`` this job's runner holds, or None."""
         return self.runner.persisted.get(node)
 
+    # -- events and the run record -----------------------------------------
+    def start(self, action: str) -> None:
+        """Open the run record and tell the listeners the job started."""
+        if self.record is not None:
+            return
+        setting = getattr(self, "runner_setting", None)
+        limit = self.memory_limit
+        self.record = RunRecord(self.id, action, self.runner.name, setting.source if setting else "argument",
+                                limit.value, limit.source)
+        listeners = [self._progress, self.record, *getattr(self.runner, "listeners", ())]
+        log = os.environ.get("MAPFOLD_EVENT_LOG")
+        if log:
+            listeners.append(EventLog(log))
+        self._listeners = Listeners(listeners)
+        self.emit("job_started", data={"action": action, "runner": self.runner.describe()})
+
+    def emit(self, kind: str, stage: Stage | None = None, partition: int | None = None, **data) -> None:
+        if self._listeners is None:
+            return
+        self._listeners.emit(Event(kind, self.id, stage.id if stage else None, stage.name if stage else "",
+                                   partition, data.pop("data", data)))
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Tell the listeners how the job ended; the run record closes with it."""
+        if self._listeners is None or self.record.finished is not None:
+            return
+        counters = self.counters.as_dict()
+        if error is None:
+            self.emit("job_finished", data={"counters": counters})
+        else:
+            self.emit("job_failed", data={"counters": counters, "error": f"{type(error).__name__}: {error}"})
+
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
+        self.start(name)
         stage = self._compile(node, finisher, name, partitions)
         ordered: list[Stage] = []
         self._plan(stage, ordered, set())
@@ -192,8 +228,12 @@ class Job:
             self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
             for task, value in self._run_stage(stage, code, ordered=ordered):
                 yield task.partition, value
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):  # a consumer that stopped early (take) did not fail
+                self.finish(exc)
+            raise
         finally:
-            self.progress.close()
+            self.finish()
             self.cleanup()
 
     def stream(self, node: Node, name: str = "iterate") -> Iterator:
@@ -202,7 +242,8 @@ class Job:
 
         try:
             plan = self.prepare(node, to_list, name)
-        except BaseException:
+        except BaseException as exc:
+            self.finish(exc)
             self.cleanup()
             raise
         if not self.runner.streams_in_process:
@@ -212,46 +253,45 @@ class Job:
         try:
             stage, code = plan[-1]
             self._fill_inputs(stage, self._run_dependencies(plan[:-1]))
-            self.progress.close()
+            self.emit("stage_started", stage, data={"tasks": len(stage.tasks)})
             for task in stage.tasks:
                 records = self.runner.stream(stage, code, task)
                 yield from records
-                self._add_outcome(records.runtime.counters_table(), records.runtime.metrics)
+                self._task_done(stage, task, records.runtime.counters_table(), records.runtime.metrics, None)
+            self.emit("stage_finished", stage)
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                self.finish(exc)
+            raise
         finally:
-            self.progress.close()
+            self.finish()
             self.cleanup()
 
     def _run_stage(self, stage: Stage, code, ordered: bool) -> Iterator:
-        self.progress.stage(stage.name, len(stage.tasks))
         self.stats["stages"].append((stage.id, stage.name, len(stage.tasks)))
-        map_stage = getattr(stage, "shuffle_of", None) is not None
+        self.emit("stage_started", stage, data={"tasks": len(stage.tasks)})
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
+                self.emit("task_failed", stage, task.partition,
+                          data={"error": f"{type(outcome.failure.exception).__name__}: {outcome.failure.exception}"})
                 outcome.failure.reraise()
-            self._add_outcome(outcome.counters, outcome.metrics)
-            if map_stage:  # a map task's output says what it spilled
-                self._count_shown(getattr(outcome.value, "spilled_bytes", 0), getattr(outcome.value, "spilled_records", 0))
-            self.progress.advance(**self._spill_postfix())
+            self._task_done(stage, task, outcome.counters, outcome.metrics, outcome.value)
             yield task, outcome.value
+        self.emit("stage_finished", stage)
 
-    def _add_outcome(self, counters: dict, metrics: dict) -> None:
-        """A finished task's user counters, and its metrics (reduce-side spills) into the stats."""
+    def _task_done(self, stage: Stage, task, counters: dict, metrics: dict, value) -> None:
+        """A finished task: its user counters into the job's, its spills into the stats, an event."""
         self.counters.add(counters)
-        for name, amount in (metrics or {}).items():
-            self.stats[name] = self.stats.get(name, 0) + amount
-        if metrics:
-            self._count_shown(metrics.get("spilled_bytes", 0), metrics.get("spilled_records", 0))
-
-    def _count_shown(self, spilled_bytes: int, spilled_records: int) -> None:
-        self._spilled_so_far[0] += spilled_bytes or 0
-        self._spilled_so_far[1] += spilled_records or 0
-
-    def _spill_postfix(self) -> dict:
-        """What the progress bar shows beside the tasks: the job's spills so far."""
-        spilled_bytes, spilled_records = self._spilled_so_far
-        if not spilled_bytes:
-            return {}
-        return {"spilled": f"{spilled_bytes / 1e6:.1f} MB, {spilled_records:,} records"}
+        metrics = dict(metrics or {})
+        # reduce-side spills come as metrics; a map task's output says what its map side spilled
+        spilled_bytes = metrics.get("spilled_bytes", 0) + (getattr(value, "spilled_bytes", 0) or 0)
+        spilled_records = metrics.get("spilled_records", 0) + (getattr(value, "spilled_records", 0) or 0)
+        for name in ("spilled_bytes", "spilled_records"):
+            if name in metrics:
+                self.stats[name] = self.stats.get(name, 0) + metrics[name]
+        self.emit("task_finished", stage, task.partition,
+                  data={"seconds": metrics.get("seconds"), "worker": metrics.get("worker"),
+                        "spilled_bytes": spilled_bytes, "spilled_records": spilled_records})
 
     def cleanup(self) -> None:
         for directory in self._cache_dirs.values():

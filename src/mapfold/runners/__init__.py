@@ -15,6 +15,7 @@ from typing import Iterator
 
 from ..core.config import Setting
 from ..core.errors import RunnerUnavailableError
+from ..plan.events import EventLog
 from .base import Runner
 
 __all__ = ["Runner", "runner", "get_runner", "current_runner", "RUNNERS"]
@@ -35,9 +36,12 @@ def make_runner(name: str, **options) -> Runner:
     """A new runner instance of the named kind.
 
     Options every runner takes: ``memory_limit`` (the shuffle's memory
-    budget per worker, bytes or a string such as ``"512MB"``).
+    budget per worker, bytes or a string such as ``"512MB"``) and
+    ``event_log`` (a file that gets every job, stage and task event as a
+    JSON line; ``MAPFOLD_EVENT_LOG`` does it for every runner).
     """
     memory_limit = options.pop("memory_limit", None)
+    event_log = options.pop("event_log", None)
     if memory_limit is not None:
         from ..core.config import parse_size
 
@@ -53,6 +57,8 @@ def make_runner(name: str, **options) -> Runner:
     instance = getattr(module, class_name)(**options)
     if memory_limit is not None:
         instance.memory_limit = memory_limit
+    if event_log is not None:  # every event of this runner's jobs, as JSON lines
+        instance.add_listener(EventLog(os.fspath(event_log)))
     return instance
 
 

@@ -46,6 +46,31 @@ class Runner(ABC):
             self._persisted = PersistedPartitions(self.scratch)
         return self._persisted
 
+    @property
+    def listeners(self) -> list:
+        """The callables told of every job, stage and task event on this
+        runner (``plan/events.py``), as Spark's listener bus."""
+        if getattr(self, "_listeners", None) is None:
+            self._listeners = []
+        return self._listeners
+
+    def add_listener(self, listener) -> None:
+        """Tell ``listener(event)`` of every event of this runner's jobs.
+
+        >>> import mapfold as mf
+        >>> seen = []
+        >>> with mf.runner("serial") as r:
+        ...     r.add_listener(lambda event: seen.append(event.kind))
+        ...     mf.from_sequence([1, 2], partitions=1).count()
+        2
+        >>> seen
+        ['job_started', 'stage_started', 'task_finished', 'stage_finished', 'job_finished']
+        """
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener) -> None:
+        self.listeners.remove(listener)
+
     @abstractmethod
     def prepare(self, stage: Stage) -> tuple[str, Any]:
         """Turn a stage's code into what tasks are sent with (pickle it, or not)."""
