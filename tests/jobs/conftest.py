@@ -167,6 +167,7 @@ class Corpus:
     run_mrjob = staticmethod(run_mrjob)
     run_mapfold = staticmethod(run_mapfold)
     run_streaming = staticmethod(run_streaming)
+    mrjob_twin = staticmethod(mrjob_twin)
     environment = staticmethod(environment)
     path = CORPUS
 

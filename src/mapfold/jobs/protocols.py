@@ -14,7 +14,6 @@ b'["a", 1]\\t{"b": null}'
 """
 from __future__ import annotations
 
-import ast
 import json
 import pickle
 from typing import Any
@@ -222,14 +221,19 @@ class PickleValueProtocol:
         return _pickle(value)
 
 
+def _no_open(*args: Any, **kwargs: Any) -> None:
+    raise NameError("name 'open' is not defined")
+
+
 def _literal(data: bytes) -> Any:
-    """A repr read back. mrjob evaluates it with the builtins blanked out; a
-    literal parser accepts the same basic types without running any code
-    (``set()`` aside, which ``literal_eval`` does not accept, so it is special-cased)."""
-    text = data.decode("utf_8")
-    if text == "set()":
-        return set()
-    return ast.literal_eval(text)
+    """A repr read back, as mrjob reads it: evaluated with the builtins taken
+    away (only ``True``, ``False``, ``None``, ``set`` and ``range`` are known),
+    so the same lines are accepted and the same errors raised. Like mrjob's,
+    this evaluates its input: read repr lines only from sources you trust.
+    """
+    names = {"__builtins__": None, "True": True, "False": False, "None": None, "set": set, "range": range,
+             "open": _no_open}
+    return eval(data, names, {})  # noqa: S307 -- mrjob's ReprProtocol semantics, see the docstring
 
 
 class ReprProtocol(_KeyValueCodec):

@@ -76,6 +76,7 @@ class JobRunner:
         self._tmp: str | None = None
         self._output_dir: str | None = None
         self._counters: list[dict] = []
+        self._stats: dict = {}
         self._ran = False
 
     def __enter__(self) -> "JobRunner":
@@ -170,6 +171,8 @@ class JobRunner:
         ds._save(out, "error", _LineWriter, "job output", runner, None, None)
         self._output_dir = out
         self._counters = self._per_step(ds.counters, len(job.steps()))
+        record = ds.node.last_job
+        self._stats = dict(record.stats) if record is not None else {}
         self._ran = True
 
     @staticmethod
@@ -193,6 +196,10 @@ class JobRunner:
                 continue
             with open(os.path.join(self._output_dir, name), "rb") as f:
                 yield from f
+
+    def stats(self) -> dict:
+        """What mapfold measured on the last run: stages, and what the shuffle spilled (``spilled_bytes``...)."""
+        return dict(self._stats)
 
     def counters(self) -> list[dict]:
         """One ``{group: {counter: amount}}`` per step, as mrjob's ``runner.counters()``."""
