@@ -41,7 +41,7 @@ from ..dataset.sources import from_sequence, read_text
 from ..io.sinks import PartWriter, batches
 from ..runners import get_runner, make_runner
 from .streaming import expand_inputs
-from .tasks import MapTask, RawMapTask, ReduceTask, key_and_line, latin1_bytes
+from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
 
@@ -154,7 +154,7 @@ class JobRunner:
                 if "mapper" in desc:
                     ds = ds.map_partitions(MapTask(job, num))
             if "reducer" in desc:
-                ds = ds.map(key_and_line).group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values))
+                ds = ds.map(key_and_value).group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values))
         return ds
 
     # -- running ----------------------------------------------------------------
