@@ -64,10 +64,13 @@ def documents() -> list[Path]:
 
 
 def _environment() -> dict:
-    """The environment of a block's subprocess: this checkout's mapfold first."""
+    """The environment of a block's subprocess: this checkout's mapfold first, and ``python`` in a
+    shell block is this Python (docs/jobs.md runs job files as ``python job.py``)."""
     source = str(Path(mapfold.__file__).resolve().parents[1])
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": source + (os.pathsep + path if path else ""), "MAPFOLD_PROGRESS": "0"}
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PYTHONPATH": source + (os.pathsep + path if path else ""), "MAPFOLD_PROGRESS": "0",
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
 def run_as_script(example) -> str | None:
@@ -104,7 +107,7 @@ def _shell_parsers() -> list:
     return [CodeBlockParser(language, evaluator=run_shell) for language in ("bash", "sh")]
 
 
-SCRIPT_DOCS = ["docs/pool.md"]  # besides docs/runners/: blocks that only work as real scripts
+SCRIPT_DOCS = ["docs/pool.md", "docs/jobs.md"]  # besides docs/runners/: blocks that only work as real scripts
 IN_ONE_NAMESPACE = Sybil(
     parsers=[PythonCodeBlockParser(doctest_optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE),
              *_shell_parsers(), SkipParser()],

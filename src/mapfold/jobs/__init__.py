@@ -1,0 +1,37 @@
+"""mrjob-compatible jobs on mapfold's runners: ``MRJob``, ``MRStep`` and mrjob 0.7's protocols.
+
+Port an mrjob job file by changing its imports to ``from mapfold.jobs import
+...``; see ``docs/jobs.md``.
+
+>>> from mapfold.jobs import MRJob, MRStep, JSONProtocol
+>>> MRJob.INPUT_PROTOCOL.__name__, MRJob.INTERNAL_PROTOCOL is JSONProtocol
+('RawValueProtocol', True)
+"""
+from .job import JobDefinitionError, MRJob, UsageError
+from .protocols import (
+    BytesProtocol,
+    BytesValueProtocol,
+    JSONProtocol,
+    JSONValueProtocol,
+    PickleProtocol,
+    PickleValueProtocol,
+    RawProtocol,
+    RawValueProtocol,
+    ReprProtocol,
+    ReprValueProtocol,
+    StandardJSONProtocol,
+    StandardJSONValueProtocol,
+    TextProtocol,
+    TextValueProtocol,
+)
+from .runner import JobRunner
+from .step import MRStep, StepArgumentError, StepConflictError
+
+__all__ = [
+    "MRJob", "MRStep", "JobRunner",
+    "JSONProtocol", "JSONValueProtocol", "StandardJSONProtocol", "StandardJSONValueProtocol",
+    "RawProtocol", "RawValueProtocol", "TextProtocol", "TextValueProtocol",
+    "BytesProtocol", "BytesValueProtocol", "PickleProtocol", "PickleValueProtocol",
+    "ReprProtocol", "ReprValueProtocol",
+    "JobDefinitionError", "StepArgumentError", "StepConflictError", "UsageError",
+]

@@ -1,0 +1,206 @@
+"""``JobRunner``: a whole job as Dataset operations on a mapfold runner.
+
+Each step becomes, on lines of protocol-encoded bytes:
+
+* the map side: ``map_partitions`` of a :class:`~mapfold.jobs.tasks.MapTask`
+  (mapper with init and final, then the combiner over that task's output);
+  a later step without a mapper passes its lines on untouched, as Hadoop's
+  identity mapper does;
+* the reduce side, when the step has a reducer: ``(key bytes, line)``
+  records, ``group_by_key`` (streaming groups, spilling past the memory
+  budget), then ``map_partitions`` of a :class:`~mapfold.jobs.tasks.ReduceTask`.
+
+The steps chain lazily into one plan; the output is written once, with
+mapfold's atomic commit, as ``part-NNNNN`` files of bytes lines. Counters
+come back tagged by step and are handed out per step, mrjob's shape.
+
+>>> import tempfile, pathlib
+>>> from mapfold.jobs import MRJob
+>>> class MRLen(MRJob):
+...     def mapper(self, _, line):
+...         yield "chars", len(line)
+...     def reducer(self, key, values):
+...         yield key, sum(values)
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "in.txt"
+>>> _ = path.write_text("ab\\ncde\\n")
+>>> with MRLen(args=[str(path), "-r", "inline"]).make_runner() as runner:
+...     runner.run()
+...     print(b"".join(runner.cat_output()))
+b'"chars"\\t5\\n'
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any, BinaryIO, Iterator
+
+from ..core.errors import MapfoldError
+from ..dataset.sources import from_sequence, read_text
+from ..io.sinks import PartWriter, batches
+from ..runners import get_runner, make_runner
+from .streaming import expand_inputs
+from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes
+
+__all__ = ["JobRunner", "RUNNER_NAMES"]
+
+# mrjob's runner names and their mapfold meaning: inline runs in this
+# process, local in local worker processes
+RUNNER_NAMES = {"inline": "serial", "local": "processes"}
+REDUCE_TASKS_KEYS = ("mapreduce.job.reduces", "mapred.reduce.tasks")
+
+
+class _LineWriter(PartWriter):
+    """Lines of bytes, each ended by ``\\n``, into one ``part-NNNNN`` per partition."""
+
+    def write(self, f: BinaryIO, iterator: Iterator) -> int:
+        written = 0
+        for batch in batches(iterator):
+            f.write(b"\n".join(batch) + b"\n")
+            written += len(batch)
+        return written
+
+
+class JobRunner:
+    """Runs one job; a context manager that removes its temporary output at the end.
+
+    ``run()`` runs every step; ``cat_output()`` yields the output's lines
+    (bytes, each with its ``\\n``); ``counters()`` is one
+    ``{group: {counter: amount}}`` dict per step.
+    """
+
+    def __init__(self, job: Any) -> None:
+        self.job = job
+        self._owned_runner = None
+        self._tmp: str | None = None
+        self._output_dir: str | None = None
+        self._counters: list[dict] = []
+        self._stats: dict = {}
+        self._ran = False
+
+    def __enter__(self) -> "JobRunner":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Remove the temporary output (when no ``-o`` was given) and close a runner made here."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        if self._owned_runner is not None:
+            self._owned_runner.close()
+            self._owned_runner = None
+
+    # -- choosing where it runs ---------------------------------------------------
+    def _mapfold_runner(self):
+        """``-r`` (mrjob's names mapped), else mapfold's own choice (argument, block, environment)."""
+        options = self.job.options
+        name = RUNNER_NAMES.get(options.runner, options.runner)
+        settings: dict = {}
+        if options.memory_limit is not None:
+            settings["memory_limit"] = options.memory_limit
+        if options.num_cores is not None:
+            if name not in (None, "processes"):
+                raise MapfoldError(f"--num-cores applies to the local/processes runner, not {options.runner!r}")
+            name = name or "processes"
+            settings["workers"] = options.num_cores
+        if name is None and not settings:
+            return get_runner(None)[0]
+        self._owned_runner = make_runner(name or get_runner(None)[0].name, **settings)
+        return self._owned_runner
+
+    # -- the plan ---------------------------------------------------------------
+    def _input(self, raw: bool):
+        paths = self.job.options.args
+        if raw:
+            files = [os.path.abspath(p) for p in expand_inputs(paths)]
+            if not files or "-" in paths:
+                raise MapfoldError("a mapper_raw step reads files: name them (stdin cannot be read raw)")
+            return from_sequence([(f, f) for f in files], partitions=len(files))
+        if not paths or paths == ["-"]:
+            lines = [line.rstrip(b"\r\n") for line in sys.stdin.buffer]
+            return from_sequence(lines)
+        if "-" in paths:
+            raise MapfoldError("read stdin ('-') alone, or files only")
+        # latin-1 turns every byte into one code point, so the lines come back as their exact bytes
+        return read_text(paths, encoding="latin-1").map(latin1_bytes)
+
+    def _reduce_tasks(self) -> int | None:
+        conf = self.job.jobconf()
+        for key in REDUCE_TASKS_KEYS:
+            if key in conf:
+                return max(1, int(conf[key]))
+        return None
+
+    def dataset(self):
+        """The job's steps as one lazy Dataset of output lines (bytes)."""
+        job = self.job
+        steps = job._checked_steps()
+        if not steps:
+            raise MapfoldError(f"{type(job).__name__} has no steps: define mapper/reducer methods or steps()")
+        ds = None
+        sort_values = job.sort_values()
+        partitions = self._reduce_tasks()
+        for num, step in enumerate(steps):
+            desc = step.description(num)
+            if num == 0 and step["mapper_raw"]:
+                ds = self._input(raw=True).map_partitions(RawMapTask(job, num))
+            else:
+                if ds is None:
+                    ds = self._input(raw=False)
+                if "mapper" in desc:
+                    ds = ds.map_partitions(MapTask(job, num))
+            if "reducer" in desc:
+                ds = ds.map(key_and_value).group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values))
+        return ds
+
+    # -- running ----------------------------------------------------------------
+    def run(self) -> None:
+        """Run every step and write the output (``-o DIR``, else a temporary folder)."""
+        job = self.job
+        ds = self.dataset()
+        runner = self._mapfold_runner()
+        out = job.options.output_dir
+        if out is None:
+            self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
+            out = os.path.join(self._tmp, "output")
+        # an exception in the job's code reaches the caller with its own type (and a note on where)
+        ds._save(out, "error", _LineWriter, "job output", runner, None, None)
+        self._output_dir = out
+        self._counters = self._per_step(ds.counters, len(job.steps()))
+        record = ds.node.last_job
+        self._stats = dict(record.stats) if record is not None else {}
+        self._ran = True
+
+    @staticmethod
+    def _per_step(totals: dict, steps: int) -> list[dict]:
+        per_step: list[dict] = [{} for _ in range(steps)]
+        for group, names in totals.items():
+            if isinstance(group, tuple) and len(group) == 2 and isinstance(group[0], int):
+                per_step[group[0]][group[1]] = dict(names)
+        return per_step
+
+    def get_output_dir(self) -> str | None:
+        """Where the output was written (mrjob's name)."""
+        return self._output_dir
+
+    def cat_output(self) -> Iterator[bytes]:
+        """The output's lines, bytes each ending in ``\\n``, file by file in name order."""
+        if not self._ran:
+            raise MapfoldError("cat_output() before run(): call runner.run() first")
+        for name in sorted(os.listdir(self._output_dir)):
+            if name.startswith(("_", ".")):
+                continue
+            with open(os.path.join(self._output_dir, name), "rb") as f:
+                yield from f
+
+    def stats(self) -> dict:
+        """What mapfold measured on the last run: stages, and what the shuffle spilled (``spilled_bytes``...)."""
+        return dict(self._stats)
+
+    def counters(self) -> list[dict]:
+        """One ``{group: {counter: amount}}`` per step, as mrjob's ``runner.counters()``."""
+        return [dict(step) for step in self._counters]

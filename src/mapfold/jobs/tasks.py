@@ -1,0 +1,272 @@
+"""What a job's steps do inside mapfold tasks: picklable callables over lines of bytes.
+
+Every record between substeps is one protocol-encoded line, as between
+mrjob's tasks; a task decodes with the protocol the substep reads, runs the
+user's functions through :class:`~mapfold.jobs.job.MRJob`'s own
+``map_pairs``/``combine_pairs``/``reduce_pairs``, and encodes with the one
+it writes. Each task works on its own shallow copy of the job, as each of
+mrjob's tasks has its own job instance: what ``mapper_init`` sets on
+``self`` is that task's, even on the serial runner, where the tasks of
+consecutive steps interleave in one thread.
+
+>>> from mapfold.jobs import MRJob
+>>> class Up(MRJob):
+...     def mapper(self, _, line):
+...         yield line.upper(), 1
+>>> list(MapTask(Up(args=[]), 0)([b"a", b"b"]))
+[b'"A"\\t1', b'"B"\\t1']
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any, Iterable, Iterator
+
+__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes"]
+
+
+def _task_job(job: Any, step_num: int) -> Any:
+    """A copy of ``job`` for one task, whose counters go to step ``step_num``."""
+    mine = copy.copy(job)
+    mine._mapfold_step = step_num
+    return mine
+
+
+def line_key(line: bytes) -> bytes:
+    """The key part of an encoded line: the bytes before the first tab (how mrjob sorts).
+
+    >>> line_key(b'"k"\\t1'), line_key(b"no tab")
+    (b'"k"', b'no tab')
+    """
+    return line.split(b"\t", 1)[0]
+
+
+def latin1_bytes(text: str) -> bytes:
+    """A line read as latin-1 back to its exact bytes (latin-1 maps bytes to code points one to one).
+
+    >>> latin1_bytes("caf\\xc3\\xa9")
+    b'caf\\xc3\\xa9'
+    """
+    return text.encode("latin_1")
+
+
+_MEMO_LIMIT = 1 << 16  # entries per memo before it is cleared: bounds a task's memory on high-cardinality keys
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class _MemoDumps:
+    """A codec's ``_dumps`` remembered for str and int objects (words, counts: most map output).
+
+    Exact types only, each in its own table, so ``1``, ``True`` and ``1.0``
+    never share an entry. Equivalent to calling ``_dumps`` every time.
+    """
+
+    def __init__(self, dumps) -> None:
+        self.dumps, self.strs, self.ints = dumps, {}, {}
+
+    def __call__(self, obj: Any) -> bytes:
+        kind = type(obj)
+        memo = self.strs if kind is str else self.ints if kind is int else None
+        if memo is None:
+            return self.dumps(obj)
+        data = memo.get(obj)
+        if data is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            data = memo[obj] = self.dumps(obj)
+        return data
+
+
+class _MemoLoads:
+    """A codec's ``_loads`` remembered when the result is immutable (a value shared by records must be)."""
+
+    def __init__(self, loads) -> None:
+        self.loads, self.memo = loads, {}
+
+    def __call__(self, data: bytes) -> Any:
+        try:
+            return self.memo[data]
+        except KeyError:
+            value = self.loads(data)
+            if type(value) in _IMMUTABLE:
+                if len(self.memo) >= _MEMO_LIMIT:
+                    self.memo.clear()
+                self.memo[data] = value
+            return value
+
+
+def _codec(protocol_method) -> Any:
+    """The codec behind a protocol's bound ``write``/``read`` when it is one of mapfold's own
+    key/value codecs (JSON, pickle, repr): their encoding of a ``str`` or an ``int`` reads back
+    equal, which is what the fast paths below rely on. A user's protocol (even a subclass) never
+    takes them."""
+    from . import protocols
+
+    owner = getattr(protocol_method, "__self__", None)
+    exact = (protocols.JSONProtocol, protocols.StandardJSONProtocol, protocols.PickleProtocol,
+             protocols.ReprProtocol)
+    return owner if type(owner) in exact else None
+
+
+def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
+    """One map task's output through its combiner, as mrjob runs it: encoded with the
+    mapper's output protocol, sorted by key bytes (stably), decoded, combined, encoded.
+
+    For a key/value codec (JSON, pickle, repr) the lines are never built: each
+    pair is encoded into its key and value bytes, grouped by key bytes in a
+    dict (insertion order is the stable sort's order within a key), and the
+    keys are visited sorted; equivalent, without the line joins and the sort
+    of every record.
+    """
+    read, write = job.pick_protocols(num, "combiner")
+    codec = _codec(write)
+    if codec is None:
+        ordered = sorted((write(k, v) for k, v in pairs), key=line_key)
+        yield from (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
+        return
+    dumps, loads = codec._dumps, codec._loads
+    # str and int keys and values read back equal from these codecs, so they
+    # are kept as they are (and a str/int key is its own dict key: a str, an
+    # int and bytes never compare equal); anything else takes the round trip
+    # through its bytes, so a tuple reaches the combiner as a list, as in mrjob
+    groups: dict = {}
+    for key, value in pairs:
+        if type(value) is not str and type(value) is not int:
+            value = loads(dumps(value))
+        if type(key) is not str and type(key) is not int:
+            key = dumps(key)
+        bucket = groups.get(key)
+        if bucket is None:
+            groups[key] = [value]
+        else:
+            bucket.append(value)
+    keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
+    encode = _MemoDumps(dumps)
+    if all(type(key) is not bytes for _, key in keyed):
+        # distinct str/int keys: each group is one call, as groupby would make it, without its frames
+        calls = ((key, iter(groups.pop(key))) for _, key in keyed)
+        out = run_groups(job, "combiner", num, calls)
+    else:
+        def decoded() -> Iterator[tuple]:
+            for kb, key in keyed:
+                values = groups.pop(key)
+                if type(key) is bytes:
+                    key = loads(kb)  # a fresh key object per group: the combiner may keep it
+                for value in values:
+                    yield key, value
+
+        out = job.combine_pairs(decoded(), num)
+    for key, value in out:
+        yield encode(key) + b"\t" + encode(value)
+
+
+def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[tuple]:
+    """The combiner or reducer of step ``num`` with its init and final, one call per ``(key, values)`` group.
+
+    ``MRJob.combine_pairs`` regroups a sorted stream; this takes groups the
+    shuffle already made (by key bytes), so a group is one call.
+    """
+    step = job._get_step(num)
+    task, init, final = step[kind], step[f"{kind}_init"], step[f"{kind}_final"]
+    if init:
+        yield from init() or ()
+    for key, values in groups:
+        yield from task(key, values) or ()
+    if final:
+        yield from final() or ()
+
+
+def _encoded(write, pairs: Iterable[tuple]) -> Iterator[bytes]:
+    codec = _codec(write)
+    if codec is None:
+        return (write(k, v) for k, v in pairs)
+    dumps = _MemoDumps(codec._dumps)
+    return (dumps(k) + b"\t" + dumps(v) for k, v in pairs)
+
+
+class MapTask:
+    """One map task of a step: mapper (with init and final), then the combiner if the step has one.
+
+    The combiner runs over the task's own output sorted by key, as in mrjob
+    (where one map task's output is sorted before its combiner); that holds
+    one task's map output in memory, as encoded bytes.
+    """
+
+    def __init__(self, job: Any, step_num: int) -> None:
+        self.job, self.step_num = job, step_num
+
+    def __call__(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        num = self.step_num
+        job = _task_job(self.job, num)
+        read, write = job.pick_protocols(num, "mapper")
+        pairs = job.map_pairs(map(read, lines), num)
+        if job._get_step(num).has_explicit_combiner:
+            return _combined(_task_job(self.job, num), num, pairs)
+        return _encoded(write, pairs)
+
+
+class RawMapTask(MapTask):
+    """The map task of a ``mapper_raw`` step: one input file, ``(path, uri)``, per task."""
+
+    def __call__(self, files: Iterable[tuple]) -> Iterator[bytes]:
+        num = self.step_num
+        for path, uri in files:
+            job = _task_job(self.job, num)
+            _, write = job.pick_protocols(num, "mapper")
+            pairs = job.map_pairs((), num, raw_input=(path, uri))
+            if job._get_step(num).has_explicit_combiner:
+                yield from _combined(_task_job(self.job, num), num, pairs)
+            else:
+                yield from _encoded(write, pairs)
+
+
+def key_and_value(line: bytes) -> tuple:
+    """``(key bytes, value bytes)`` of an encoded line, ``None`` for a line without a tab: what the shuffle moves.
+
+    >>> key_and_value(b'"k"\\t1'), key_and_value(b"alone")
+    ((b'"k"', b'1'), (b'alone', None))
+    """
+    parts = line.split(b"\t", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
+
+
+def _line(kb: bytes, vb: bytes | None) -> bytes:
+    return kb if vb is None else kb + b"\t" + vb
+
+
+class ReduceTask:
+    """One reduce task of a step over ``(key bytes, value bytes)`` groups.
+
+    The values reach the reducer as a generator over the group, which the
+    shuffle streams from disk when the group is larger than the memory
+    budget. With ``SORT_VALUES`` a group's lines are sorted whole (key, then
+    value bytes, as mrjob's sort does), which holds that group in memory.
+    """
+
+    def __init__(self, job: Any, step_num: int, sort_values: bool) -> None:
+        self.job, self.step_num, self.sort_values = job, step_num, sort_values
+
+    def __call__(self, groups: Iterable[tuple]) -> Iterator[bytes]:
+        num = self.step_num
+        job = _task_job(self.job, num)
+        read, write = job.pick_protocols(num, "reducer")
+        sort_values = self.sort_values
+        codec = _codec(read)
+
+        loads = _MemoLoads(codec._loads) if codec is not None else None
+
+        def calls() -> Iterator[tuple]:
+            # one reducer call per key's bytes, as Hadoop groups; the values stay a lazy stream
+            for kb, values in groups:
+                if sort_values:  # same key: whole lines sort as their values, no-tab line first
+                    values = sorted(values, key=lambda vb: (vb is not None, vb or b""))
+                if codec is None:
+                    decoded = map(read, (_line(kb, vb) for vb in values))
+                    first = next(decoded, None)
+                    if first is None:
+                        continue
+                    yield first[0], itertools.chain((first[1],), (value for _, value in decoded))
+                else:
+                    yield codec._loads(kb), map(loads, values)
+
+        return _encoded(write, run_groups(job, "reducer", num, calls()))
