@@ -1,0 +1,40 @@
+"""mapfold.ml: PySpark-ML-shaped pipelines over Datasets of dict records.
+
+A layer above ``dataset/``: estimators fit with aggregations on the active
+runner (or the ``runner=`` given to ``fit``), models add fields to each
+record. numpy and scipy (the ``ml`` extra) are imported only when this
+package is.
+
+>>> import mapfold as mf
+>>> from mapfold.ml import StringIndexer
+>>> ds = mf.from_sequence([{"c": "b"}, {"c": "a"}, {"c": "b"}])
+>>> StringIndexer(input_col="c", output_col="i").fit(ds, runner="serial").labels
+['b', 'a']
+"""
+from .base import Estimator, Model, Params, Transformer
+from .classification import LogisticRegression, LogisticRegressionModel
+from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+from .feature import StandardScaler, StandardScalerModel, StringIndexer, StringIndexerModel, VectorAssembler
+from .pipeline import Pipeline, PipelineModel
+from .tuning import CrossValidator, CrossValidatorModel, ParamGridBuilder
+
+__all__ = [
+    "Params",
+    "Estimator",
+    "Model",
+    "Transformer",
+    "StringIndexer",
+    "StringIndexerModel",
+    "VectorAssembler",
+    "StandardScaler",
+    "StandardScalerModel",
+    "Pipeline",
+    "PipelineModel",
+    "LogisticRegression",
+    "LogisticRegressionModel",
+    "BinaryClassificationEvaluator",
+    "MulticlassClassificationEvaluator",
+    "ParamGridBuilder",
+    "CrossValidator",
+    "CrossValidatorModel",
+]
