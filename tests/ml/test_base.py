@@ -35,4 +35,4 @@ def test_pipeline_copy_copies_its_stages():
     indexer = StringIndexer(input_col="c")
     pipeline = Pipeline(stages=[indexer])
     assert pipeline.copy().stages[0] is not indexer
-    assert pipeline.copy().stages[0] == indexer
+    assert pipeline.copy().stages[0].get_params() == indexer.get_params()

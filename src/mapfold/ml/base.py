@@ -58,10 +58,8 @@ class Params:
         changed = {k: v for k, v in self._params.items() if self._defaults.get(k, object()) != v}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._params == self._params  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
+    # Equality and hashing stay by identity: a stage is a key of a parameter map
+    # (``{(stage, "reg_param"): 0.1}``), as PySpark's ``lr.regParam`` names one stage.
 
 
 class Transformer(Params):
