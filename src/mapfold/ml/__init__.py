@@ -12,7 +12,7 @@ package is.
 ['b', 'a']
 """
 from .base import Estimator, Model, Params, Transformer
-from .classification import LogisticRegression, LogisticRegressionModel
+from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
 from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 from .feature import StandardScaler, StandardScalerModel, StringIndexer, StringIndexerModel, VectorAssembler
 from .pipeline import Pipeline, PipelineModel
@@ -32,6 +32,8 @@ __all__ = [
     "PipelineModel",
     "LogisticRegression",
     "LogisticRegressionModel",
+    "NaiveBayes",
+    "NaiveBayesModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
     "ParamGridBuilder",

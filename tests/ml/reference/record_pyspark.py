@@ -16,7 +16,10 @@ the inputs from the file and never need PySpark:
   ``areaUnderPR`` of ``BinaryClassificationEvaluator``;
 * ``logistic_regression``: coefficients and intercepts on the first 400
   rows of scikit-learn's breast cancer data (binary) and on iris
-  (multinomial) for a few regularisations.
+  (multinomial) for a few regularisations;
+* ``naive_bayes``: ``pi``, ``theta`` (and ``sigma``) of multinomial naive
+  Bayes on the first 300 rows of wine and Gaussian on the first 300 of
+  digits.
 """
 from __future__ import annotations
 
@@ -99,6 +102,20 @@ def main() -> None:
                          "coefficients": model.coefficientMatrix.toArray().tolist(),
                          "intercepts": model.interceptVector.toArray().tolist()})
     out["logistic_regression"] = fits
+
+    from pyspark.ml.classification import NaiveBayes
+    from sklearn.datasets import load_digits, load_wine
+
+    bayes = []
+    for name, data, model_type in (("wine", load_wine(), "multinomial"), ("digits", load_digits(), "gaussian")):
+        rows = 300
+        df = spark.createDataFrame([(Vectors.dense(x.tolist()), float(t))
+                                    for x, t in zip(data.data[:rows], data.target[:rows])], ["features", "label"])
+        model = NaiveBayes(modelType=model_type, smoothing=1.0).fit(df)
+        bayes.append({"data": name, "rows": rows, "model_type": model_type,
+                      "pi": model.pi.toArray().tolist(), "theta": model.theta.toArray().tolist(),
+                      "sigma": model.sigma.toArray().tolist() if model_type == "gaussian" else None})
+    out["naive_bayes"] = bayes
     spark.stop()
     (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 
