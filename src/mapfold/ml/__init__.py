@@ -16,6 +16,7 @@ from .classification import LogisticRegression, LogisticRegressionModel, NaiveBa
 from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 from .feature import StandardScaler, StandardScalerModel, StringIndexer, StringIndexerModel, VectorAssembler
 from .pipeline import Pipeline, PipelineModel
+from .persistence import load, save
 from .tuning import CrossValidator, CrossValidatorModel, ParamGridBuilder
 
 __all__ = [
@@ -39,4 +40,6 @@ __all__ = [
     "ParamGridBuilder",
     "CrossValidator",
     "CrossValidatorModel",
+    "save",
+    "load",
 ]

@@ -54,6 +54,22 @@ class Params:
         """A new object of this class with ``overrides`` replacing some parameters."""
         return type(self)(**{**self._params, **overrides})
 
+    def save(self, path: str, overwrite: bool = False, storage_options: dict | None = None) -> None:
+        """Write this object as JSON under the folder ``path`` (``mapfold.ml.persistence``)."""
+        from .persistence import save
+
+        save(self, path, overwrite=overwrite, storage_options=storage_options)
+
+    @classmethod
+    def load(cls, path: str, storage_options: dict | None = None) -> "Params":
+        """The object saved under ``path``, which must be a ``cls``."""
+        from .persistence import load
+
+        obj = load(path, storage_options=storage_options)
+        if not isinstance(obj, cls):
+            raise TypeError(f"{cls.__name__}.load: {path} holds a {type(obj).__name__}")
+        return obj
+
     def __repr__(self) -> str:
         changed = {k: v for k, v in self._params.items() if self._defaults.get(k, object()) != v}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
