@@ -74,3 +74,35 @@ def test_standard_scaler_equals_numpy_sample_std(runner):
     np.testing.assert_allclose(model.std, x.std(axis=0, ddof=1), rtol=1e-12)
     scaled = np.vstack([r["scaled"] for r in model.transform(ds).collect(runner=runner)])
     np.testing.assert_allclose(scaled, (x - x.mean(axis=0)) / x.std(axis=0, ddof=1), atol=1e-10)
+
+
+def test_index_to_string_inverts_the_indexer(pyspark_expected):
+    from mapfold.ml import IndexToString
+
+    data = pyspark_expected["string_indexer"]
+    ds = mf.from_sequence([{"c": v} for v in data["train"] if v is not None], partitions=2)
+    model = StringIndexer(input_col="c", output_col="i").fit(ds, runner="serial")
+    back = IndexToString(input_col="i", output_col="c2", labels=model.labels).transform(model.transform(ds))
+    assert all(r["c"] == r["c2"] for r in back.collect(runner="serial"))
+    with pytest.raises(InvalidValueError, match="not an index of the 8 labels"):
+        IndexToString(input_col="i", output_col="c2", labels=model.labels).transform(
+            mf.from_sequence([{"i": 8.0}])).collect(runner="serial")
+
+
+def test_one_hot_encoder_drop_last_and_keep(runner):
+    from mapfold.ml import OneHotEncoder
+
+    ds = mf.from_sequence([{"a": float(i % 3), "b": float(i % 2)} for i in range(6)], partitions=3)
+    model = OneHotEncoder(input_cols=["a", "b"], output_cols=["va", "vb"]).fit(ds, runner=runner)
+    assert model.category_sizes == [3, 2]
+    first = model.transform(ds).collect(runner=runner)[:3]
+    assert [r["va"].tolist() for r in first] == [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]  # the last slot dropped
+    assert [r["vb"].tolist() for r in first] == [[1.0], [0.0], [1.0]]
+    unseen = mf.from_sequence([{"a": 5.0, "b": 1.0}])
+    with pytest.raises(InvalidValueError, match="'a' holds 5.0"):
+        model.transform(unseen).collect(runner="serial")
+    # keep: an extra, last slot for invalid indices; with drop_last that is the one dropped (PySpark's doc)
+    kept = model.copy(handle_invalid="keep").transform(unseen).collect(runner="serial")[0]
+    assert kept["va"].tolist() == [0.0, 0.0, 0.0] and kept["vb"].tolist() == [0.0, 1.0]
+    full = model.copy(handle_invalid="keep", drop_last=False).transform(unseen).collect(runner="serial")[0]
+    assert full["va"].tolist() == [0.0, 0.0, 0.0, 1.0]

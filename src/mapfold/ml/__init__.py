@@ -14,7 +14,8 @@ package is.
 from .base import Estimator, Model, Params, Transformer
 from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
 from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
-from .feature import StandardScaler, StandardScalerModel, StringIndexer, StringIndexerModel, VectorAssembler
+from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
+                      StringIndexer, StringIndexerModel, VectorAssembler)
 from .pipeline import Pipeline, PipelineModel
 from .persistence import load, save
 from .tuning import CrossValidator, CrossValidatorModel, ParamGridBuilder
@@ -26,6 +27,9 @@ __all__ = [
     "Transformer",
     "StringIndexer",
     "StringIndexerModel",
+    "IndexToString",
+    "OneHotEncoder",
+    "OneHotEncoderModel",
     "VectorAssembler",
     "StandardScaler",
     "StandardScalerModel",

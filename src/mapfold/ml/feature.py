@@ -22,7 +22,8 @@ from ..core.errors import MapfoldError
 from .aggregate import as_vector, partition_values
 from .base import Estimator, Model, Transformer, check_choice
 
-__all__ = ["InvalidValueError", "StringIndexer", "StringIndexerModel", "VectorAssembler",
+__all__ = ["InvalidValueError", "StringIndexer", "StringIndexerModel", "IndexToString", "OneHotEncoder",
+           "OneHotEncoderModel", "VectorAssembler",
            "StandardScaler", "StandardScalerModel"]
 
 ORDERS = ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc")
@@ -274,3 +275,116 @@ class StandardScalerModel(Model):
         else:
             scale = np.ones_like(std)
         return ds.map_partitions(_scaler(self.input_col, self.output_col, shift, scale))
+
+
+def _to_strings(column: str, output: str, labels: list[str]):
+    def transform(records: Iterable):
+        for record in records:
+            value = record.get(column)
+            position = int(value) if value is not None and float(value).is_integer() else -1
+            if not 0 <= position < len(labels):
+                raise InvalidValueError(f"IndexToString: field {column!r} holds {value!r}, not an index of "
+                                        f"the {len(labels)} labels")
+            yield {**record, output: labels[position]}
+
+    return transform
+
+
+class IndexToString(Transformer):
+    """Indices back to labels (``StringIndexerModel.labels``), as PySpark's ``IndexToString``.
+
+    >>> import mapfold as mf
+    >>> its = IndexToString(input_col="i", output_col="c", labels=["b", "a"])
+    >>> [r["c"] for r in its.transform(mf.from_sequence([{"i": 1.0}, {"i": 0.0}])).collect(runner="serial")]
+    ['a', 'b']
+    """
+
+    _defaults = {"input_col": None, "output_col": None, "labels": []}
+
+    def transform(self, ds):
+        if not isinstance(self.input_col, str) or not isinstance(self.output_col, str):
+            raise TypeError(f"IndexToString needs input_col and output_col, field names; "
+                            f"got {self.input_col!r} and {self.output_col!r}")
+        return ds.map_partitions(_to_strings(self.input_col, self.output_col, list(self.labels)))
+
+
+def _max_index(columns: list[str]):
+    def highest(records: Iterable) -> list:
+        top = [-1.0] * len(columns)
+        for record in records:
+            for i, column in enumerate(columns):
+                value = record.get(column)
+                if value is None or not float(value).is_integer() or value < 0:
+                    raise InvalidValueError(f"OneHotEncoder: field {column!r} holds {value!r}, "
+                                            "not a category index (0, 1, 2, ...)")
+                top[i] = max(top[i], float(value))
+        return top
+
+    return highest
+
+
+class OneHotEncoder(Estimator):
+    """Category indices to one-hot vectors, as PySpark's ``OneHotEncoder``.
+
+    ``fit`` learns each field's number of categories (its largest index plus
+    one); ``drop_last=True`` (PySpark's default) drops the last category's
+    slot, so that the vectors are not linearly dependent. ``handle_invalid``
+    ``error`` (default) raises on an index past the categories seen;
+    ``keep`` gives such indices one extra slot (the last, so with
+    ``drop_last`` they become all zeros, as in PySpark). Vectors are dense
+    numpy arrays, where PySpark's are sparse.
+
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence([{"i": 0.0}, {"i": 2.0}, {"i": 1.0}])
+    >>> model = OneHotEncoder(input_cols=["i"], output_cols=["v"]).fit(ds, runner="serial")
+    >>> [r["v"].tolist() for r in model.transform(ds).collect(runner="serial")]
+    [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
+    """
+
+    _defaults = {"input_cols": [], "output_cols": [], "drop_last": True, "handle_invalid": "error"}
+
+    def fit(self, ds, runner=None) -> "OneHotEncoderModel":
+        check_choice(self, "handle_invalid", ("error", "keep"))
+        columns = list(self.input_cols)
+        if isinstance(self.input_cols, str) or not columns or len(columns) != len(list(self.output_cols)):
+            raise TypeError(f"OneHotEncoder needs input_cols and output_cols, lists of field names of one length; "
+                            f"got {self.input_cols!r} and {self.output_cols!r}")
+        top = [-1.0] * len(columns)
+        for part in partition_values(ds, _max_index(columns), runner):
+            top = [max(a, b) for a, b in zip(top, part)]
+        return OneHotEncoderModel(category_sizes=[int(t) + 1 for t in top], **self.get_params())
+
+
+def _one_hot(columns: list[str], outputs: list[str], sizes: list[int], drop_last: bool, keep: bool):
+    def transform(records: Iterable):
+        import numpy as np
+
+        for record in records:
+            out = dict(record)
+            for column, output, size in zip(columns, outputs, sizes):
+                value = record.get(column)
+                slots = size + (1 if keep else 0)
+                position = int(value) if value is not None and float(value).is_integer() else -1
+                if not 0 <= position < size:
+                    if not keep:
+                        raise InvalidValueError(f"OneHotEncoder: field {column!r} holds {value!r}, not one of the "
+                                                f"{size} categories seen; handle_invalid='keep' gives it a slot")
+                    position = size
+                vector = np.zeros(slots - 1 if drop_last else slots)
+                if position < len(vector):
+                    vector[position] = 1.0
+                out[output] = vector
+            yield out
+
+    return transform
+
+
+class OneHotEncoderModel(Model):
+    """A fitted ``OneHotEncoder``: ``category_sizes`` per input field."""
+
+    _defaults = {**OneHotEncoder._defaults, "category_sizes": []}
+
+    def transform(self, ds):
+        keep = check_choice(self, "handle_invalid", ("error", "keep")) == "keep"
+        return ds.map_partitions(_one_hot(list(self.input_cols), list(self.output_cols), list(self.category_sizes),
+                                          bool(self.drop_last), keep))
