@@ -58,3 +58,21 @@ def test_multiclass_equals_sklearn(metric, sklearn_name, options, runner):
 def test_default_metric_is_f1():
     assert MulticlassClassificationEvaluator().metric_name == "f1"
     assert BinaryClassificationEvaluator().metric_name == "areaUnderROC"
+
+
+@pytest.mark.parametrize("metric, sklearn_name", [
+    ("rmse", "root_mean_squared_error"), ("mse", "mean_squared_error"), ("r2", "r2_score"),
+    ("mae", "mean_absolute_error"),
+])
+def test_regression_equals_sklearn(metric, sklearn_name, runner):
+    from sklearn import metrics
+
+    from mapfold.ml import RegressionEvaluator
+
+    rng = random.Random(9)
+    labels = [rng.gauss(10, 3) for _ in range(250)]
+    predictions = [y + rng.gauss(0, 1) for y in labels]
+    ds = mf.from_sequence([{"label": y, "prediction": p} for y, p in zip(labels, predictions)], partitions=3)
+    got = RegressionEvaluator(metric_name=metric).evaluate(ds, runner=runner)
+    assert got == pytest.approx(getattr(metrics, sklearn_name)(labels, predictions), rel=1e-12)
+    assert RegressionEvaluator(metric_name=metric).is_larger_better() is (metric == "r2")

@@ -130,3 +130,35 @@ def test_grid_reaches_a_pipeline_stage():
 def test_folds_do_not_depend_on_the_partitioning(serial_result):
     assert _cross_validator().fit(_dataset(7), runner="serial").avg_metrics == pytest.approx(
         serial_result.avg_metrics, abs=1e-9)
+
+
+def _train_validation_split(max_iter):
+    from mapfold.ml import TrainValidationSplit
+
+    return TrainValidationSplit(estimator=LogisticRegression(max_iter=max_iter),
+                                estimator_param_maps=ParamGridBuilder().add_grid("reg_param", REG_PARAMS).build(),
+                                evaluator=BinaryClassificationEvaluator(), seed=3)
+
+
+def test_train_validation_split_identical_on_every_runner(runner):
+    tvs = _train_validation_split(8)
+    assert tvs.fit(_dataset(), runner=runner).validation_metrics == tvs.fit(_dataset(), runner="serial").validation_metrics
+
+
+def test_train_validation_split_as_sklearn_on_the_same_split():
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler as SkScaler
+
+    got = _train_validation_split(MAX_ITER).fit(_dataset(), runner="serial")
+    x, y = _data()
+    train = np.array([(stable_hash((3, i)) >> 11) * 2.0 ** -53 < 0.75 for i in range(len(y))])
+    assert 0.65 < train.mean() < 0.85
+    expected = []
+    for reg in REG_PARAMS:
+        scaler = SkScaler().fit(x[train])
+        scaler.scale_ = x[train].std(axis=0, ddof=1)
+        model = SkLogistic(C=1 / (train.sum() * reg), max_iter=10000).fit(scaler.transform(x[train]), y[train])
+        expected.append(roc_auc_score(y[~train], model.decision_function(scaler.transform(x[~train]))))
+    assert got.best_index == int(np.argmax(expected))
+    np.testing.assert_allclose(got.validation_metrics, expected, atol=0.02)

@@ -13,12 +13,13 @@ package is.
 """
 from .base import Estimator, Model, Params, Transformer
 from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
-from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator
 from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
                       StringIndexer, StringIndexerModel, VectorAssembler)
 from .pipeline import Pipeline, PipelineModel
 from .persistence import load, save
-from .tuning import CrossValidator, CrossValidatorModel, ParamGridBuilder
+from .tuning import (CrossValidator, CrossValidatorModel, ParamGridBuilder, TrainValidationSplit,
+                     TrainValidationSplitModel)
 
 __all__ = [
     "Params",
@@ -41,9 +42,12 @@ __all__ = [
     "NaiveBayesModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
+    "RegressionEvaluator",
     "ParamGridBuilder",
     "CrossValidator",
     "CrossValidatorModel",
+    "TrainValidationSplit",
+    "TrainValidationSplitModel",
     "save",
     "load",
 ]

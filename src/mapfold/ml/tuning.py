@@ -23,7 +23,8 @@ from typing import Any, Iterable
 from ..core.hashing import stable_hash
 from .base import Estimator, Evaluator, Model, Params
 
-__all__ = ["ParamGridBuilder", "CrossValidator", "CrossValidatorModel", "apply_params"]
+__all__ = ["ParamGridBuilder", "CrossValidator", "CrossValidatorModel", "TrainValidationSplit",
+           "TrainValidationSplitModel", "apply_params"]
 
 
 class ParamGridBuilder:
@@ -102,6 +103,26 @@ def _record(pair):
     return pair[1]
 
 
+def _check_tuning(owner: Estimator) -> list:
+    """The candidate estimators of a tuner, after checking its parameters."""
+    name = type(owner).__name__
+    if not isinstance(owner.estimator, Estimator):
+        raise TypeError(f"{name} needs estimator, a mapfold.ml Estimator; got {owner.estimator!r}")
+    if not isinstance(owner.evaluator, Evaluator):
+        raise TypeError(f"{name} needs evaluator, a mapfold.ml Evaluator; got {owner.evaluator!r}")
+    if not isinstance(owner.seed, int):
+        raise TypeError(f"{name}: seed={owner.seed!r} must be an int")
+    param_maps = list(owner.estimator_param_maps)
+    if not param_maps:
+        raise ValueError(f"{name}: estimator_param_maps is empty")
+    return [apply_params(owner.estimator, m) for m in param_maps]
+
+
+def _best(evaluator: Evaluator, metrics: list[float]) -> int:
+    pick = max if evaluator.is_larger_better() else min
+    return metrics.index(pick(metrics))
+
+
 class CrossValidator(Estimator):
     """k-fold cross-validation over a grid; ``fit`` returns a ``CrossValidatorModel``.
 
@@ -119,18 +140,9 @@ class CrossValidator(Estimator):
     _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "num_folds": 3, "seed": 0}
 
     def fit(self, ds, runner=None) -> "CrossValidatorModel":
-        if not isinstance(self.estimator, Estimator):
-            raise TypeError(f"CrossValidator needs estimator, a mapfold.ml Estimator; got {self.estimator!r}")
-        if not isinstance(self.evaluator, Evaluator):
-            raise TypeError(f"CrossValidator needs evaluator, a mapfold.ml Evaluator; got {self.evaluator!r}")
+        candidates = _check_tuning(self)
         if not isinstance(self.num_folds, int) or self.num_folds < 2:
             raise ValueError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
-        if not isinstance(self.seed, int):
-            raise TypeError(f"CrossValidator: seed={self.seed!r} must be an int")
-        param_maps = list(self.estimator_param_maps)
-        if not param_maps:
-            raise ValueError("CrossValidator: estimator_param_maps is empty")
-        candidates = [apply_params(self.estimator, m) for m in param_maps]
         folded = ds.zip_with_index(runner=runner).map(_fold_of(self.seed, self.num_folds)).persist()
         try:
             sums = [0.0] * len(candidates)
@@ -143,8 +155,7 @@ class CrossValidator(Estimator):
         finally:
             folded.unpersist()
         avg_metrics = [total / self.num_folds for total in sums]
-        pick = max if self.evaluator.is_larger_better() else min
-        best_index = avg_metrics.index(pick(avg_metrics))
+        best_index = _best(self.evaluator, avg_metrics)
         best_model = candidates[best_index].fit(ds, runner=runner)
         return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, best_index=best_index,
                                    **self.get_params())
@@ -155,6 +166,62 @@ class CrossValidatorModel(Model):
     ``transform`` is the best model's."""
 
     _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "best_index": 0}
+
+    def transform(self, ds):
+        return self.best_model.transform(ds)
+
+
+def _train_side(seed: int, train_ratio: float):
+    def assign(pair):
+        record, position = pair
+        # the hash's top 53 bits as a fraction in [0, 1)
+        return (stable_hash((seed, position)) >> 11) * 2.0 ** -53 < train_ratio, record
+
+    return assign
+
+
+class TrainValidationSplit(Estimator):
+    """One split into training (``train_ratio`` of the records) and validation data, as PySpark's.
+
+    A record is for training when ``stable_hash((seed, position))``, as a
+    fraction of 2**64, is below ``train_ratio``: the split is the same on
+    every runner and in every process. ``validation_metrics`` has one
+    metric per parameter map; the best is refitted on all the data.
+
+    >>> import mapfold as mf
+    >>> from mapfold.ml import LogisticRegression, MulticlassClassificationEvaluator
+    >>> ds = mf.from_sequence([{"features": [float(x % 7)], "label": float(x % 7 > 3)} for x in range(40)])
+    >>> tvs = TrainValidationSplit(estimator=LogisticRegression(max_iter=20),
+    ...                            estimator_param_maps=ParamGridBuilder().add_grid("reg_param", [0.0, 10.0]).build(),
+    ...                            evaluator=MulticlassClassificationEvaluator(metric_name="accuracy"))
+    >>> tvs.fit(ds, runner="serial").best_index
+    0
+    """
+
+    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "train_ratio": 0.75, "seed": 0}
+
+    def fit(self, ds, runner=None) -> "TrainValidationSplitModel":
+        candidates = _check_tuning(self)
+        if not isinstance(self.train_ratio, (int, float)) or not 0 < self.train_ratio < 1:
+            raise ValueError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
+        sided = ds.zip_with_index(runner=runner).map(_train_side(self.seed, float(self.train_ratio))).persist()
+        try:
+            train = sided.filter(_in_fold(True, True)).map(_record)
+            validation = sided.filter(_in_fold(True, False)).map(_record)
+            metrics = [self.evaluator.evaluate(c.fit(train, runner=runner).transform(validation), runner=runner)
+                       for c in candidates]
+        finally:
+            sided.unpersist()
+        best_index = _best(self.evaluator, metrics)
+        best_model = candidates[best_index].fit(ds, runner=runner)
+        return TrainValidationSplitModel(best_model=best_model, validation_metrics=metrics, best_index=best_index,
+                                         **self.get_params())
+
+
+class TrainValidationSplitModel(Model):
+    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``."""
+
+    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0}
 
     def transform(self, ds):
         return self.best_model.transform(ds)
