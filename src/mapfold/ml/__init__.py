@@ -17,6 +17,7 @@ from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationE
 from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
                       StringIndexer, StringIndexerModel, VectorAssembler)
 from .pipeline import Pipeline, PipelineModel
+from .regression import LinearRegression, LinearRegressionModel
 from .persistence import load, save
 from .tuning import (CrossValidator, CrossValidatorModel, ParamGridBuilder, TrainValidationSplit,
                      TrainValidationSplitModel)
@@ -40,6 +41,8 @@ __all__ = [
     "LogisticRegressionModel",
     "NaiveBayes",
     "NaiveBayesModel",
+    "LinearRegression",
+    "LinearRegressionModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
     "RegressionEvaluator",

@@ -19,7 +19,9 @@ the inputs from the file and never need PySpark:
   (multinomial) for a few regularisations;
 * ``naive_bayes``: ``pi``, ``theta`` (and ``sigma``) of multinomial naive
   Bayes on the first 300 rows of wine and Gaussian on the first 300 of
-  digits.
+  digits;
+* ``linear_regression``: coefficients and intercept on scikit-learn's
+  diabetes data (unscaled) for a few regularisations.
 """
 from __future__ import annotations
 
@@ -116,6 +118,21 @@ def main() -> None:
                       "pi": model.pi.toArray().tolist(), "theta": model.theta.toArray().tolist(),
                       "sigma": model.sigma.toArray().tolist() if model_type == "gaussian" else None})
     out["naive_bayes"] = bayes
+
+    from pyspark.ml.regression import LinearRegression
+    from sklearn.datasets import load_diabetes
+
+    diabetes = load_diabetes(scaled=False)
+    df = spark.createDataFrame([(Vectors.dense(x.tolist()), float(t)) for x, t in zip(diabetes.data, diabetes.target)],
+                               ["features", "label"])
+    linear = []
+    for reg, alpha, std in ((0.0, 0.0, True), (1.0, 0.0, True), (1.0, 0.0, False), (0.5, 0.5, True),
+                            (2.0, 1.0, False)):
+        model = LinearRegression(regParam=reg, elasticNetParam=alpha, standardization=std, maxIter=1000,
+                                 tol=1e-10).fit(df)
+        linear.append({"reg_param": reg, "elastic_net_param": alpha, "standardization": std,
+                       "coefficients": model.coefficients.toArray().tolist(), "intercept": model.intercept})
+    out["linear_regression"] = linear
     spark.stop()
     (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 
