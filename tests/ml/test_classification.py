@@ -66,7 +66,7 @@ def test_metrics_within_002_of_sklearn(name, runner):
 
     train, test = split_records(name)
     reg = 0.01
-    model = LogisticRegression(reg_param=reg, max_iter=200).fit(_ds(train), runner=runner)
+    model = LogisticRegression(reg_param=reg, max_iter=100).fit(_ds(train), runner=runner)
     got = model.transform(_ds(test, 2)).collect(runner=runner)
     predicted = [r["prediction"] for r in got]
     truth = [r["label"] for r in test]

@@ -17,7 +17,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["partition_values", "feature_blocks", "as_vector"]
+__all__ = ["partition_values", "feature_blocks", "as_vector", "batch_transform", "BATCH_SIZE"]
+
+# Records per batch of a model's transform: big enough that numpy's per-call cost is
+# spread thin (~1 us a row instead of ~10 us for one row at a time), small enough to
+# stay a few MB of features.
+BATCH_SIZE = 1024
 
 
 def _single(summarize: Callable[[Iterable], Any]) -> Callable[[Iterable], list]:
@@ -75,3 +80,32 @@ def feature_blocks(ds, features_col: str, label_col: str | None = None):
     >>> _ = blocks.unpersist()
     """
     return ds.map_partitions(_blocks(features_col, label_col)).persist()
+
+
+def batch_transform(features_col: str, compute: Callable, batch_size: int = BATCH_SIZE):
+    """A ``map_partitions`` function: ``compute(X)`` on stacked batches of the records' features.
+
+    ``compute`` returns ``{field: values}``, one value per row; each record
+    comes out with those fields added, in order.
+
+    >>> import mapfold as mf
+    >>> double = batch_transform("f", lambda x: {"g": (2 * x).tolist()})
+    >>> mf.from_sequence([{"f": [1.0]}, {"f": [2.0]}]).map_partitions(double).collect(runner="serial")
+    [{'f': [1.0], 'g': [2.0]}, {'f': [2.0], 'g': [4.0]}]
+    """
+
+    def transform(records: Iterable):
+        import itertools
+
+        import numpy as np
+
+        iterator = iter(records)
+        while True:
+            batch = list(itertools.islice(iterator, batch_size))
+            if not batch:
+                return
+            outputs = compute(np.vstack([as_vector(record[features_col], features_col) for record in batch]))
+            for i, record in enumerate(batch):
+                yield {**record, **{field: values[i] for field, values in outputs.items()}}
+
+    return transform

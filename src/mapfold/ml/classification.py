@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .aggregate import as_vector, feature_blocks, partition_values
+from .aggregate import batch_transform, feature_blocks, partition_values
 from .base import Estimator, Model, check_choice
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "NaiveBayes", "NaiveBayesModel"]
@@ -220,27 +220,24 @@ def _predictor(model: "LogisticRegressionModel"):
     coefficients = np.asarray(model.coefficient_matrix, dtype=np.float64)  # classes (or 1) x features
     intercepts = np.asarray(model.intercept_vector, dtype=np.float64)
     binary = coefficients.shape[0] == 1
-    features, threshold = model.features_col, model.threshold
+    threshold = model.threshold
     out_raw, out_prob, out_pred = model.raw_prediction_col, model.probability_col, model.prediction_col
 
-    def transform(records: Iterable):
-        for record in records:
-            x = as_vector(record[features], features)
-            margins = coefficients @ x + intercepts
-            if binary:
-                m = float(margins[0])
-                raw = np.array([-m, m])
-                p = 1.0 / (1.0 + np.exp(-m))
-                probability = np.array([1.0 - p, p])
-                prediction = 1.0 if p > threshold else 0.0
-            else:
-                raw = margins
-                shifted = np.exp(margins - margins.max())
-                probability = shifted / shifted.sum()
-                prediction = float(np.argmax(raw))
-            yield {**record, out_raw: raw, out_prob: probability, out_pred: prediction}
+    def compute(x):
+        margins = x @ coefficients.T + intercepts
+        if binary:
+            m = margins[:, 0]
+            p = 1.0 / (1.0 + np.exp(-m))
+            raw, probability = np.column_stack([-m, m]), np.column_stack([1.0 - p, p])
+            prediction = (p > threshold).astype(np.float64)
+        else:
+            raw = margins
+            shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
+            probability = shifted / shifted.sum(axis=1, keepdims=True)
+            prediction = np.argmax(raw, axis=1).astype(np.float64)
+        return {out_raw: list(raw), out_prob: list(probability), out_pred: prediction.tolist()}
 
-    return transform
+    return batch_transform(model.features_col, compute)
 
 
 class LogisticRegressionModel(Model):
@@ -388,22 +385,21 @@ def _bayes_predictor(model: "NaiveBayesModel"):
     elif kind == "bernoulli":
         negative = np.log1p(-np.exp(theta))  # log(1 - p) per class and feature
         weights, constant = theta - negative, pi + negative.sum(axis=1)
-    features = model.features_col
     out_raw, out_prob, out_pred = model.raw_prediction_col, model.probability_col, model.prediction_col
 
-    def transform(records: Iterable):
-        for record in records:
-            x = as_vector(record[features], features)
-            if kind == "gaussian":
-                raw = constant - 0.5 * (((x - theta) ** 2) / sigma).sum(axis=1)
-            elif kind == "bernoulli":
-                raw = weights @ x + constant
-            else:
-                raw = theta @ x + pi
-            shifted = np.exp(raw - raw.max())
-            yield {**record, out_raw: raw, out_prob: shifted / shifted.sum(), out_pred: float(np.argmax(raw))}
+    def compute(x):
+        if kind == "gaussian":
+            raw = constant - 0.5 * (((x[:, None, :] - theta) ** 2) / sigma).sum(axis=2)
+        elif kind == "bernoulli":
+            raw = x @ weights.T + constant
+        else:
+            raw = x @ theta.T + pi
+        shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
+        probability = shifted / shifted.sum(axis=1, keepdims=True)
+        return {out_raw: list(raw), out_prob: list(probability),
+                out_pred: np.argmax(raw, axis=1).astype(np.float64).tolist()}
 
-    return transform
+    return batch_transform(model.features_col, compute)
 
 
 class NaiveBayesModel(Model):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .aggregate import as_vector, feature_blocks, partition_values
+from .aggregate import batch_transform, feature_blocks, partition_values
 from .base import Estimator, Model
 
 __all__ = ["LinearRegression", "LinearRegressionModel"]
@@ -130,11 +130,10 @@ class LinearRegression(Estimator):
 
 
 def _linear_predictor(coefficients, intercept: float, features: str, output: str):
-    def transform(records: Iterable):
-        for record in records:
-            yield {**record, output: float(as_vector(record[features], features) @ coefficients + intercept)}
+    def compute(x):
+        return {output: (x @ coefficients + intercept).tolist()}
 
-    return transform
+    return batch_transform(features, compute)
 
 
 class LinearRegressionModel(Model):

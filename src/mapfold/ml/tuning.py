@@ -99,6 +99,13 @@ def _in_fold(fold: int, inside: bool):
     return keep
 
 
+def _first_is(side: bool):
+    def keep(pair) -> bool:
+        return pair[0] is side
+
+    return keep
+
+
 def _record(pair):
     return pair[1]
 
@@ -206,8 +213,8 @@ class TrainValidationSplit(Estimator):
             raise ValueError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
         sided = ds.zip_with_index(runner=runner).map(_train_side(self.seed, float(self.train_ratio))).persist()
         try:
-            train = sided.filter(_in_fold(True, True)).map(_record)
-            validation = sided.filter(_in_fold(True, False)).map(_record)
+            train = sided.filter(_first_is(True)).map(_record)
+            validation = sided.filter(_first_is(False)).map(_record)
             metrics = [self.evaluator.evaluate(c.fit(train, runner=runner).transform(validation), runner=runner)
                        for c in candidates]
         finally:
