@@ -1,0 +1,56 @@
+"""mapfold.ml: PySpark-ML-shaped pipelines over Datasets of dict records.
+
+A layer above ``dataset/``: estimators fit with aggregations on the active
+runner (or the ``runner=`` given to ``fit``), models add fields to each
+record. numpy and scipy (the ``ml`` extra) are imported only when this
+package is.
+
+>>> import mapfold as mf
+>>> from mapfold.ml import StringIndexer
+>>> ds = mf.from_sequence([{"c": "b"}, {"c": "a"}, {"c": "b"}])
+>>> StringIndexer(input_col="c", output_col="i").fit(ds, runner="serial").labels
+['b', 'a']
+"""
+from .base import Estimator, Model, Params, Transformer
+from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
+from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator
+from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
+                      StringIndexer, StringIndexerModel, VectorAssembler)
+from .pipeline import Pipeline, PipelineModel
+from .regression import LinearRegression, LinearRegressionModel
+from .persistence import load, save
+from .tuning import (CrossValidator, CrossValidatorModel, ParamGridBuilder, TrainValidationSplit,
+                     TrainValidationSplitModel)
+
+__all__ = [
+    "Params",
+    "Estimator",
+    "Model",
+    "Transformer",
+    "StringIndexer",
+    "StringIndexerModel",
+    "IndexToString",
+    "OneHotEncoder",
+    "OneHotEncoderModel",
+    "VectorAssembler",
+    "StandardScaler",
+    "StandardScalerModel",
+    "Pipeline",
+    "PipelineModel",
+    "LogisticRegression",
+    "LogisticRegressionModel",
+    "NaiveBayes",
+    "NaiveBayesModel",
+    "LinearRegression",
+    "LinearRegressionModel",
+    "BinaryClassificationEvaluator",
+    "MulticlassClassificationEvaluator",
+    "RegressionEvaluator",
+    "ParamGridBuilder",
+    "CrossValidator",
+    "CrossValidatorModel",
+    "TrainValidationSplit",
+    "TrainValidationSplitModel",
+    "save",
+    "load",
+]

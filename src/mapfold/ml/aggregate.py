@@ -1,0 +1,111 @@
+"""The one way ``mapfold.ml`` computes over data: one value per partition,
+combined on the driver in partition order.
+
+``partition_values(ds, summarize, runner)`` runs ``summarize(iterator)`` on
+every partition as a task of the runner and returns the per-partition
+values in partition order; callers add them up themselves. Combining in
+partition order (rather than in the order tasks finish) is what makes a
+sum of floats, and so a fitted model or a metric, bit-for-bit the same on
+every runner for the same partitioning. The values are small (counts,
+sums, a gradient), never records: nothing is collected to "aggregate" it.
+
+``feature_blocks`` turns each partition's records into one ``(X, y)`` pair
+of numpy arrays, persisted by the runner so that an iterative fit converts
+the records once, not once per iteration.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+__all__ = ["partition_values", "feature_blocks", "as_vector", "batch_transform", "BATCH_SIZE"]
+
+# Records per batch of a model's transform: big enough that numpy's per-call cost is
+# spread thin (~1 us a row instead of ~10 us for one row at a time), small enough to
+# stay a few MB of features.
+BATCH_SIZE = 1024
+
+
+def _single(summarize: Callable[[Iterable], Any]) -> Callable[[Iterable], list]:
+    def one_value(iterator: Iterable) -> list:
+        return [summarize(iterator)]
+
+    return one_value
+
+
+def partition_values(ds, summarize: Callable[[Iterable], Any], runner=None) -> list:
+    """``summarize(records)`` of each partition, in partition order.
+
+    >>> import mapfold as mf
+    >>> partition_values(mf.from_sequence(range(6), partitions=3), sum, runner="serial")
+    [1, 5, 9]
+    """
+    return ds.map_partitions(_single(summarize)).collect(runner=runner)
+
+
+def as_vector(value, field: str):
+    """A record's feature value as a 1-d float64 numpy array."""
+    import numpy as np
+
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"field {field!r} holds {type(value).__name__} of shape {array.shape}; "
+                         "mapfold.ml wants a 1-d vector (VectorAssembler builds one)")
+    return array
+
+
+def _blocks(features_col: str, label_col: str | None):
+    def to_block(records: Iterable) -> list:
+        import numpy as np
+
+        rows, labels = [], []
+        for record in records:
+            rows.append(as_vector(record[features_col], features_col))
+            if label_col is not None:
+                labels.append(float(record[label_col]))
+        if not rows:
+            return []
+        return [(np.vstack(rows), np.asarray(labels, dtype=np.float64) if label_col is not None else None)]
+
+    return to_block
+
+
+def feature_blocks(ds, features_col: str, label_col: str | None = None):
+    """A persisted Dataset of one ``(X, y)`` block per non-empty partition; ``unpersist()`` it after use.
+
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence([{"f": [1.0, 2.0], "y": 1}, {"f": [3.0, 4.0], "y": 0}], partitions=1)
+    >>> blocks = feature_blocks(ds, "f", "y")
+    >>> [(x.shape, y.tolist()) for x, y in blocks.collect(runner="serial")]
+    [((2, 2), [1.0, 0.0])]
+    >>> _ = blocks.unpersist()
+    """
+    return ds.map_partitions(_blocks(features_col, label_col)).persist()
+
+
+def batch_transform(features_col: str, compute: Callable, batch_size: int = BATCH_SIZE):
+    """A ``map_partitions`` function: ``compute(X)`` on stacked batches of the records' features.
+
+    ``compute`` returns ``{field: values}``, one value per row; each record
+    comes out with those fields added, in order.
+
+    >>> import mapfold as mf
+    >>> double = batch_transform("f", lambda x: {"g": (2 * x).tolist()})
+    >>> mf.from_sequence([{"f": [1.0]}, {"f": [2.0]}]).map_partitions(double).collect(runner="serial")
+    [{'f': [1.0], 'g': [2.0]}, {'f': [2.0], 'g': [4.0]}]
+    """
+
+    def transform(records: Iterable):
+        import itertools
+
+        import numpy as np
+
+        iterator = iter(records)
+        while True:
+            batch = list(itertools.islice(iterator, batch_size))
+            if not batch:
+                return
+            outputs = compute(np.vstack([as_vector(record[features_col], features_col) for record in batch]))
+            for i, record in enumerate(batch):
+                yield {**record, **{field: values[i] for field, values in outputs.items()}}
+
+    return transform

@@ -1,0 +1,234 @@
+"""``ParamGridBuilder`` and ``CrossValidator``, reproducible on every runner.
+
+A parameter map is a dict from a parameter name (for the estimator given
+to ``CrossValidator``) or a ``(stage, name)`` pair (a stage inside a
+``Pipeline``, as PySpark's ``lr.regParam``) to a value.
+
+Folds: each record's fold is ``stable_hash((seed, position)) % num_folds``,
+its position being its index in the Dataset (``zip_with_index``, one
+counting pass). So the folds depend only on the seed and the records'
+order, not on the runner, the process (PySpark's default seed comes from
+Python's salted ``hash()``, so its folds change from process to process)
+or the partitioning. Fits and metrics add per-partition values in
+partition order, so ``avg_metrics`` are the same bit for bit on every
+runner for the same input. The best parameters (largest metric, or
+smallest when the evaluator says smaller is better; the first on a tie)
+are refitted on all the data: ``best_model``.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterable
+
+from ..core.hashing import stable_hash
+from .base import Estimator, Evaluator, Model, Params
+
+__all__ = ["ParamGridBuilder", "CrossValidator", "CrossValidatorModel", "TrainValidationSplit",
+           "TrainValidationSplitModel", "apply_params"]
+
+
+class ParamGridBuilder:
+    """The cross product of parameter values, as a list of dicts.
+
+    >>> ParamGridBuilder().add_grid("reg_param", [0.1, 0.01]).add_grid("max_iter", [10]).build()
+    [{'reg_param': 0.1, 'max_iter': 10}, {'reg_param': 0.01, 'max_iter': 10}]
+    """
+
+    def __init__(self) -> None:
+        self._grid: dict[Any, list] = {}
+
+    def add_grid(self, param: Any, values: Iterable) -> "ParamGridBuilder":
+        """Vary ``param`` (a name, or ``(stage, name)``) over ``values``."""
+        values = list(values)
+        if not values:
+            raise ValueError(f"add_grid({param!r}, ...) got no values")
+        self._grid[param] = values
+        return self
+
+    def base_on(self, params: dict) -> "ParamGridBuilder":
+        """Fix each parameter of ``params`` to its one value."""
+        for param, value in params.items():
+            self._grid[param] = [value]
+        return self
+
+    def build(self) -> list[dict]:
+        keys = list(self._grid)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(self._grid[k] for k in keys))]
+
+
+def apply_params(estimator: Estimator, param_map: dict) -> Estimator:
+    """A copy of ``estimator`` with ``param_map`` applied (``(stage, name)`` keys reach pipeline stages)."""
+    from .pipeline import Pipeline
+
+    plain = {k: v for k, v in param_map.items() if isinstance(k, str)}
+    staged = [(k, v) for k, v in param_map.items() if not isinstance(k, str)]
+    for key, _ in staged:
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], Params) and isinstance(key[1], str)):
+            raise TypeError(f"a parameter map key is a name or a (stage, name) pair; got {key!r}")
+    result = estimator.copy(**plain)
+    if not staged:
+        return result
+    if isinstance(estimator, Pipeline):
+        stages = list(estimator.stages)
+        copies = list(result.stages)
+        for (stage, name), value in staged:
+            found = [i for i, s in enumerate(stages) if s is stage]
+            if not found:
+                raise ValueError(f"{type(stage).__name__} in a parameter map is not a stage of the Pipeline")
+            copies[found[0]] = copies[found[0]].copy(**{name: value})
+        return result.copy(stages=copies)
+    for (stage, name), value in staged:
+        if stage is not estimator:
+            raise ValueError(f"{type(stage).__name__} in a parameter map is not the estimator being tuned")
+        result = result.copy(**{name: value})
+    return result
+
+
+def _fold_of(seed: int, num_folds: int):
+    def assign(pair):
+        record, position = pair
+        return stable_hash((seed, position)) % num_folds, record
+
+    return assign
+
+
+def _in_fold(fold: int, inside: bool):
+    def keep(pair) -> bool:
+        return (pair[0] == fold) is inside
+
+    return keep
+
+
+def _first_is(side: bool):
+    def keep(pair) -> bool:
+        return pair[0] is side
+
+    return keep
+
+
+def _record(pair):
+    return pair[1]
+
+
+def _check_tuning(owner: Estimator) -> list:
+    """The candidate estimators of a tuner, after checking its parameters."""
+    name = type(owner).__name__
+    if not isinstance(owner.estimator, Estimator):
+        raise TypeError(f"{name} needs estimator, a mapfold.ml Estimator; got {owner.estimator!r}")
+    if not isinstance(owner.evaluator, Evaluator):
+        raise TypeError(f"{name} needs evaluator, a mapfold.ml Evaluator; got {owner.evaluator!r}")
+    if not isinstance(owner.seed, int):
+        raise TypeError(f"{name}: seed={owner.seed!r} must be an int")
+    param_maps = list(owner.estimator_param_maps)
+    if not param_maps:
+        raise ValueError(f"{name}: estimator_param_maps is empty")
+    return [apply_params(owner.estimator, m) for m in param_maps]
+
+
+def _best(evaluator: Evaluator, metrics: list[float]) -> int:
+    pick = max if evaluator.is_larger_better() else min
+    return metrics.index(pick(metrics))
+
+
+class CrossValidator(Estimator):
+    """k-fold cross-validation over a grid; ``fit`` returns a ``CrossValidatorModel``.
+
+    >>> import mapfold as mf
+    >>> from mapfold.ml import LogisticRegression, MulticlassClassificationEvaluator
+    >>> ds = mf.from_sequence([{"features": [float(x % 7)], "label": float(x % 7 > 3)} for x in range(30)])
+    >>> cv = CrossValidator(estimator=LogisticRegression(max_iter=20),
+    ...                     estimator_param_maps=ParamGridBuilder().add_grid("reg_param", [0.0, 10.0]).build(),
+    ...                     evaluator=MulticlassClassificationEvaluator(metric_name="accuracy"))
+    >>> model = cv.fit(ds, runner="serial")
+    >>> model.avg_metrics[0] > model.avg_metrics[1], model.best_index
+    (True, 0)
+    """
+
+    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "num_folds": 3, "seed": 0}
+
+    def fit(self, ds, runner=None) -> "CrossValidatorModel":
+        candidates = _check_tuning(self)
+        if not isinstance(self.num_folds, int) or self.num_folds < 2:
+            raise ValueError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
+        folded = ds.zip_with_index(runner=runner).map(_fold_of(self.seed, self.num_folds)).persist()
+        try:
+            sums = [0.0] * len(candidates)
+            for fold in range(self.num_folds):
+                train = folded.filter(_in_fold(fold, False)).map(_record)
+                validation = folded.filter(_in_fold(fold, True)).map(_record)
+                for i, candidate in enumerate(candidates):
+                    model = candidate.fit(train, runner=runner)
+                    sums[i] += self.evaluator.evaluate(model.transform(validation), runner=runner)
+        finally:
+            folded.unpersist()
+        avg_metrics = [total / self.num_folds for total in sums]
+        best_index = _best(self.evaluator, avg_metrics)
+        best_model = candidates[best_index].fit(ds, runner=runner)
+        return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, best_index=best_index,
+                                   **self.get_params())
+
+
+class CrossValidatorModel(Model):
+    """``best_model`` (refitted on all the data), ``avg_metrics`` (one per parameter map), ``best_index``;
+    ``transform`` is the best model's."""
+
+    _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "best_index": 0}
+
+    def transform(self, ds):
+        return self.best_model.transform(ds)
+
+
+def _train_side(seed: int, train_ratio: float):
+    def assign(pair):
+        record, position = pair
+        # the hash's top 53 bits as a fraction in [0, 1)
+        return (stable_hash((seed, position)) >> 11) * 2.0 ** -53 < train_ratio, record
+
+    return assign
+
+
+class TrainValidationSplit(Estimator):
+    """One split into training (``train_ratio`` of the records) and validation data, as PySpark's.
+
+    A record is for training when ``stable_hash((seed, position))``, as a
+    fraction of 2**64, is below ``train_ratio``: the split is the same on
+    every runner and in every process. ``validation_metrics`` has one
+    metric per parameter map; the best is refitted on all the data.
+
+    >>> import mapfold as mf
+    >>> from mapfold.ml import LogisticRegression, MulticlassClassificationEvaluator
+    >>> ds = mf.from_sequence([{"features": [float(x % 7)], "label": float(x % 7 > 3)} for x in range(40)])
+    >>> tvs = TrainValidationSplit(estimator=LogisticRegression(max_iter=20),
+    ...                            estimator_param_maps=ParamGridBuilder().add_grid("reg_param", [0.0, 10.0]).build(),
+    ...                            evaluator=MulticlassClassificationEvaluator(metric_name="accuracy"))
+    >>> tvs.fit(ds, runner="serial").best_index
+    0
+    """
+
+    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "train_ratio": 0.75, "seed": 0}
+
+    def fit(self, ds, runner=None) -> "TrainValidationSplitModel":
+        candidates = _check_tuning(self)
+        if not isinstance(self.train_ratio, (int, float)) or not 0 < self.train_ratio < 1:
+            raise ValueError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
+        sided = ds.zip_with_index(runner=runner).map(_train_side(self.seed, float(self.train_ratio))).persist()
+        try:
+            train = sided.filter(_first_is(True)).map(_record)
+            validation = sided.filter(_first_is(False)).map(_record)
+            metrics = [self.evaluator.evaluate(c.fit(train, runner=runner).transform(validation), runner=runner)
+                       for c in candidates]
+        finally:
+            sided.unpersist()
+        best_index = _best(self.evaluator, metrics)
+        best_model = candidates[best_index].fit(ds, runner=runner)
+        return TrainValidationSplitModel(best_model=best_model, validation_metrics=metrics, best_index=best_index,
+                                         **self.get_params())
+
+
+class TrainValidationSplitModel(Model):
+    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``."""
+
+    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0}
+
+    def transform(self, ds):
+        return self.best_model.transform(ds)

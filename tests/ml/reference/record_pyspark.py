@@ -1,0 +1,141 @@
+"""Record what real PySpark ML computes, for tests/ml to compare with.
+
+Run by hand (it needs pyspark and Java, and takes about a minute):
+
+    /work/main/.venv/bin/python tests/ml/reference/record_pyspark.py
+
+It writes ``pyspark_expected.json`` next to itself, holding both the inputs
+(generated here with a fixed seed) and PySpark's outputs, so the tests read
+the inputs from the file and never need PySpark:
+
+* ``string_indexer``: categorical training values with frequency ties,
+  nulls, an empty string and mixed case; for each ``stringOrderType`` the
+  model's ``labels``, and the indices of test values (unseen labels and a
+  null included) under ``handleInvalid`` ``keep`` and ``skip``;
+* ``binary_evaluator``: scores with ties and labels; ``areaUnderROC`` and
+  ``areaUnderPR`` of ``BinaryClassificationEvaluator``;
+* ``logistic_regression``: coefficients and intercepts on the first 400
+  rows of scikit-learn's breast cancer data (binary) and on iris
+  (multinomial) for a few regularisations;
+* ``naive_bayes``: ``pi``, ``theta`` (and ``sigma``) of multinomial naive
+  Bayes on the first 300 rows of wine and Gaussian on the first 300 of
+  digits;
+* ``linear_regression``: coefficients and intercept on scikit-learn's
+  diabetes data (unscaled) for a few regularisations.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def categorical() -> tuple[list, list]:
+    rng = random.Random(11)
+    # counts chosen for ties: b, a and "B" 5 times; c and d 3; "" and e once
+    counts = {"b": 5, "a": 5, "B": 5, "c": 3, "d": 3, "": 1, "e": 1, "ab": 3}
+    train = [value for value, n in counts.items() for _ in range(n)] + [None, None]
+    rng.shuffle(train)
+    test = ["a", "zz", None, "B", "", "e", "unseen", "d", "ab"]
+    return train, test
+
+
+def scores() -> tuple[list, list]:
+    rng = random.Random(12)
+    rows = []
+    for _ in range(300):
+        label = rng.random() < 0.4
+        score = round(rng.gauss(0.6 if label else 0.4, 0.2), 2)  # rounded: many tied scores
+        rows.append((score, float(label)))
+    return [s for s, _ in rows], [y for _, y in rows]
+
+
+def main() -> None:
+    from pyspark.sql import SparkSession
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.ml.linalg import Vectors
+    from sklearn.datasets import load_breast_cancer, load_iris
+
+    spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    out: dict = {"pyspark_version": spark.version}
+
+    train, test = categorical()
+    train_df = spark.createDataFrame([(v,) for v in train], "c string")
+    test_df = spark.createDataFrame([(i, v) for i, v in enumerate(test)], "id int, c string")
+    indexer_out = {"train": train, "test": test, "orders": {}}
+    for order in ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc"):
+        model = StringIndexer(inputCol="c", outputCol="i", stringOrderType=order,
+                              handleInvalid="keep").fit(train_df)
+        keep = {r.id: r.i for r in model.transform(test_df).collect()}
+        model.setHandleInvalid("skip")
+        skip = {r.id: r.i for r in model.transform(test_df).collect()}
+        indexer_out["orders"][order] = {
+            "labels": list(model.labels),
+            "keep": [keep[i] for i in range(len(test))],
+            "skip": [[i, skip[i]] for i in sorted(skip)],
+        }
+    out["string_indexer"] = indexer_out
+
+    s, y = scores()
+    df = spark.createDataFrame([(Vectors.dense([-v, v]), t) for v, t in zip(s, y)], ["raw", "label"])
+    evaluator = BinaryClassificationEvaluator(rawPredictionCol="raw", labelCol="label")
+    out["binary_evaluator"] = {
+        "scores": s, "labels": y,
+        "areaUnderROC": evaluator.evaluate(df, {evaluator.metricName: "areaUnderROC"}),
+        "areaUnderPR": evaluator.evaluate(df, {evaluator.metricName: "areaUnderPR"}),
+    }
+
+    cancer = load_breast_cancer()
+    iris = load_iris()
+    fits = []
+    for name, data, rows in (("breast_cancer", cancer, 400), ("iris", iris, 150)):
+        df = spark.createDataFrame([(Vectors.dense(x.tolist()), float(t))
+                                    for x, t in zip(data.data[:rows], data.target[:rows])], ["features", "label"])
+        for reg, alpha, std in ((0.1, 0.0, True), (0.05, 0.5, True), (0.1, 0.0, False), (0.02, 1.0, True)):
+            model = LogisticRegression(regParam=reg, elasticNetParam=alpha, standardization=std,
+                                       maxIter=500, tol=1e-9).fit(df)
+            fits.append({"data": name, "rows": rows, "reg_param": reg, "elastic_net_param": alpha,
+                         "standardization": std,
+                         "coefficients": model.coefficientMatrix.toArray().tolist(),
+                         "intercepts": model.interceptVector.toArray().tolist()})
+    out["logistic_regression"] = fits
+
+    from pyspark.ml.classification import NaiveBayes
+    from sklearn.datasets import load_digits, load_wine
+
+    bayes = []
+    for name, data, model_type in (("wine", load_wine(), "multinomial"), ("digits", load_digits(), "gaussian")):
+        rows = 300
+        df = spark.createDataFrame([(Vectors.dense(x.tolist()), float(t))
+                                    for x, t in zip(data.data[:rows], data.target[:rows])], ["features", "label"])
+        model = NaiveBayes(modelType=model_type, smoothing=1.0).fit(df)
+        bayes.append({"data": name, "rows": rows, "model_type": model_type,
+                      "pi": model.pi.toArray().tolist(), "theta": model.theta.toArray().tolist(),
+                      "sigma": model.sigma.toArray().tolist() if model_type == "gaussian" else None})
+    out["naive_bayes"] = bayes
+
+    from pyspark.ml.regression import LinearRegression
+    from sklearn.datasets import load_diabetes
+
+    diabetes = load_diabetes(scaled=False)
+    df = spark.createDataFrame([(Vectors.dense(x.tolist()), float(t)) for x, t in zip(diabetes.data, diabetes.target)],
+                               ["features", "label"])
+    linear = []
+    for reg, alpha, std in ((0.0, 0.0, True), (1.0, 0.0, True), (1.0, 0.0, False), (0.5, 0.5, True),
+                            (2.0, 1.0, False)):
+        model = LinearRegression(regParam=reg, elasticNetParam=alpha, standardization=std, maxIter=1000,
+                                 tol=1e-10).fit(df)
+        linear.append({"reg_param": reg, "elastic_net_param": alpha, "standardization": std,
+                       "coefficients": model.coefficients.toArray().tolist(), "intercept": model.intercept})
+    out["linear_regression"] = linear
+    spark.stop()
+    (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
