@@ -84,6 +84,7 @@ def _watch_parent(parent: int) -> None:
 
 
 PARENT_CHECK_SECONDS = 0.5
+ORPHAN_SECONDS = 2.0  # after a kill, how long a call's future may stay unresolved before it counts as lost
 
 
 def _init_worker(slots, counter, initializer, initargs, parent) -> None:
@@ -139,6 +140,7 @@ class _Generation:
             initargs=(self.slots, counter, initializer, initargs, os.getpid()),
         )
         self.stopped = False
+        self.killed_at: float | None = None  # when stop(now=True) killed its processes
         self.verdict: _Verdict | None = None
 
     def processes(self) -> dict:
@@ -176,6 +178,7 @@ class _Generation:
                 process.terminate()
         for process in processes.values():
             process.join(timeout=5)
+        self.killed_at = time.monotonic()
 
 
 class ProcessExecutor:
@@ -305,11 +308,13 @@ class ProcessExecutor:
                         continue
                     break
                 done: set = set()
-                while not done:
+                lost = []
+                while not done and not lost:
                     # a timeout, so Ctrl-C reaches this thread even when the signal
                     # landed while it was blocked in a lock wait
                     done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
-                lost = []
+                    if not done:
+                        lost = self._orphaned(in_flight)
                 for future in done:
                     call, generation = in_flight.pop(future)
                     try:
@@ -360,6 +365,17 @@ class ProcessExecutor:
             retry.appendleft(call)  # stopped by another run's error: the next generation takes it
             return
         in_flight[future] = (call, generation)
+
+    @staticmethod
+    def _orphaned(in_flight: dict) -> list:
+        """Calls of a generation killed on purpose that its manager thread
+        never resolved (it may exit before it sees the deaths): lost."""
+        now, lost = time.monotonic(), []
+        for future, (call, generation) in list(in_flight.items()):
+            if generation.killed_at is not None and now - generation.killed_at > ORPHAN_SECONDS:
+                del in_flight[future]
+                lost.append((call, generation))
+        return lost
 
     @staticmethod
     def _cancel(in_flight: dict) -> None:
