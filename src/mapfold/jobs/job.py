@@ -34,7 +34,8 @@ import itertools
 import sys
 from typing import Any, Iterable, Iterator
 
-from ..core import counters as core_counters
+from ..core.task_context import TaskRuntime
+from ..core.task_context import increment_counter as task_increment_counter
 from ..core.errors import MapfoldError
 from .protocols import JSONProtocol, RawValueProtocol
 from .step import COMBINER_FUNCS, MAPPER_FUNCS, REDUCER_FUNCS, MRStep
@@ -170,8 +171,10 @@ class MRJob:
         """Add ``amount`` to a counter; commas become semicolons, as in mrjob.
 
         >>> job = MRJob(args=[]); job._mapfold_step = 0
-        >>> core_counters.reset_task_counters(); job.increment_counter("words", "a,b")
-        >>> core_counters.task_counters()
+        >>> task = TaskRuntime()
+        >>> with task.active():
+        ...     job.increment_counter("words", "a,b")
+        >>> task.counters_table()
         {(0, 'words'): {'a;b': 1}}
         """
         if not isinstance(amount, int) or isinstance(amount, bool):
@@ -181,7 +184,7 @@ class MRJob:
         if self._mapfold_step is None:  # a Hadoop Streaming task: Hadoop reads counters from stderr
             self._write_stderr(f"reporter:counter:{group},{counter},{amount}\n")
         else:  # a mapfold task: counters travel back with the task's result, by step
-            core_counters.increment_counter((self._mapfold_step, group), counter, amount)
+            task_increment_counter((self._mapfold_step, group), counter, amount)
 
     def set_status(self, msg: str) -> None:
         """Report a status (a keep-alive for Hadoop); written to stderr in a streaming task."""
