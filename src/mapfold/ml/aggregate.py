@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["partition_values", "feature_blocks", "as_vector", "batch_transform", "BATCH_SIZE"]
+__all__ = ["partition_values", "merge_in_order", "merge_moments", "feature_blocks", "as_vector", "batch_transform",
+           "BATCH_SIZE"]
 
 # Records per batch of a model's transform: big enough that numpy's per-call cost is
 # spread thin (~1 us a row instead of ~10 us for one row at a time), small enough to
@@ -40,6 +41,41 @@ def partition_values(ds, summarize: Callable[[Iterable], Any], runner=None) -> l
     [1, 5, 9]
     """
     return ds.map_partitions(_single(summarize)).collect(runner=runner)
+
+
+def merge_in_order(parts: Iterable, merge_two: Callable[[Any, Any], Any], empty: str):
+    """Merge the non-None per-partition ``parts`` left to right with ``merge_two``
+    (partition order: the same floats on every runner); ``ValueError(empty)`` when
+    every part is None.
+
+    >>> merge_in_order([None, 2, None, 3], lambda a, b: a * 10 + b, "nothing")
+    23
+    """
+    total = None
+    for part in parts:
+        if part is None:
+            continue
+        total = part if total is None else merge_two(total, part)
+    if total is None:
+        raise ValueError(empty)
+    return total
+
+
+def _merge_two_moments(total, part):
+    n1, mean1, m1 = total
+    n2, mean2, m2 = part
+    n = n1 + n2
+    delta = mean2 - mean1
+    return n, mean1 + delta * (n2 / n), m1 + m2 + delta ** 2 * (n1 * n2 / n)
+
+
+def merge_moments(parts: Iterable):
+    """``(n, mean, sum of squared deviations)`` of the union of parts (Chan et al.), in order.
+
+    >>> merge_moments([(2, 1.0, 2.0), None, (2, 3.0, 2.0)])  # [0, 2] and [2, 4]
+    (4, 2.0, 8.0)
+    """
+    return merge_in_order(parts, _merge_two_moments, "cannot fit on an empty Dataset")
 
 
 def as_vector(value, field: str):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .aggregate import batch_transform, feature_blocks, partition_values
+from .aggregate import batch_transform, feature_blocks, merge_moments, partition_values
 from .base import Estimator, Model, check_choice
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "NaiveBayes", "NaiveBayesModel"]
@@ -116,8 +116,6 @@ class LogisticRegression(Estimator):
     def _fit_blocks(self, blocks, family: str, runner) -> "LogisticRegressionModel":
         import numpy as np
         from scipy.optimize import minimize
-
-        from .feature import merge_moments
 
         stats = [s for s in partition_values(blocks, _label_stats, runner) if s is not None]
         if not stats:
@@ -329,8 +327,6 @@ class NaiveBayes(Estimator):
 
     def _from_moments(self, parts: list, model_type: str) -> "NaiveBayesModel":
         import numpy as np
-
-        from .feature import merge_moments
 
         by_class: dict = {}
         for part in parts:

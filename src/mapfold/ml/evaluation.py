@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
+from .aggregate import merge_moments
 from .base import Evaluator, check_choice
 
 __all__ = ["BinaryClassificationEvaluator", "MulticlassClassificationEvaluator", "RegressionEvaluator", "binary_areas"]
@@ -212,8 +213,6 @@ class RegressionEvaluator(Evaluator):
         import math
 
         from .aggregate import partition_values
-        from .feature import merge_moments
-
         metric = check_choice(self, "metric_name", REGRESSION_METRICS)
         parts = [p for p in partition_values(ds, _regression_sums(self.label_col, self.prediction_col), runner)
                  if p[0]]

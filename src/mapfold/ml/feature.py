@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 from ..core.errors import MapfoldError
-from .aggregate import as_vector, partition_values
+from .aggregate import as_vector, merge_moments, partition_values
 from .base import Estimator, Model, Transformer, check_choice
 
 __all__ = ["InvalidValueError", "StringIndexer", "StringIndexerModel", "IndexToString", "OneHotEncoder",
@@ -208,25 +208,6 @@ def _moments(column: str):
         return len(rows), mean, ((block - mean) ** 2).sum(axis=0)
 
     return moments
-
-
-def merge_moments(parts: Iterable):
-    """``(n, mean, sum of squared deviations)`` of the union of parts (Chan et al.), in order."""
-    total = None
-    for part in parts:
-        if part is None:
-            continue
-        if total is None:
-            total = part
-            continue
-        n1, mean1, m1 = total
-        n2, mean2, m2 = part
-        n = n1 + n2
-        delta = mean2 - mean1
-        total = (n, mean1 + delta * (n2 / n), m1 + m2 + delta ** 2 * (n1 * n2 / n))
-    if total is None:
-        raise ValueError("cannot fit on an empty Dataset")
-    return total
 
 
 class StandardScaler(Estimator):

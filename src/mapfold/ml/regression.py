@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .aggregate import batch_transform, feature_blocks, partition_values
+from .aggregate import batch_transform, feature_blocks, merge_in_order, partition_values
 from .base import Estimator, Model
 
 __all__ = ["LinearRegression", "LinearRegressionModel"]
@@ -40,24 +40,18 @@ def _comoments(block_iter: Iterable):
     return None
 
 
+def _merge_two_comoments(total, part):
+    n1, mx1, my1, cxx1, cxy1, cyy1 = total
+    n2, mx2, my2, cxx2, cxy2, cyy2 = part
+    n = n1 + n2
+    dx, dy, f = mx2 - mx1, my2 - my1, n1 * n2 / n
+    return (n, mx1 + dx * (n2 / n), my1 + dy * (n2 / n), cxx1 + cxx2 + f * (dx[:, None] * dx[None, :]),
+            cxy1 + cxy2 + f * dx * dy, cyy1 + cyy2 + f * dy * dy)
+
+
 def merge_comoments(parts: Iterable):
     """``(n, mean x, mean y, Cxx, Cxy, Cyy)`` of the union of parts, merged in order."""
-    total = None
-    for part in parts:
-        if part is None:
-            continue
-        if total is None:
-            total = part
-            continue
-        n1, mx1, my1, cxx1, cxy1, cyy1 = total
-        n2, mx2, my2, cxx2, cxy2, cyy2 = part
-        n = n1 + n2
-        dx, dy, f = mx2 - mx1, my2 - my1, n1 * n2 / n
-        total = (n, mx1 + dx * (n2 / n), my1 + dy * (n2 / n), cxx1 + cxx2 + f * (dx[:, None] * dx[None, :]),
-                 cxy1 + cxy2 + f * dx * dy, cyy1 + cyy2 + f * dy * dy)
-    if total is None:
-        raise ValueError("LinearRegression: cannot fit on an empty Dataset")
-    return total
+    return merge_in_order(parts, _merge_two_comoments, "LinearRegression: cannot fit on an empty Dataset")
 
 
 class LinearRegression(Estimator):
