@@ -63,6 +63,20 @@ def test_spill_files_removed_on_error(private_runner):
     assert leftovers(runner.scratch()) == []
 
 
+def test_nothing_left_when_a_save_cannot_pickle_its_code(private_runner, tmp_path_factory):
+    import threading
+
+    runner, _ = private_runner
+    if runner.name == "serial":
+        pytest.skip("the serial runner pickles nothing")
+    lock = threading.Lock()
+    ds = spilling_job().map(lambda kv: (lock, kv))  # planned with a shuffle folder, then fails to pickle
+    with pytest.raises(mf.SerializationError):
+        ds.save_text(str(tmp_path_factory.mktemp("save") / "out"), runner=runner)
+    assert ds.last_run.status == "failed"
+    assert leftovers(runner.scratch()) == []
+
+
 def test_spill_files_removed_when_iteration_stops_early(private_runner):
     runner, _ = private_runner
     it = spilling_job().iterate(runner=runner)

@@ -175,16 +175,24 @@ class Job:
             self.emit("job_failed", data={"counters": counters, "error": f"{type(error).__name__}: {error}"})
 
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
+        """Compile and pickle the plan; on failure (an unpicklable function) the
+        folders planning made are removed and the run is recorded as failed."""
         self.start(name)
-        stage = self._compile(node, finisher, name, partitions)
-        ordered: list[Stage] = []
-        self._plan(stage, ordered, set())
-        # what every task gets from its runtime (core/task_context.py): travels with the stage's code
-        settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=self._job_dir())
-        for s in ordered:
-            s.code.settings = settings
-        # pickle all code first: an unpicklable function fails before any task runs
-        return [(s, self.runner.prepare(s)) for s in ordered]
+        try:
+            stage = self._compile(node, finisher, name, partitions)
+            ordered: list[Stage] = []
+            self._plan(stage, ordered, set())
+            # what every task gets from its runtime (core/task_context.py): travels with the stage's code;
+            # a job folder only where planning needed one (shuffles, skipped shuffles, persisted partitions)
+            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=self.directory)
+            for s in ordered:
+                s.code.settings = settings
+            # pickle all code first: an unpicklable function fails before any task runs
+            return [(s, self.runner.prepare(s)) for s in ordered]
+        except BaseException as exc:
+            self.finish(exc)
+            self.cleanup()
+            raise
 
     # -- running ------------------------------------------------------------
     def _fill_inputs(self, stage: Stage, shuffle_outputs: dict) -> None:
@@ -240,12 +248,7 @@ class Job:
         """Records of ``node`` in partition order, lazily where the runner can."""
         from .finishers import to_list
 
-        try:
-            plan = self.prepare(node, to_list, name)
-        except BaseException as exc:
-            self.finish(exc)
-            self.cleanup()
-            raise
+        plan = self.prepare(node, to_list, name)
         if not self.runner.streams_in_process:
             for _, records in self.run(node, to_list, name, prepared=plan):
                 yield from records
