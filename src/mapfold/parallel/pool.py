@@ -301,8 +301,13 @@ class Pool:
         ...     pool.apply(int, ("ff",), {"base": 16})
         255
         """
+        return self._run_apply(self._apply_of(func, args, kwds))
+
+    def _apply_of(self, func: Callable, args: tuple, kwds: dict | None) -> Call:
         token, payload, stateful = self._prepare(func)
-        call = Call(_apply_call, (token, payload, tuple(args), dict(kwds or {}), stateful))
+        return Call(_apply_call, (token, payload, tuple(args), dict(kwds or {}), stateful))
+
+    def _run_apply(self, call: Call) -> Any:
         for _, result in self._executor.run([call], terminate_on_error=False):
             return result
 
@@ -328,8 +333,8 @@ class Pool:
     def apply_async(self, func: Callable, args: tuple = (), kwds: dict | None = None,
                     callback: Callable | None = None, error_callback: Callable | None = None) -> AsyncResult:
         """:meth:`apply` without waiting: an :class:`AsyncResult`."""
-        self._prepare(func)  # fail now, in the caller, on an unpicklable function or a closed pool
-        return self._async(lambda: self.apply(func, args, kwds), callback, error_callback)
+        call = self._apply_of(func, args, kwds)  # pickled now: an unpicklable function or a closed pool fails here
+        return self._async(lambda: self._run_apply(call), callback, error_callback)
 
     def map_async(self, func: Callable, iterable: Iterable, chunksize: int | str | None = None,
                   callback: Callable | None = None, error_callback: Callable | None = None) -> AsyncResult:

@@ -158,11 +158,12 @@ class Job:
         self._listeners = Listeners(listeners)
         self.emit("job_started", data={"action": action, "runner": self.runner.describe()})
 
-    def emit(self, kind: str, stage: Stage | None = None, partition: int | None = None, **data) -> None:
+    def emit(self, kind: str, stage: Stage | None = None, partition: int | None = None,
+             data: dict | None = None) -> None:
         if self._listeners is None:
             return
         self._listeners.emit(Event(kind, self.id, stage.id if stage else None, stage.name if stage else "",
-                                   partition, data.pop("data", data)))
+                                   partition, data or {}))
 
     def finish(self, error: BaseException | None = None) -> None:
         """Tell the listeners how the job ended; the run record closes with it."""
