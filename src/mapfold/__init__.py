@@ -9,6 +9,7 @@ from .core.task_context import increment_counter
 from .core.errors import (
     InputError,
     MapfoldError,
+    OutputBusyError,
     OutputExistsError,
     PoolClosedError,
     RecordShapeError,
@@ -42,6 +43,7 @@ __all__ = [
     "increment_counter",
     "MapfoldError",
     "InputError",
+    "OutputBusyError",
     "OutputExistsError",
     "PoolClosedError",
     "RecordShapeError",

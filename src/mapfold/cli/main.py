@@ -48,5 +48,8 @@ def demo(path, top, graph, runner) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+from . import clean  # noqa: E402,F401  registers `mapfold clean` on main
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

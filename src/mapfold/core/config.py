@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 __all__ = ["Setting", "resolve", "default_workers", "default_memory_limit", "parse_size", "format_size",
-           "memory_limit_setting"]
+           "memory_limit_setting", "parse_duration"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +105,29 @@ def memory_limit_setting(runner_value=None, workers: int = 1) -> Setting:
         return Setting(default_memory_limit(workers), "default (a quarter of RAM shared by the workers)")
     source = "runner option memory_limit" if setting.source == "context" else setting.source
     return Setting(parse_size(setting.value), source)
+
+
+_SECONDS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value) -> float:
+    """Seconds from a number or a string such as ``"90"``, ``"30m"``, ``"2h"``, ``"1d"``.
+
+    >>> parse_duration("30m"), parse_duration("1.5h"), parse_duration(10)
+    (1800.0, 5400.0, 10.0)
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        import re
+
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _SECONDS:
+            raise ValueError(f"not a duration: {value!r}; write seconds or e.g. '30m', '2h', '1d'")
+        seconds = float(match.group(1)) * _SECONDS[unit]
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, not {value!r}")
+    return seconds

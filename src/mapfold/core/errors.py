@@ -18,6 +18,7 @@ __all__ = [
     "PoolClosedError",
     "SerializationError",
     "OutputExistsError",
+    "OutputBusyError",
     "RunnerUnavailableError",
     "InputError",
     "RecordShapeError",
@@ -86,6 +87,19 @@ class SerializationError(MapfoldError):
 
 class OutputExistsError(MapfoldError, FileExistsError):
     """The output target exists and ``mode`` does not allow replacing it."""
+
+
+class OutputBusyError(OutputExistsError):
+    """Another live job holds the claim on the output target (see ``io/claims.py``).
+
+    ``holder`` is that job's claim (job id, host, pid, start time), or None
+    when the claim vanished or could not be read.
+    """
+
+    def __init__(self, message: str, target: str | None = None, holder=None):
+        super().__init__(message)
+        self.target = target
+        self.holder = holder
 
 
 class RunnerUnavailableError(MapfoldError):

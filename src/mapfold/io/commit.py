@@ -1,62 +1,114 @@
 """Atomic output: all partitions appear at once, or nothing changes.
 
 The commit protocol (Hadoop's FileOutputCommitter, simplified, with a
-manifest for object stores):
+claim against concurrent writers and a manifest for object stores):
 
-1. ``begin`` (driver): refuse an existing target in ``mode="error"``;
-   make a hidden temporary folder beside the target
-   (``.NAME.mapfold-tmp-JOB``: hidden names are skipped by readers) and put
-   a ``_WRITING`` marker in it.
-2. Tasks write one ``part-NNNNN`` file each into the temporary folder. After
+1. ``begin`` (driver): remove what dead jobs left beside the target
+   (``leftovers.py``); take the target's claim (``claims.py``: created
+   atomically, holding job id, host, pid, start time) or fail with
+   :class:`~mapfold.core.errors.OutputBusyError` naming the live job that
+   holds it; refuse an existing target in ``mode="error"``; make a hidden
+   staging folder beside the target (``.NAME.mapfold-tmp-JOB``: hidden
+   names are skipped by readers) and put a ``_WRITING`` marker in it.
+2. Tasks write one ``part-NNNNN`` file each into the staging folder. After
    closing its file a task checks that the marker is still there; if the
    job was aborted meanwhile, it deletes its own file. (A task still
    running when another task failed can thus never leave a file behind,
    even on an object store where writing a key re-creates its "folder".)
-3. ``commit`` (driver, after every task succeeded) writes ``_SUCCESS`` last;
-   it holds a JSON manifest ``{"files": [...], "records": N, "job": ...}``
-   and mapfold's readers read only the files it lists.
+3. ``commit`` (driver, after every task succeeded) checks that the claim is
+   still this job's, then publishes. ``_SUCCESS`` holds a JSON manifest
+   ``{"files": [...], "records": N, "job": ...}``; mapfold's readers read
+   only the files it lists.
 
-   * Local disk (rename is atomic): ``error``/``overwrite`` rename the
-     temporary folder onto the target (an old target is renamed aside first
-     and deleted after); ``append`` renames each new file into the target
-     (names carry the job id, so they never collide) and then replaces
-     ``_SUCCESS`` (written beside and renamed).
+   * Local disk: ``_SUCCESS`` is written into the staging folder, which
+     then becomes the target in one system call: ``error`` renames it
+     without replacing (``RENAME_NOREPLACE``: another job's committed
+     output is never replaced), ``overwrite`` swaps it with the old target
+     (``RENAME_EXCHANGE``: the target is never absent) and deletes the old
+     one. Where the swap is not available, the old target is moved aside
+     first; a kill in between leaves a state the next run repairs.
+     ``append`` renames each new file into the target (names carry the job
+     id, so they never collide) and then replaces ``_SUCCESS`` (written
+     beside and renamed).
    * Object stores (s3://, gs://, memory://...: no atomic rename): new files
-     are copied from the temporary prefix into the target under names that
+     are copied from the staging prefix into the target under names that
      carry the job id, then ``_SUCCESS`` (one PUT: readers see the old
      manifest or the new one), and only then are replaced files deleted
-     (``overwrite``) and the temporary prefix removed.
+     (``overwrite``) and the staging prefix removed.
 
-4. ``abort`` (any failure, Ctrl-C): delete the marker, then the temporary
-   folder. The target is as it was.
+   The claim is released last.
+4. ``abort`` (any failure, Ctrl-C): delete the marker, then the staging
+   folder, then release the claim. The target is as it was.
 
-What a reader sees mid-write is spelled out in ``docs/io.md``.
+``MAPFOLD_COMMIT_PAUSE="before-publish=5,after-publish=1"`` sleeps at those
+points of ``commit`` (and ``claimed=S`` after the claim is taken): fault
+injection for the drills in ``tests/drills``.
+
+What a reader sees mid-write, and what each store guarantees, is spelled
+out in ``docs/io.md``.
 """
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import time
 import uuid
 
-from ..core.errors import OutputExistsError
+from ..core.errors import OutputBusyError, OutputExistsError
+from . import claims, leftovers
 from .paths import filesystem, is_local, read_manifest
+from .renames import exchange, rename_noreplace
 from .secrets import protect_filesystem, scrubbed
 
-__all__ = ["AtomicOutput", "MODES", "MARKER"]
+__all__ = ["AtomicOutput", "MODES", "MARKER", "pause"]
 
 MODES = ("error", "overwrite", "append")
 MARKER = "_WRITING"
 
 
-class AtomicOutput:
-    """One output folder being written by one job (picklable: shipped to tasks)."""
+def pause(point: str) -> None:
+    """Sleep as ``MAPFOLD_COMMIT_PAUSE`` asks at ``point`` (fault injection for the drills).
 
-    def __init__(self, path: str, mode: str = "error", storage_options: dict | None = None):
+    >>> os.environ["MAPFOLD_COMMIT_PAUSE"] = "before-publish=0.01"
+    >>> pause("before-publish"); pause("after-publish")
+    >>> del os.environ["MAPFOLD_COMMIT_PAUSE"]
+    """
+    spec = os.environ.get("MAPFOLD_COMMIT_PAUSE", "")
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, seconds = item.partition("=")
+        if name.strip() == point:
+            import sys
+
+            print(f"mapfold: commit paused at {point} for {seconds} s (MAPFOLD_COMMIT_PAUSE)", file=sys.stderr,
+                  flush=True)
+            time.sleep(float(seconds or 0))
+
+
+class AtomicOutput:
+    """One output folder being written by one job (picklable: shipped to tasks).
+
+    >>> import tempfile
+    >>> out = AtomicOutput(tempfile.mkdtemp() + "/out")
+    >>> out.begin()
+    >>> with open(out.part_path(0), "w") as f:
+    ...     _ = f.write("a\\n")
+    >>> out.commit([out.part_name(0)], records=1)
+    >>> sorted(os.listdir(out.root))
+    ['_SUCCESS', 'part-00000']
+    >>> AtomicOutput(out.path).begin()
+    Traceback (most recent call last):
+    mapfold.core.errors.OutputExistsError: output ... already exists; ...
+    """
+
+    def __init__(self, path: str, mode: str = "error", storage_options: dict | None = None,
+                 stale_after=None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
         self.path = str(path)
         self.mode = mode
         self.storage_options = storage_options
+        self.stale_after = claims.stale_after(stale_after)
         self.fs, root = filesystem(self.path, storage_options)
         self.root = root.rstrip("/")
         parent, name = posixpath.split(self.root)
@@ -66,6 +118,8 @@ class AtomicOutput:
         self.job = uuid.uuid4().hex[:12]
         self.temporary = posixpath.join(parent, f".{name}.mapfold-tmp-{self.job}")
         self.marker = f"{self.temporary}/{MARKER}"
+        self.claim_file = claims.claim_path(self.root)
+        self.claim: claims.Claim | None = None
         # names carry the job id where files from two jobs may meet
         self.unique_names = mode == "append" or not self.local
 
@@ -84,27 +138,79 @@ class AtomicOutput:
 
     # -- driver ---------------------------------------------------------------
     def begin(self) -> None:
+        """Clean up after dead jobs, claim the target, make the staging folder."""
         with scrubbed(self.storage_options):
-            if self.mode == "error" and self.fs.exists(self.root):
-                raise OutputExistsError(
-                    f"output {self.path} already exists; pass mode='overwrite' to replace it or mode='append'")
-            if self.local:  # object stores have no folders (and s3fs would try to create a bucket)
-                self.fs.makedirs(self.temporary, exist_ok=True)
-            self.fs.pipe_file(self.marker, b"")
+            leftovers.remove(self.fs, leftovers.find(self.fs, self.root, self.stale_after, inside=False))
+            self._take_claim()
+            try:
+                pause("claimed")
+                if self.mode == "error" and self.fs.exists(self.root):
+                    raise OutputExistsError(
+                        f"output {self.path} already exists; pass mode='overwrite' to replace it or mode='append'")
+                if self.local:  # object stores have no folders (and s3fs would try to create a bucket)
+                    self.fs.makedirs(self.temporary, exist_ok=True)
+                self.fs.pipe_file(self.marker, self.claim.to_json())
+            except BaseException:
+                self._remove(self.temporary, recursive=True)
+                self._release()
+                raise
+
+    def _take_claim(self) -> None:
+        mine = claims.Claim.mine(self.job, self.mode, self.path)
+        if self.local:
+            self.fs.makedirs(posixpath.dirname(self.root), exist_ok=True)
+        for _ in range(3):
+            if claims.take(self.fs, self.claim_file, mine):
+                self.claim = mine
+                return
+            held = claims.read(self.fs, self.claim_file)
+            if held is None:
+                continue  # released meanwhile: try again
+            reason = claims.is_stale(held, self.stale_after)
+            if reason is None:
+                raise self._busy(held, "is being written by")
+            claims.break_stale(self.fs, self.claim_file, held)
+        raise self._busy(claims.read(self.fs, self.claim_file), "is being written by")
+
+    def _busy(self, held, verb: str) -> OutputBusyError:
+        who = held.describe() if held is not None else "another job"
+        advice = ("; wait for it to finish, or if it is dead, run `mapfold clean` on the target"
+                  if held is not None else "")
+        return OutputBusyError(f"output {self.path} {verb} {who}{advice}", target=self.path, holder=held)
+
+    def _check_claim(self) -> None:
+        held = claims.read(self.fs, self.claim_file)
+        if held is None or held.job != self.job:
+            raise self._busy(held, "was claimed while this job ran by" if held else "lost its claim to")
+
+    def _release(self) -> None:
+        if self.claim is not None:
+            claims.release(self.fs, self.claim_file, self.job)
+            self.claim = None
 
     def commit(self, files: list[str], records: int = 0) -> None:
-        """Publish the task files (names relative to the temporary folder)."""
+        """Publish the task files (names relative to the staging folder)."""
         with scrubbed(self.storage_options):
-            self._remove(self.marker)
-            if self.local:
-                self._commit_local(files, records)
-            else:
-                self._commit_object_store(files, records)
+            try:
+                self._remove(self.marker)
+                self._check_claim()
+                pause("before-publish")
+                if self.local:
+                    self._commit_local(files, records)
+                else:
+                    self._commit_object_store(files, records)
+                pause("after-publish")
+            except BaseException:
+                self._remove(self.temporary, recursive=True)
+                self._release()
+                raise
+            self._release()
 
     def abort(self) -> None:
         with scrubbed(self.storage_options):
             self._remove(self.marker)
             self._remove(self.temporary, recursive=True)
+            self._release()
 
     # -- tasks ----------------------------------------------------------------
     def part_name(self, partition: int, suffix: str = "") -> str:
@@ -131,30 +237,46 @@ class AtomicOutput:
     def _manifest(self, files: list[str], records: int) -> bytes:
         return json.dumps({"files": sorted(files), "records": records, "job": self.job}, indent=1).encode()
 
+    def _exists_error(self) -> OutputExistsError:
+        return OutputExistsError(f"output {self.path} was created by another writer while this job ran; "
+                                 "nothing was published (pass mode='overwrite' to replace it)")
+
     def _commit_local(self, files: list[str], records: int) -> None:
         fs = self.fs
         if self.mode == "append" and fs.exists(self.root):
             old = self._existing_files()
             for name in files:
-                fs.mv(f"{self.temporary}/{name}", f"{self.root}/{name}")
+                rename_noreplace(f"{self.temporary}/{name}", f"{self.root}/{name}")
             self._remove(self.temporary, recursive=True)
             old_records = _records_of(fs, self.root)
             staged = f"{self.root}/._SUCCESS.{self.job}"
             fs.pipe_file(staged, self._manifest(old + files, old_records + records))
-            fs.mv(staged, f"{self.root}/_SUCCESS")
+            os.replace(staged, f"{self.root}/_SUCCESS")
             return
-        aside = None
-        if fs.exists(self.root):
-            aside = f"{self.temporary}-old"
-            fs.mv(self.root, aside, recursive=True)
-        fs.mv(self.temporary, self.root, recursive=True)
-        if aside is not None:
+        # the manifest goes in first: the target never appears without it
+        fs.pipe_file(f"{self.temporary}/_SUCCESS", self._manifest(files, records))
+        try:
+            rename_noreplace(self.temporary, self.root)
+            return
+        except FileExistsError:
+            if self.mode == "error":
+                raise self._exists_error() from None
+        try:
+            exchange(self.temporary, self.root)  # the old target is now in the staging folder
+        except NotImplementedError:
+            aside = f"{self.temporary}-old"  # a kill between these renames is repaired by the next run
+            os.rename(self.root, aside)
+            os.rename(self.temporary, self.root)
             self._remove(aside, recursive=True)
-        fs.pipe_file(f"{self.root}/_SUCCESS", self._manifest(files, records))
+            return
+        self._remove(self.temporary, recursive=True)
 
     def _commit_object_store(self, files: list[str], records: int) -> None:
         fs = self.fs
+        fs.invalidate_cache(self.root)
         exists = fs.exists(self.root)
+        if exists and self.mode == "error":
+            raise self._exists_error()
         old = self._existing_files() if exists else []
         for name in files:
             fs.copy(f"{self.temporary}/{name}", f"{self.root}/{name}")
