@@ -1,0 +1,171 @@
+"""Drills of the commit protocol with real driver processes (tests/drills/driver.py).
+
+* Two drivers race on one output, 20 rounds per mode: exactly one job of
+  each pair succeeds, the output is that job's, complete; the other gets
+  ``OutputExistsError`` (mode error: the target exists or is claimed) or
+  ``OutputBusyError`` at once (mode overwrite: mapfold never waits).
+* A driver SIGKILLed mid-commit (``MAPFOLD_COMMIT_PAUSE`` widens the
+  window) or mid-task: the target is the old or the new output, whole; the
+  next run on it succeeds and leaves no staging folder or claim; and no
+  worker process the driver started is alive 5 s after the kill.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mapfold as mf
+
+DRIVER = Path(__file__).with_name("driver.py")
+SRC = Path(mf.__file__).resolve().parents[1]
+ROUNDS = 20
+RECORDS, PARTITIONS = 200, 4
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the drills read /proc (Linux)")
+
+
+def env(**extra) -> dict:
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+                       MAPFOLD_PROGRESS="0")
+    environment.update(extra)
+    return environment
+
+
+def driver(*args, **extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(DRIVER), *args], env=env(**extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def hidden_leftovers(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if ".mapfold-" in name)
+
+
+def lines_of(target: Path) -> list[str]:
+    return mf.read_text(str(target)).collect(runner="serial")
+
+
+@pytest.mark.parametrize("runner_name", ["serial", "processes"])
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_racing_drivers_one_wins_each_round(tmp_path, mode, runner_name):
+    sync, base = tmp_path / "sync", tmp_path / "data"
+    sync.mkdir()
+    base.mkdir()
+    if mode == "overwrite":
+        for i in range(ROUNDS):
+            mf.from_sequence(["old"]).save_text(str(base / f"out-{i}"), runner="serial")
+    racers = [driver("race", str(sync), tag, peer, mode, str(ROUNDS), runner_name, str(base))
+              for tag, peer in (("A", "B"), ("B", "A"))]
+    for proc in racers:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    for i in range(ROUNDS):
+        results = {tag: (sync / f"result-{i}-{tag}").read_text() for tag in "AB"}
+        winners = [tag for tag, result in results.items() if result == "ok"]
+        assert len(winners) == 1, f"round {i}: {results}"
+        (loser_result,) = [r for tag, r in results.items() if tag not in winners]
+        expected = "OutputBusyError" if mode == "overwrite" else ("OutputExistsError", "OutputBusyError")
+        assert loser_result.startswith(expected), f"round {i}: {results}"
+        if mode == "overwrite":  # refused at once, naming the job that holds the target
+            assert "is being written by job" in loser_result
+        winner = winners[0]
+        target = base / f"out-{i}"
+        assert lines_of(target) == [f"{winner}-{i}-{k}" for k in range(RECORDS)]
+        manifest = json.loads((target / "_SUCCESS").read_text())
+        assert manifest["records"] == RECORDS and len(manifest["files"]) == PARTITIONS
+        assert sorted(os.listdir(target)) == sorted(manifest["files"] + ["_SUCCESS"])
+    assert hidden_leftovers(base) == []
+
+
+def wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr, proc.stdout], [], [], 0.2)
+        for stream in ready:
+            line = stream.readline()
+            seen.append(line)
+            if needle in line:
+                return line
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"driver never said {needle!r}; it said: {''.join(seen)}")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    if int(f.read().rsplit(b")", 1)[-1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def kill_and_check_workers(proc: subprocess.Popen, expect_workers: bool) -> None:
+    workers = children(proc.pid)
+    if expect_workers:
+        assert workers, "the processes runner had started no worker"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = time.monotonic()
+    while any(alive(pid) for pid in workers) and time.monotonic() - killed_at < 5:
+        time.sleep(0.1)
+    assert [pid for pid in workers if alive(pid)] == [], "workers outlived their driver by 5 s"
+
+
+@pytest.mark.parametrize("runner_name", ["serial", "processes"])
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+@pytest.mark.parametrize("point", ["before-publish", "after-publish"])
+def test_sigkill_mid_commit_then_the_next_run_succeeds(tmp_path, mode, point, runner_name):
+    target = tmp_path / "out"
+    if mode == "overwrite":
+        mf.from_sequence(["old"]).save_text(str(target), runner="serial")
+    proc = driver("save", str(target), mode, runner_name, "killed", MAPFOLD_COMMIT_PAUSE=f"{point}=60")
+    wait_for_line(proc, f"commit paused at {point}")
+    kill_and_check_workers(proc, expect_workers=runner_name == "processes")
+    assert hidden_leftovers(tmp_path)  # the dead job's claim (and staging folder) are still there
+    if target.exists():  # the old output, or the killed job's, whole
+        expected = {"before-publish": ["old"], "after-publish": [f"killed-{k}" for k in range(RECORDS)]}[point]
+        assert lines_of(target) == expected
+        assert (target / "_SUCCESS").exists()
+    nxt = driver("save", str(target), "overwrite", runner_name, "next")
+    out, err = nxt.communicate(timeout=300)
+    assert nxt.returncode == 0 and "saved" in out, err
+    assert lines_of(target) == [f"next-{k}" for k in range(RECORDS)]
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # no staging folder, no claim
+
+
+def test_sigkill_mid_task_leaves_no_worker_and_no_leftover(tmp_path):
+    target = tmp_path / "out"
+    mf.from_sequence(["old"]).save_text(str(target), runner="serial")
+    proc = driver("save", str(target), "overwrite", "processes", "killed", MAPFOLD_DRILL_SLOW="60",
+                  MAPFOLD_COMMIT_PAUSE="claimed=0.5")
+    wait_for_line(proc, "commit paused at claimed")
+    deadline = time.monotonic() + 60
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:  # the tasks are running
+        time.sleep(0.1)
+    kill_and_check_workers(proc, expect_workers=True)
+    assert lines_of(target) == ["old"]
+    nxt = driver("save", str(target), "error", "serial", "next")
+    out, err = nxt.communicate(timeout=300)
+    assert nxt.returncode != 0 and "OutputExistsError" in err  # the old output is still there
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # ...and the dead job's claim and staging are gone
