@@ -251,7 +251,7 @@ class CsvSource(LineSource):
             if info.size == 0:
                 continue
             with open_binary(self.fs, info.path, info.compression) as f:
-                data = f.read(HEAD_BYTES)
+                data = _head(f, HEAD_BYTES)
             if len(data) == HEAD_BYTES:
                 data = data[: data.rfind(b"\n") + 1]
             text = data.decode(self.encoding, "replace")
@@ -264,6 +264,24 @@ class CsvSource(LineSource):
     def describe(self) -> str:
         columns = f", columns {list(self.options.columns)}" if self.options.columns else ""
         return super().describe() + columns
+
+
+def _head(f, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of ``f``; a truncated or corrupt compressed file gives
+    what came before the break (the task reading it then reports the damage, by file and line)."""
+    read = getattr(f, "read1", None) or f.read
+    pieces: list[bytes] = []
+    got = 0
+    while got < size:
+        try:
+            data = read(size - got)
+        except Exception:  # EOFError, zlib/lzma/zstd errors: the task reading this file names them
+            break
+        if not data:
+            break
+        pieces.append(data)
+        got += len(data)
+    return b"".join(pieces)
 
 
 class CsvPartWriter(PartWriter):

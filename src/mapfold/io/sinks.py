@@ -45,7 +45,8 @@ def open_for_write(fs, path: str, compression: str | None):
         from ..core.extras import require
 
         zstandard = require("zstandard", "formats", ".zst files")
-        return zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
+        # a content checksum, so readers detect damage (gzip, bz2 and xz always carry one)
+        return zstandard.ZstdCompressor(write_checksum=True).stream_writer(raw, closefd=True)
     raw.close()
     check_compression(compression)
 
