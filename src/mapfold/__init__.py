@@ -15,6 +15,7 @@ from .core.errors import (
     RecordShapeError,
     RunnerUnavailableError,
     SerializationError,
+    SpillError,
     WorkerLostError,
 )
 from .dataset.dataset import Dataset
@@ -49,5 +50,6 @@ __all__ = [
     "RecordShapeError",
     "RunnerUnavailableError",
     "SerializationError",
+    "SpillError",
     "WorkerLostError",
 ]

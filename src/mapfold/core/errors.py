@@ -19,6 +19,7 @@ __all__ = [
     "SerializationError",
     "OutputExistsError",
     "OutputBusyError",
+    "SpillError",
     "RunnerUnavailableError",
     "InputError",
     "RecordShapeError",
@@ -100,6 +101,28 @@ class OutputBusyError(OutputExistsError):
         super().__init__(message)
         self.target = target
         self.holder = holder
+
+
+class SpillError(MapfoldError, OSError):
+    """A spill to disk failed for want of space (``ENOSPC``, ``EDQUOT``) or over the
+    file-size limit (``EFBIG``); names the folder, the bytes written and the budget.
+
+    An ``OSError`` too, with the original ``errno``, so ``except OSError`` still works.
+
+    >>> e = SpillError(28, "disk full", folder="/tmp/job", written=4096, budget=1 << 20)
+    >>> isinstance(e, OSError), e.errno, e.folder
+    (True, 28, '/tmp/job')
+    """
+
+    def __init__(self, errno: int | None, message: str, folder: str | None = None, written: int | None = None,
+                 budget: int | None = None):
+        OSError.__init__(self, errno, message)
+        self.folder = folder
+        self.written = written
+        self.budget = budget
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 class RunnerUnavailableError(MapfoldError):

@@ -137,14 +137,15 @@ class GroupStore(AppendFile):
     """The file a reduce task writes its oversized groups to; it lives as
     long as this store or any :class:`SpilledValues` made from it."""
 
-    def __init__(self, path: str):
-        super().__init__(path)
+    def __init__(self, path: str, budget: int | None = None):
+        super().__init__(path, budget)
         self.handle = _SharedFile(path)
 
     def append(self, values: list) -> int:
         f = self._open()
         offset = f.tell()
-        pickle.dump(values, f, pickle.HIGHEST_PROTOCOL)
+        with self.guarded(offset):
+            pickle.dump(values, f, pickle.HIGHEST_PROTOCOL)
         self.bytes_written += f.tell() - offset
         return offset
 

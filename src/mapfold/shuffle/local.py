@@ -98,7 +98,7 @@ class LocalCombine:
         path = os.path.join(scratch, f"combine-{index:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
         try:
-            with RunWriter(path) as runs, paused_gc():
+            with RunWriter(path, limit) as runs, paused_gc():
                 combiner._combine(iter(iterator), runs, out)
                 if out.files:  # spilled: the last table joins the sorted runs on disk
                     combiner.write_last_table()

@@ -75,9 +75,9 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
     count_values = getattr(aggregator, "collects", None)
     budget, model = MemoryBudget(limit), SizeModel()
     tag = f"{partition:05d}-{uuid.uuid4().hex[:8]}"
-    writer = RunWriter(os.path.join(scratch, f"reduce-{tag}.runs"))
+    writer = RunWriter(os.path.join(scratch, f"reduce-{tag}.runs"), limit)
     # big groups outlive this task (they are handed out lazily): their file goes with the last reference
-    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl")) if groups else None
+    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl"), limit) if groups else None
     runs = [segment for segment in segments if segment.sorted]
     try:
         with paused_gc():  # see memory.py: the table grows; no full collections over it

@@ -56,7 +56,7 @@ def external_sorted(pairs: Iterable[tuple], reverse: bool = False, memory_limit:
     budget, model = MemoryBudget(memory_limit), SizeModel()
     own_folder = scratch is None
     folder = tempfile.mkdtemp(prefix="mapfold-sort-") if own_folder else scratch
-    writer = RunWriter(os.path.join(folder, f"sort-{uuid.uuid4().hex[:12]}.runs"))
+    writer = RunWriter(os.path.join(folder, f"sort-{uuid.uuid4().hex[:12]}.runs"), memory_limit)
     runs = []
     buffer: list = []
     iterator = iter(pairs)

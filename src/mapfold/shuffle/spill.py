@@ -28,17 +28,21 @@ the job ends, fails or is interrupted (``plan/execute.py``).
 """
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
+from ..core.config import format_size
+from ..core.errors import SpillError
 from ..core.serialize import dumps_records
 
-__all__ = ["Segment", "AppendFile", "RunWriter", "read_chunks", "read_records"]
+__all__ = ["Segment", "AppendFile", "RunWriter", "read_chunks", "read_records", "DISK_FULL"]
 
-
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no space, over quota, over the file-size limit
 
 @dataclass(frozen=True)
 class Segment:
@@ -53,12 +57,64 @@ class Segment:
 
 
 class AppendFile:
-    """An append-only spill file in a private folder, opened on the first write."""
+    """An append-only spill file in a private folder, opened on the first write.
 
-    def __init__(self, path: str):
+    A write that finds the disk full raises :class:`~mapfold.core.errors.SpillError`
+    naming the folder, the bytes this file took and the memory ``budget``
+    the spill was made under.
+
+    >>> import tempfile, os
+    >>> f = AppendFile(os.path.join(tempfile.mkdtemp(), "x.runs"), budget=64 << 20)
+    >>> with f.guarded():
+    ...     raise OSError(28, "No space left on device")
+    Traceback (most recent call last):
+    mapfold.core.errors.SpillError: [Errno 28] spill to .../x.runs ran out of disk ...: 0 B written ..., memory budget 64.0 MiB ...
+    """
+
+    def __init__(self, path: str, budget: int | None = None):
         self.path = path
+        self.budget = budget
         self._file = None
         self.bytes_written = 0
+
+    @contextmanager
+    def guarded(self, offset: int | None = None):
+        """Turn a full disk met inside the block into a :class:`SpillError` with context."""
+        try:
+            yield
+        except SpillError:
+            raise
+        except OSError as exc:
+            if exc.errno not in DISK_FULL:
+                raise
+            written = self.bytes_written
+            if offset is not None and self._file is not None:
+                try:
+                    written += max(0, self._file.tell() - offset)
+                except (OSError, ValueError):
+                    pass
+            self.abandon()
+            folder = os.path.dirname(self.path)
+            budget = format_size(self.budget) if self.budget else "unknown"
+            why = "the file-size limit (ulimit -f)" if exc.errno == errno.EFBIG else "disk"
+            raise SpillError(exc.errno,
+                             f"[Errno {exc.errno}] spill to {self.path} ran out of {why} ({exc.strerror}): "
+                             f"{format_size(written)} written to it in folder {folder}, memory budget {budget} "
+                             "per worker; free space there, point MAPFOLD_SCRATCH (or TMPDIR) at a larger "
+                             "disk, or raise memory_limit so less is spilled",
+                             folder=folder, written=written, budget=self.budget) from exc
+
+    def abandon(self) -> None:
+        """Close without flushing what the disk refused (the file is removed with the job's folder)."""
+        f, self._file = self._file, None
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                try:
+                    os.close(f.fileno())
+                except (OSError, ValueError):
+                    pass
 
     def _open(self):
         if self._file is None:
@@ -68,11 +124,13 @@ class AppendFile:
 
     def flush(self) -> None:
         if self._file is not None:
-            self._file.flush()
+            with self.guarded():
+                self._file.flush()
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with self.guarded():
+                self._file.close()
             self._file = None
 
     def __enter__(self):
@@ -95,6 +153,10 @@ class RunWriter(AppendFile):
     def write(self, records: Iterable, chunk_records: int, sorted: bool = False) -> Segment:
         f = self._open()
         offset = f.tell()
+        with self.guarded(offset):
+            return self._write(f, offset, records, chunk_records, sorted)
+
+    def _write(self, f, offset: int, records: Iterable, chunk_records: int, sorted: bool) -> Segment:
         write = f.write
         count = 0
         if isinstance(records, list):
@@ -125,9 +187,10 @@ class RunWriter(AppendFile):
         f = self._open()
         offset = f.tell()
         write = f.write
-        for start in range(0, len(keys), chunk_records):
-            end = start + chunk_records
-            write(dumps_records((keys[start:end], values[start:end])))
+        with self.guarded(offset):
+            for start in range(0, len(keys), chunk_records):
+                end = start + chunk_records
+                write(dumps_records((keys[start:end], values[start:end])))
         length = f.tell() - offset
         self.bytes_written += length
         return Segment(self.path, offset, length, len(keys), False, columnar=True)

@@ -142,7 +142,7 @@ class ShuffleWriter:
         path = os.path.join(self.directory, f"map-{partition:05d}-{uuid.uuid4().hex[:8]}.runs")
         out = MapOutput()
         try:
-            with RunWriter(path) as writer, paused_gc():
+            with RunWriter(path, self.memory_limit) as writer, paused_gc():
                 records = checked_pairs(iterator, self.name)
                 if self.aggregator is not None:
                     self._combine(records, writer, out)
@@ -183,7 +183,7 @@ class ShuffleWriter:
         sums = ColumnSum(compact_bytes=share)
         blocks = iter(blocks)
         rest = None
-        with RunWriter(path) as writer, paused_gc():
+        with RunWriter(path, self.memory_limit) as writer, paused_gc():
             for keys, values in blocks:
                 if not sums.add(keys, values):
                     rest = chain([(keys, values)], blocks)
