@@ -208,3 +208,19 @@ def test_s3_claim_is_a_conditional_put_and_stale_ones_are_broken(serial, bucket,
     holder.fs.invalidate_cache()
     names = [p.rsplit("/", 1)[-1] for p in holder.fs.find(bucket, withdirs=True)]
     assert not any("mapfold-" in n for n in names), names
+
+
+def test_half_published_object_store_target_is_refused_then_repaired(serial, memory_root):
+    """A job killed while copying parts into a new target on an object store: readers refuse the
+    folder (claimed, no _SUCCESS), and the next run removes the dead job's parts."""
+    fs = fsspec.filesystem("memory")
+    root = memory_root[len("memory://"):]
+    dead = claims.Claim("deadbeef0000", claims.socket.gethostname(), dead_pid(), time.time(), "error")
+    fs.pipe_file(f"{root}/.out.mapfold-claim", dead.to_json())
+    fs.pipe_file(f"{root}/out/part-00000-{dead.job[:8]}", b"copied before the kill\n")
+    with pytest.raises(mf.InputError, match="has no _SUCCESS yet: it is claimed by job deadbeef0000"):
+        mf.read_text(f"{memory_root}/out").collect(runner=serial)
+    mf.from_sequence(["new"]).save_text(f"{memory_root}/out", runner=serial)
+    assert mf.read_text(f"{memory_root}/out").collect(runner=serial) == ["new"]
+    names = sorted(p.rsplit("/", 1)[-1] for p in fs.find(root, withdirs=True))
+    assert not any(dead.job[:8] in n or ".mapfold-" in n for n in names), names

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from ..core.config import parse_duration
 
 __all__ = ["Claim", "claim_path", "take", "read", "release", "is_stale", "break_stale", "stale_after",
-           "pid_alive", "DEFAULT_STALE_AFTER", "ATOMIC_CLAIMS"]
+           "pid_alive", "is_local_fs", "DEFAULT_STALE_AFTER", "ATOMIC_CLAIMS"]
 
 DEFAULT_STALE_AFTER = 86400.0  # seconds: a claim from another host older than this is a dead job's
 SUFFIX = ".mapfold-claim"
@@ -157,6 +157,10 @@ def claim_path(root: str) -> str:
 
 def _protocol(fs) -> str:
     return fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+
+def is_local_fs(fs) -> bool:
+    return _protocol(fs) in ("file", "local")
 
 
 def take(fs, path: str, claim: Claim) -> bool:

@@ -114,11 +114,14 @@ def _repair(fs, target: str, job: str, items: list[Leftover]) -> None:
         done = staging is not None and fs.exists(f"{staging}/_SUCCESS")
         fs.mv(staging if done else old, target, recursive=True)
         return
-    manifest = _manifest(fs, target) if fs.isdir(target) else None
-    if manifest is None:
+    if not fs.isdir(target):
         return
-    listed = set(manifest["files"])
-    ours = manifest.get("job") == job
+    manifest = _manifest(fs, target)
+    if manifest is None and claims.is_local_fs(fs):
+        return  # a local target appears whole, with its _SUCCESS: this one is not mapfold's
+    # on an object store, a job killed while copying into a new target leaves its parts and no _SUCCESS
+    listed = set(manifest["files"]) if manifest is not None else set()
+    ours = manifest is not None and manifest.get("job") == job
     base = target.rstrip("/")
     unlisted = []
     for p in fs.find(base):

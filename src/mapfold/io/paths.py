@@ -113,10 +113,29 @@ def _walk(fs, root: str) -> list[str]:
         if any(_hidden(part) for part in rel.split("/")):
             continue
         out.append(p)
+    if f"{base}/_SUCCESS" not in found:
+        _refuse_unpublished(fs, base)
     listed = read_manifest(fs, base) if f"{base}/_SUCCESS" in found else None
     if listed is not None:
         out = [p for p in out if p[len(base):].lstrip("/") in listed]
     return out
+
+
+def _refuse_unpublished(fs, folder: str) -> None:
+    """A folder without ``_SUCCESS`` that a mapfold job has claimed is being published
+    (on object stores the parts arrive one by one) or was left half-published by a
+    killed job: never read it as if it were whole."""
+    from . import claims
+
+    path = claims.claim_path(folder)
+    try:
+        held = claims.read(fs, path) if fs.exists(path) else None
+    except OSError:
+        return
+    if held is not None and held.job != "unknown":
+        raise InputError(f"input folder {folder} has no _SUCCESS yet: it is claimed by {held.describe()}, "
+                         "which is writing it (or was killed doing so: `mapfold clean` removes what it left)",
+                         path=folder)
 
 
 def read_manifest(fs, folder: str) -> set[str] | None:
