@@ -33,13 +33,10 @@ from dataclasses import asdict, dataclass
 from ..core.config import parse_duration
 
 __all__ = ["Claim", "claim_path", "take", "read", "release", "is_stale", "break_stale", "stale_after",
-           "pid_alive", "is_local_fs", "DEFAULT_STALE_AFTER", "ATOMIC_CLAIMS"]
+           "pid_alive", "is_local_fs", "DEFAULT_STALE_AFTER"]
 
 DEFAULT_STALE_AFTER = 86400.0  # seconds: a claim from another host older than this is a dead job's
 SUFFIX = ".mapfold-claim"
-# how each store creates a claim: "atomic" or "best effort" (docs/io.md's table)
-ATOMIC_CLAIMS = {"file": "atomic (O_EXCL)", "local": "atomic (O_EXCL)", "s3": "atomic (If-None-Match: *)",
-                 "s3a": "atomic (If-None-Match: *)", "memory": "atomic (in-process)"}
 
 
 def _pid_start(pid: int) -> str | None:
@@ -164,7 +161,20 @@ def is_local_fs(fs) -> bool:
 
 
 def take(fs, path: str, claim: Claim) -> bool:
-    """Create the claim file at ``path`` unless one exists; True when this call created it."""
+    """Create the claim file at ``path`` unless one exists; True when this call created it.
+
+    >>> import fsspec, tempfile
+    >>> fs, path = fsspec.filesystem("file"), tempfile.mkdtemp() + "/.out.mapfold-claim"
+    >>> mine = Claim.mine("0123456789ab", "error", "out")
+    >>> take(fs, path, mine), take(fs, path, Claim.mine("ba9876543210", "error", "out"))
+    (True, False)
+    >>> read(fs, path) == mine
+    True
+    >>> release(fs, path, "ba9876543210"); read(fs, path) == mine   # not its claim: kept
+    True
+    >>> release(fs, path, mine.job); read(fs, path) is None
+    True
+    """
     data = claim.to_json()
     if _protocol(fs) in ("file", "local"):
         try:
@@ -181,6 +191,11 @@ def take(fs, path: str, claim: Claim) -> bool:
         fs.pipe_file(path, data, mode="create")
     except FileExistsError:
         return False
+    except TypeError:  # a store whose pipe_file has no mode: check, then write (best effort)
+        fs.invalidate_cache(path)
+        if fs.exists(path):
+            return False
+        fs.pipe_file(path, data)
     fs.invalidate_cache(path)
     return True
 
@@ -216,6 +231,12 @@ def release(fs, path: str, job: str) -> None:
 
 def break_stale(fs, path: str, seen: Claim) -> bool:
     """Remove the stale claim ``seen`` at ``path``; True when it is gone.
+
+    >>> import fsspec, tempfile
+    >>> fs, path = fsspec.filesystem("file"), tempfile.mkdtemp() + "/.out.mapfold-claim"
+    >>> dead = Claim("0123456789ab", "elsewhere", 1, 0.0)
+    >>> take(fs, path, dead) and break_stale(fs, path, dead), read(fs, path)
+    (True, None)
 
     The claim is renamed to a unique name first (locally: one rename wins),
     then checked: if the renamed file is not the claim judged stale (a live

@@ -174,8 +174,10 @@ class AtomicOutput:
 
     def _busy(self, held, verb: str) -> OutputBusyError:
         who = held.describe() if held is not None else "another job"
-        advice = ("; wait for it to finish, or if it is dead, run `mapfold clean` on the target"
-                  if held is not None else "")
+        advice = ("; wait for it to finish (a job on another host that died is taken for dead after "
+                  "MAPFOLD_STALE_AFTER, or at once by `mapfold clean --older-than AGE` on the target)"
+                  if held is not None and held.host != claims.socket.gethostname() else
+                  "; wait for it to finish" if held is not None else "")
         return OutputBusyError(f"output {self.path} {verb} {who}{advice}", target=self.path, holder=held)
 
     def _check_claim(self) -> None:
