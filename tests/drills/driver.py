@@ -5,7 +5,8 @@ round ``i``, meet the peer driver (files ``ready-i-TAG`` in SYNC), then save
 ``RECORDS`` lines ``TAG-i-k`` to ``BASE/out-i`` with ``mode``. The job holds
 its claim until the peer's attempt is over (its ``done-i-PEER`` file, or
 5 s), so the two attempts overlap for certain; the outcome goes to
-``result-i-TAG``: ``ok``, or the error's class name and message.
+``result-i-TAG``: ``ok``, or the error's class name and message. BASE may
+be a URL; ``MAPFOLD_DRILL_STORAGE`` then holds its storage options (JSON).
 
 ``python driver.py save TARGET MODE RUNNER TAG``: one save of ``RECORDS``
 lines ``TAG-k``, each partition sleeping ``MAPFOLD_DRILL_SLOW`` seconds
@@ -13,6 +14,7 @@ first (so a kill can land mid-task); prints ``saved``.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -53,6 +55,7 @@ def hold_until(path: str):
 
 def race(sync: str, tag: str, peer: str, mode: str, rounds: int, runner_name: str, base: str) -> None:
     runner = make(runner_name)
+    storage = json.loads(os.environ.get("MAPFOLD_DRILL_STORAGE") or "null")
     try:
         for i in range(rounds):
             touch(f"{sync}/ready-{i}-{tag}")
@@ -62,7 +65,7 @@ def race(sync: str, tag: str, peer: str, mode: str, rounds: int, runner_name: st
             ds = mf.from_sequence(lines, partitions=PARTITIONS).map_partitions_with_index(
                 hold_until(f"{sync}/done-{i}-{peer}"))
             try:
-                ds.save_text(f"{base}/out-{i}", mode=mode, runner=runner, progress=False)
+                ds.save_text(f"{base}/out-{i}", mode=mode, runner=runner, progress=False, storage_options=storage)
                 outcome = "ok"
             except mf.MapfoldError as exc:
                 outcome = f"{type(exc).__name__}: {exc}"

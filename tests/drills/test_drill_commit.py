@@ -44,6 +44,46 @@ def driver(*args, **extra) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+def race(tmp_path: Path, base: str, mode: str, runner_name: str, storage: dict | None = None) -> dict:
+    """Two drivers racing ROUNDS times on ``base/out-i``; returns {round: (winner, loser's outcome)}."""
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    extra = {"MAPFOLD_DRILL_STORAGE": json.dumps(storage)} if storage else {}
+    racers = [driver("race", str(sync), tag, peer, mode, str(ROUNDS), runner_name, base, **extra)
+              for tag, peer in (("A", "B"), ("B", "A"))]
+    for proc in racers:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    outcomes = {}
+    for i in range(ROUNDS):
+        results = {tag: (sync / f"result-{i}-{tag}").read_text() for tag in "AB"}
+        winners = [tag for tag, result in results.items() if result == "ok"]
+        assert len(winners) == 1, f"round {i}: {results}"
+        (loser_result,) = [r for tag, r in results.items() if tag not in winners]
+        expected = "OutputBusyError" if mode == "overwrite" else ("OutputExistsError", "OutputBusyError")
+        assert loser_result.startswith(expected), f"round {i}: {results}"
+        if mode == "overwrite":  # refused at once, naming the job that holds the target
+            assert "is being written by job" in loser_result
+        outcomes[i] = (winners[0], loser_result)
+    return outcomes
+
+
+def check_output(target: str, winner: str, i: int, storage: dict | None = None) -> None:
+    got = mf.read_text(target, storage_options=storage).collect(runner="serial")
+    assert got == [f"{winner}-{i}-{k}" for k in range(RECORDS)]
+    fs, root = mf_filesystem(target, storage)
+    manifest = json.loads(fs.cat_file(f"{root}/_SUCCESS"))
+    assert manifest["records"] == RECORDS and len(manifest["files"]) == PARTITIONS
+    names = sorted(p.rsplit("/", 1)[-1] for p in fs.find(root))
+    assert names == sorted(manifest["files"] + ["_SUCCESS"])
+
+
+def mf_filesystem(url: str, storage: dict | None):
+    from fsspec.core import url_to_fs
+
+    return url_to_fs(url, **(storage or {}))
+
+
 def hidden_leftovers(folder: Path) -> list[str]:
     return sorted(name for name in os.listdir(folder) if ".mapfold-" in name)
 
@@ -55,33 +95,33 @@ def lines_of(target: Path) -> list[str]:
 @pytest.mark.parametrize("runner_name", ["serial", "processes"])
 @pytest.mark.parametrize("mode", ["error", "overwrite"])
 def test_racing_drivers_one_wins_each_round(tmp_path, mode, runner_name):
-    sync, base = tmp_path / "sync", tmp_path / "data"
-    sync.mkdir()
+    base = tmp_path / "data"
     base.mkdir()
     if mode == "overwrite":
         for i in range(ROUNDS):
             mf.from_sequence(["old"]).save_text(str(base / f"out-{i}"), runner="serial")
-    racers = [driver("race", str(sync), tag, peer, mode, str(ROUNDS), runner_name, str(base))
-              for tag, peer in (("A", "B"), ("B", "A"))]
-    for proc in racers:
-        out, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err
-    for i in range(ROUNDS):
-        results = {tag: (sync / f"result-{i}-{tag}").read_text() for tag in "AB"}
-        winners = [tag for tag, result in results.items() if result == "ok"]
-        assert len(winners) == 1, f"round {i}: {results}"
-        (loser_result,) = [r for tag, r in results.items() if tag not in winners]
-        expected = "OutputBusyError" if mode == "overwrite" else ("OutputExistsError", "OutputBusyError")
-        assert loser_result.startswith(expected), f"round {i}: {results}"
-        if mode == "overwrite":  # refused at once, naming the job that holds the target
-            assert "is being written by job" in loser_result
-        winner = winners[0]
-        target = base / f"out-{i}"
-        assert lines_of(target) == [f"{winner}-{i}-{k}" for k in range(RECORDS)]
-        manifest = json.loads((target / "_SUCCESS").read_text())
-        assert manifest["records"] == RECORDS and len(manifest["files"]) == PARTITIONS
-        assert sorted(os.listdir(target)) == sorted(manifest["files"] + ["_SUCCESS"])
+    for i, (winner, _) in race(tmp_path, str(base), mode, runner_name).items():
+        check_output(str(base / f"out-{i}"), winner, i)
     assert hidden_leftovers(base) == []
+
+
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_racing_drivers_on_s3_one_wins_each_round(tmp_path, mode, s3_endpoint, s3_options):
+    """The claim is a conditional PUT (If-None-Match: *): as exclusive on S3 as O_EXCL locally."""
+    import boto3
+
+    bucket = f"mapfold-race-{os.getpid()}-{mode}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id=s3_options["key"],
+                 aws_secret_access_key=s3_options["secret"]).create_bucket(Bucket=bucket)
+    base = f"s3://{bucket}/data"
+    if mode == "overwrite":
+        for i in range(ROUNDS):
+            mf.from_sequence(["old"]).save_text(f"{base}/out-{i}", runner="serial", storage_options=s3_options)
+    for i, (winner, _) in race(tmp_path, base, mode, "serial", s3_options).items():
+        check_output(f"{base}/out-{i}", winner, i, s3_options)
+    fs, root = mf_filesystem(base, s3_options)
+    fs.invalidate_cache()
+    assert [p for p in fs.find(bucket, withdirs=True) if ".mapfold-" in p] == []
 
 
 def wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) -> str:

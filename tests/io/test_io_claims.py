@@ -224,3 +224,20 @@ def test_half_published_object_store_target_is_refused_then_repaired(serial, mem
     assert mf.read_text(f"{memory_root}/out").collect(runner=serial) == ["new"]
     names = sorted(p.rsplit("/", 1)[-1] for p in fs.find(root, withdirs=True))
     assert not any(dead.job[:8] in n or ".mapfold-" in n for n in names), names
+
+
+def test_a_damaged_claim_is_stale_only_when_old(serial, tmp_path, monkeypatch):
+    """Claims appear whole (written aside, then linked in); one that does not parse belongs to
+    nobody known, so only its age (the file's) can make it stale."""
+    claim = tmp_path / ".out.mapfold-claim"
+    claim.write_bytes(b"")
+    with pytest.raises(mf.OutputBusyError, match="job unknown"):
+        mf.from_sequence(["a"]).save_text(str(tmp_path / "out"), runner=serial)
+    old = time.time() - 7200
+    os.utime(claim, (old, old))
+    leftover = tmp_path / ".out.mapfold-claim.new-0123456789ab-abcdef"  # left by a job killed while claiming
+    leftover.write_bytes(b"{}")
+    os.utime(leftover, (old, old))
+    monkeypatch.setenv("MAPFOLD_STALE_AFTER", "1h")
+    mf.from_sequence(["a"]).save_text(str(tmp_path / "out"), runner=serial)
+    assert sorted(os.listdir(tmp_path)) == ["out"]

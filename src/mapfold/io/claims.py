@@ -5,7 +5,8 @@ A claim is a small JSON file beside the target, ``.NAME.mapfold-claim``
 pid's start time, so a reused pid is not taken for the job), start time and
 mode. It is created atomically or not at all:
 
-* local disk: ``open(O_CREAT | O_EXCL)``;
+* local disk: written whole under a unique name, then ``link()``-ed to its
+  name, which fails if a claim is there (the NFS-safe form of ``O_EXCL``);
 * S3: a conditional PUT (``If-None-Match: *``; s3fs' ``mode="create"``);
 * ``memory://``: an exclusive open inside the one process that sees it;
 * other fsspec stores: "create unless it exists", a check then a write
@@ -177,15 +178,21 @@ def take(fs, path: str, claim: Claim) -> bool:
     """
     data = claim.to_json()
     if _protocol(fs) in ("file", "local"):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
+        # written whole under a unique name, then linked in: link() fails if the claim exists,
+        # so it appears atomically and never empty (O_EXCL alone would show an empty file a moment)
+        staged = f"{path}.new-{claim.job}-{uuid.uuid4().hex[:6]}"
+        fd = os.open(staged, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         try:
             os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(staged)
         return True
     try:
         fs.pipe_file(path, data, mode="create")
@@ -214,8 +221,12 @@ def read(fs, path: str) -> Claim | None:
     try:
         return Claim.from_json(data)
     except (ValueError, KeyError, TypeError):
-        # a job killed between creating and filling its claim: nobody to wait for
-        return Claim("unknown", "unknown", -1, 0.0)
+        # damaged (claims appear whole): its job is unknown, so only its age can make it stale
+        try:
+            started = float(fs.info(path).get("mtime") or fs.modified(path).timestamp())
+        except (OSError, AttributeError, NotImplementedError, TypeError, ValueError):
+            started = time.time()
+        return Claim("unknown", "unknown", -1, started)
 
 
 def release(fs, path: str, job: str) -> None:

@@ -22,13 +22,16 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import time
 from dataclasses import dataclass
 
 from . import claims
 
 __all__ = ["Leftover", "find", "remove", "clean"]
 
-_NAME = re.compile(r"^\.(?P<target>.+?)\.mapfold-(?:(?P<claim>claim)(?P<broken>\.broken-[0-9a-f]+)?"
+TRANSIENT_SECONDS = 60.0  # a claim's temporary copy lives milliseconds; past this its job died making it
+
+_NAME = re.compile(r"^\.(?P<target>.+?)\.mapfold-(?:(?P<claim>claim)(?P<broken>\.(?:broken|new)-[0-9a-f-]+)?"
                    r"|tmp-(?P<job>[0-9a-f]+)(?P<old>-old)?)$")
 
 
@@ -82,7 +85,10 @@ def find(fs, path: str, max_age: float | None = None, inside: bool = True) -> li
             verdicts[target] = (held, claims.is_stale(held, max_age) if held is not None else None)
         held, held_stale = verdicts[target]
         if match["claim"] and match["broken"]:
-            found.append(Leftover(p, "broken claim", target, "?", "left by a job that broke a stale claim"))
+            # a claim being created or broken right now, or left so by a job killed doing it
+            age = _age(fs, p)
+            reason = f"a claim's temporary copy, {age:.0f} s old" if age > TRANSIENT_SECONDS else ""
+            found.append(Leftover(p, "broken claim", target, "?", reason))
         elif match["claim"]:
             if held is not None:
                 found.append(Leftover(p, "claim", target, held.job, held_stale or ""))
@@ -94,6 +100,15 @@ def find(fs, path: str, max_age: float | None = None, inside: bool = True) -> li
                 reason = held_stale or ""
             found.append(Leftover(p, "old target" if match["old"] else "staging", target, job, reason))
     return found
+
+
+def _age(fs, path: str) -> float:
+    try:
+        info = fs.info(path)
+        mtime = info.get("mtime") or info.get("LastModified") or fs.modified(path)
+        return time.time() - (mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime))
+    except (OSError, AttributeError, NotImplementedError, TypeError, ValueError):
+        return 0.0
 
 
 def _manifest(fs, root: str) -> dict | None:
