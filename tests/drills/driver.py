@@ -82,9 +82,10 @@ def slow(index, iterator):
 
 def save(target: str, mode: str, runner_name: str, tag: str) -> None:
     runner = make(runner_name)
+    storage = json.loads(os.environ.get("MAPFOLD_DRILL_STORAGE") or "null")
     lines = [f"{tag}-{k}" for k in range(RECORDS)]
     ds = mf.from_sequence(lines, partitions=PARTITIONS).map_partitions_with_index(slow)
-    ds.save_text(target, mode=mode, runner=runner, progress=False)
+    ds.save_text(target, mode=mode, runner=runner, progress=False, storage_options=storage)
     print("saved", flush=True)
     runner.close()
 

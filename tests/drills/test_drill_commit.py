@@ -68,9 +68,10 @@ def race(tmp_path: Path, base: str, mode: str, runner_name: str, storage: dict |
     return outcomes
 
 
-def check_output(target: str, winner: str, i: int, storage: dict | None = None) -> None:
+def check_output(target: str, winner: str, i: int | None, storage: dict | None = None) -> None:
     got = mf.read_text(target, storage_options=storage).collect(runner="serial")
-    assert got == [f"{winner}-{i}-{k}" for k in range(RECORDS)]
+    prefix = winner if i is None else f"{winner}-{i}"
+    assert got == [f"{prefix}-{k}" for k in range(RECORDS)]
     fs, root = mf_filesystem(target, storage)
     manifest = json.loads(fs.cat_file(f"{root}/_SUCCESS"))
     assert manifest["records"] == RECORDS and len(manifest["files"]) == PARTITIONS
@@ -209,3 +210,30 @@ def test_sigkill_mid_task_leaves_no_worker_and_no_leftover(tmp_path):
     out, err = nxt.communicate(timeout=300)
     assert nxt.returncode != 0 and "OutputExistsError" in err  # the old output is still there
     assert sorted(os.listdir(tmp_path)) == ["out"]  # ...and the dead job's claim and staging are gone
+
+
+def test_sigkill_mid_copy_on_s3_is_refused_by_readers_and_repaired_by_the_next_run(tmp_path, s3_endpoint,
+                                                                                    s3_options):
+    """An object store cannot publish many objects at once: a driver killed after copying its parts
+    into a new target, before its _SUCCESS, leaves a state readers refuse and the next run repairs."""
+    import boto3
+
+    bucket = f"mapfold-kill-{os.getpid()}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id=s3_options["key"],
+                 aws_secret_access_key=s3_options["secret"]).create_bucket(Bucket=bucket)
+    target = f"s3://{bucket}/data/out"
+    proc = driver("save", target, "error", "serial", "killed", MAPFOLD_COMMIT_PAUSE="copied=60",
+                  MAPFOLD_DRILL_STORAGE=json.dumps(s3_options))
+    wait_for_line(proc, "commit paused at copied")
+    kill_and_check_workers(proc, expect_workers=False)
+    fs, root = mf_filesystem(target, s3_options)
+    fs.invalidate_cache()
+    assert len(fs.find(root)) == PARTITIONS  # the parts are there, without _SUCCESS
+    with pytest.raises(mf.InputError, match="has no _SUCCESS yet: it is claimed by job"):
+        mf.read_text(target, storage_options=s3_options).collect(runner="serial")
+    nxt = driver("save", target, "error", "serial", "next", MAPFOLD_DRILL_STORAGE=json.dumps(s3_options))
+    out, err = nxt.communicate(timeout=300)
+    assert nxt.returncode == 0 and "saved" in out, err
+    check_output(target, "next", None, s3_options)
+    fs.invalidate_cache()
+    assert [p for p in fs.find(bucket, withdirs=True) if ".mapfold-" in p or "killed" in p] == []

@@ -41,8 +41,9 @@ claim against concurrent writers and a manifest for object stores):
    folder, then release the claim. The target is as it was.
 
 ``MAPFOLD_COMMIT_PAUSE="before-publish=5,after-publish=1"`` sleeps at those
-points of ``commit`` (and ``claimed=S`` after the claim is taken): fault
-injection for the drills in ``tests/drills``.
+points of ``commit`` (and ``claimed=S`` after the claim is taken,
+``copied=S`` on object stores between copying the parts in and writing
+``_SUCCESS``): fault injection for the drills in ``tests/drills``.
 
 What a reader sees mid-write, and what each store guarantees, is spelled
 out in ``docs/io.md``.
@@ -280,14 +281,25 @@ class AtomicOutput:
         if exists and self.mode == "error":
             raise self._exists_error()
         old = self._existing_files() if exists else []
-        for name in files:
-            fs.copy(f"{self.temporary}/{name}", f"{self.root}/{name}")
-        if self.mode == "append":
-            listed = old + files
-            records += _records_of(fs, self.root) if exists else 0
-        else:
-            listed = files
-        fs.pipe_file(f"{self.root}/_SUCCESS", self._manifest(listed, records))
+        copied = []
+        try:
+            for name in files:
+                fs.copy(f"{self.temporary}/{name}", f"{self.root}/{name}")
+                copied.append(f"{self.root}/{name}")
+            pause("copied")
+            if self.mode == "append":
+                listed = old + files
+                records += _records_of(fs, self.root) if exists else 0
+            else:
+                listed = files
+            fs.pipe_file(f"{self.root}/_SUCCESS", self._manifest(listed, records))
+        except BaseException:  # not published: take back what was copied (names carry this job's id)
+            if copied:
+                try:
+                    fs.rm(copied)
+                except OSError:
+                    pass  # a killed or failing job's copies are removed by the next run
+            raise
         if self.mode == "overwrite" and exists:
             keep = set(files) | {"_SUCCESS"}
             stale = [p for p in fs.find(self.root) if p[len(self.root):].lstrip("/") not in keep]

@@ -81,6 +81,8 @@ def _expand(paths: list[str], storage_options: dict | None, suffixes):
     for path in paths:
         this_fs, root = filesystem(path, storage_options)
         fs = fs or this_fs
+        if not is_local(this_fs):  # listings are cached per filesystem object: another process may have written
+            this_fs.invalidate_cache(root.split("*", 1)[0].rstrip("/") or root)
         protocol = this_fs.protocol if isinstance(this_fs.protocol, str) else this_fs.protocol[0]
         if any(ch in root for ch in "*?["):
             found = sorted(this_fs.glob(root))
