@@ -13,7 +13,6 @@ import time
 
 import fsspec
 import pytest
-from click.testing import CliRunner
 
 import mapfold as mf
 from mapfold.io import claims
@@ -156,26 +155,6 @@ def test_killed_append_leaves_unlisted_files_that_the_next_run_removes(serial, t
     mf.from_sequence(["b"]).save_text(out, mode="append", runner=serial)
     assert sorted(mf.read_text(out).collect(runner=serial)) == ["a", "b"]
     assert not any(dead.job[:8] in name for name in os.listdir(out))
-
-
-def test_mapfold_clean_lists_and_removes(tmp_path):
-    from mapfold.cli.main import main
-
-    dead = fake_claim(tmp_path, "out")
-    (tmp_path / f".out.mapfold-tmp-{dead.job}").mkdir()
-    live = AtomicOutput(str(tmp_path / "other"))
-    live.begin()
-    result = CliRunner().invoke(main, ["clean", "--dry-run", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    assert "would remove claim" in result.output and "would remove staging" in result.output
-    assert "kept" in result.output and live.job in result.output
-    assert len(os.listdir(tmp_path)) == 4
-    result = CliRunner().invoke(main, ["clean", str(tmp_path)])
-    assert result.exit_code == 0 and result.output.count("removed") == 2, result.output
-    assert sorted(os.listdir(tmp_path)) == sorted([".other.mapfold-claim", f".other.mapfold-tmp-{live.job}"])
-    live.abort()
-    assert CliRunner().invoke(main, ["clean", str(tmp_path)]).output.startswith("nothing to clean")
-    assert CliRunner().invoke(main, ["clean", "--older-than", "soon", str(tmp_path)]).exit_code == 2
 
 
 def test_memory_store_claim(serial, memory_root):
