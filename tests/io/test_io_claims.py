@@ -220,3 +220,16 @@ def test_a_damaged_claim_is_stale_only_when_old(serial, tmp_path, monkeypatch):
     monkeypatch.setenv("MAPFOLD_STALE_AFTER", "1h")
     mf.from_sequence(["a"]).save_text(str(tmp_path / "out"), runner=serial)
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_append_to_a_target_created_meanwhile_adds_to_it(serial, tmp_path):
+    out = tmp_path / "out"
+    output = AtomicOutput(str(out), mode="append")
+    output.begin()
+    name = output.part_name(0)
+    (tmp_path / f".out.mapfold-tmp-{output.job}" / name).write_text("mine\n")
+    out.mkdir()
+    (out / "theirs").write_text("theirs\n")  # a writer that takes no claim
+    output.commit([name], 1)
+    assert sorted(os.listdir(out)) == sorted(["_SUCCESS", name, "theirs"])
+    assert sorted(os.listdir(tmp_path)) == ["out"]

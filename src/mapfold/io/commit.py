@@ -264,6 +264,8 @@ class AtomicOutput:
         except FileExistsError:
             if self.mode == "error":
                 raise self._exists_error() from None
+            if self.mode == "append":  # created meanwhile (by a writer that takes no claim): add to it
+                return self._commit_local(files, records)
         try:
             exchange(self.temporary, self.root)  # the old target is now in the staging folder
         except NotImplementedError:
