@@ -141,7 +141,15 @@ class AtomicOutput:
     def begin(self) -> None:
         """Clean up after dead jobs, claim the target, make the staging folder."""
         with scrubbed(self.storage_options):
-            leftovers.remove(self.fs, leftovers.find(self.fs, self.root, self.stale_after, inside=False))
+            if not self.local:
+                self.fs.invalidate_cache(self.root)  # another process may have written since we last listed
+            try:
+                leftovers.remove(self.fs, leftovers.find(self.fs, self.root, self.stale_after, inside=False))
+            except OSError as exc:  # cleaning up is a courtesy: never a reason not to run
+                import warnings
+
+                warnings.warn(f"mapfold: could not remove what dead jobs left beside {self.path} "
+                              f"({type(exc).__name__}: {exc}); `mapfold clean` lists it", stacklevel=3)
             self._take_claim()
             try:
                 pause("claimed")
