@@ -1,6 +1,7 @@
 """Drills of the commit protocol with real driver processes (tests/drills/driver.py).
 
-* Two drivers race on one output, 20 rounds per mode: exactly one job of
+* Two drivers race on one output, 20 rounds per mode (and 20 pairs of
+  fresh driver processes per mode, and on S3): exactly one job of
   each pair succeeds, the output is that job's, complete; the other gets
   ``OutputExistsError`` (mode error: the target exists or is claimed) or
   ``OutputBusyError`` at once (mode overwrite: mapfold never waits).
@@ -44,18 +45,24 @@ def driver(*args, **extra) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def race(tmp_path: Path, base: str, mode: str, runner_name: str, storage: dict | None = None) -> dict:
-    """Two drivers racing ROUNDS times on ``base/out-i``; returns {round: (winner, loser's outcome)}."""
-    sync = tmp_path / "sync"
+def start_race(sync: Path, base: str, mode: str, runner_name: str, rounds: int, storage: dict | None = None):
     sync.mkdir()
     extra = {"MAPFOLD_DRILL_STORAGE": json.dumps(storage)} if storage else {}
-    racers = [driver("race", str(sync), tag, peer, mode, str(ROUNDS), runner_name, base, **extra)
-              for tag, peer in (("A", "B"), ("B", "A"))]
+    return [driver("race", str(sync), tag, peer, mode, str(rounds), runner_name, base, **extra)
+            for tag, peer in (("A", "B"), ("B", "A"))]
+
+
+def race(tmp_path: Path, base: str, mode: str, runner_name: str, storage: dict | None = None,
+         rounds: int = ROUNDS, racers: list | None = None) -> dict:
+    """Two drivers racing ``rounds`` times on ``base/out-i``; returns {round: (winner, loser's outcome)}."""
+    sync = tmp_path / "sync"
+    if racers is None:
+        racers = start_race(sync, base, mode, runner_name, rounds, storage)
     for proc in racers:
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
     outcomes = {}
-    for i in range(ROUNDS):
+    for i in range(rounds):
         results = {tag: (sync / f"result-{i}-{tag}").read_text() for tag in "AB"}
         winners = [tag for tag, result in results.items() if result == "ok"]
         assert len(winners) == 1, f"round {i}: {results}"
@@ -104,6 +111,23 @@ def test_racing_drivers_one_wins_each_round(tmp_path, mode, runner_name):
     for i, (winner, _) in race(tmp_path, str(base), mode, runner_name).items():
         check_output(str(base / f"out-{i}"), winner, i)
     assert hidden_leftovers(base) == []
+
+
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_racing_pairs_of_fresh_driver_processes(tmp_path, mode):
+    """20 pairs of new driver processes, 5 pairs at a time, each pair racing once on its own target."""
+    for batch in range(ROUNDS // 5):
+        pairs = []
+        for j in range(batch * 5, batch * 5 + 5):
+            folder = tmp_path / f"pair-{j}"
+            (folder / "data").mkdir(parents=True)
+            if mode == "overwrite":
+                mf.from_sequence(["old"]).save_text(str(folder / "data" / "out-0"), runner="serial")
+            pairs.append((folder, start_race(folder / "sync", str(folder / "data"), mode, "serial", 1)))
+        for folder, racers in pairs:
+            ((_, (winner, _)),) = race(folder, str(folder / "data"), mode, "serial", rounds=1, racers=racers).items()
+            check_output(str(folder / "data" / "out-0"), winner, 0)
+            assert hidden_leftovers(folder / "data") == []
 
 
 @pytest.mark.parametrize("mode", ["error", "overwrite"])
