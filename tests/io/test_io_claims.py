@@ -233,3 +233,31 @@ def test_append_to_a_target_created_meanwhile_adds_to_it(serial, tmp_path):
     output.commit([name], 1)
     assert sorted(os.listdir(out)) == sorted(["_SUCCESS", name, "theirs"])
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_s3_manifest_is_a_conditional_put(serial, bucket, s3_options, mode):
+    """On S3 the store itself refuses to replace a _SUCCESS another writer (taking no claim)
+    published while the job ran; the job's copied parts are taken back."""
+    out = f"s3://{bucket}/out"
+    if mode == "overwrite":
+        mf.from_sequence(["old"]).save_text(out, runner=serial, storage_options=s3_options)
+    output = AtomicOutput(out, mode=mode, storage_options=s3_options)
+    output.begin()
+    name = output.part_name(0)
+    output.fs.pipe_file(f"{output.temporary}/{name}", b"mine\n")
+    real_copy = output.fs.copy
+
+    def copy_then_intrude(src, dst, **kw):  # another writer publishes while this job copies its parts
+        real_copy(src, dst, **kw)
+        output.fs.pipe_file(f"{output.root}/_SUCCESS", b'{"files": ["theirs"], "records": 1}')
+        output.fs.pipe_file(f"{output.root}/theirs", b"theirs\n")
+
+    output.fs.copy = copy_then_intrude
+    expected = mf.OutputBusyError if mode == "overwrite" else mf.OutputExistsError
+    with pytest.raises(expected, match="another writer"):
+        output.commit([name], 1)
+    output.fs.invalidate_cache()
+    assert mf.read_text(out, storage_options=s3_options).collect(runner=serial) == ["theirs"]
+    names = sorted(p.rsplit("/", 1)[-1] for p in output.fs.find(bucket, withdirs=True))
+    assert name not in names and not any(".mapfold-" in n for n in names), names

@@ -50,6 +50,7 @@ out in ``docs/io.md``.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import posixpath
@@ -290,6 +291,7 @@ class AtomicOutput:
         exists = fs.exists(self.root)
         if exists and self.mode == "error":
             raise self._exists_error()
+        replaced = self._manifest_version() if exists else None  # read before the manifest it versions
         old = self._existing_files() if exists else []
         copied = []
         try:
@@ -302,7 +304,7 @@ class AtomicOutput:
                 records += _records_of(fs, self.root) if exists else 0
             else:
                 listed = files
-            fs.pipe_file(f"{self.root}/_SUCCESS", self._manifest(listed, records))
+            self._publish_manifest(self._manifest(listed, records), replaced)
         except BaseException:  # not published: take back what was copied (names carry this job's id)
             if copied:
                 try:
@@ -317,12 +319,53 @@ class AtomicOutput:
                 fs.rm(stale)
         self._remove(self.temporary, recursive=True)
 
+    def _manifest_version(self) -> str | None:
+        """The ETag of the target's ``_SUCCESS`` (S3), ``""`` where versions are unknown, None without one."""
+        try:
+            info = self.fs.info(f"{self.root}/_SUCCESS")
+        except FileNotFoundError:
+            return None
+        return str(info.get("ETag") or "") if _conditional_puts(self.fs) else ""
+
+    def _publish_manifest(self, data: bytes, replaced: str | None) -> None:
+        """Write ``_SUCCESS`` only over the manifest this job read (none, in mode error).
+
+        On S3 the store enforces it (``If-None-Match: *``, ``If-Match: ETAG``): output another
+        writer published meanwhile is never replaced, claim or no claim. Elsewhere a new
+        manifest is created exclusively where the store can, and replaced unconditionally.
+        """
+        fs, success = self.fs, f"{self.root}/_SUCCESS"
+        try:
+            if replaced is None:
+                try:
+                    fs.pipe_file(success, data, mode="create")
+                except TypeError:  # a store whose pipe_file has no mode
+                    fs.pipe_file(success, data)
+            elif replaced and _conditional_puts(fs):
+                fs.pipe_file(success, data, IfMatch=replaced)
+            else:
+                fs.pipe_file(success, data)
+        except FileExistsError:
+            raise self._exists_error() from None
+        except OSError as exc:
+            if replaced and exc.errno == errno.EINVAL:  # s3fs' PreconditionFailed (If-Match)
+                raise OutputBusyError(f"output {self.path} was published by another writer while this job ran; "
+                                      "nothing of this job's was published", target=self.path) from None
+            raise
+        finally:
+            fs.invalidate_cache(success)
+
     def _remove(self, path: str, recursive: bool = False) -> None:
         try:
             if self.fs.exists(path):
                 self.fs.rm(path, recursive=recursive)
         except FileNotFoundError:
             pass
+
+
+def _conditional_puts(fs) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("s3", "s3a")
 
 
 def _records_of(fs, root: str) -> int:
