@@ -33,7 +33,9 @@ claim against concurrent writers and a manifest for object stores):
    * Object stores (s3://, gs://, memory://...: no atomic rename): new files
      are copied from the staging prefix into the target under names that
      carry the job id, then ``_SUCCESS`` (one PUT: readers see the old
-     manifest or the new one), and only then are replaced files deleted
+     manifest or the new one; on S3 a conditional one, which the store
+     refuses if another writer published meanwhile), and only then are
+     replaced files deleted
      (``overwrite``) and the staging prefix removed.
 
    The claim is released last.
