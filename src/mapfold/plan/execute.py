@@ -218,11 +218,8 @@ class Job:
             self._fill_inputs(stage, shuffle_outputs)
             values = [value for _, value in self._run_stage(stage, code, ordered=True)]
             shuffle = getattr(stage, "shuffle_of", None)
-            if shuffle is not None:
+            if shuffle is not None:  # (what the map side spilled came as the tasks' metrics)
                 shuffle_outputs[shuffle.id] = values
-                for out in values:
-                    self.stats["spilled_bytes"] += out.spilled_bytes
-                    self.stats["spilled_records"] += out.spilled_records
             else:  # the runner keeps them (runners/persisted.py), never the shared plan node
                 node = stage.cache_of
                 self.runner.persisted.put(node, values, self._cache_dirs.pop(node.id, None))
@@ -287,9 +284,9 @@ class Job:
         """A finished task: its user counters into the job's, its spills into the stats, an event."""
         self.counters.add(counters)
         metrics = dict(metrics or {})
-        # reduce-side spills come as metrics; a map task's output says what its map side spilled
-        spilled_bytes = metrics.get("spilled_bytes", 0) + (getattr(value, "spilled_bytes", 0) or 0)
-        spilled_records = metrics.get("spilled_records", 0) + (getattr(value, "spilled_records", 0) or 0)
+        # spills on either side of a shuffle, on every runner, are the task's metrics
+        spilled_bytes = metrics.get("spilled_bytes", 0)
+        spilled_records = metrics.get("spilled_records", 0)
         for name in ("spilled_bytes", "spilled_records"):
             if name in metrics:
                 self.stats[name] = self.stats.get(name, 0) + metrics[name]

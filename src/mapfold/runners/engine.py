@@ -23,7 +23,7 @@ from ..core.errors import TaskContext, WorkerLostError
 from ..core.serialize import dumps_code
 from ..plan.stages import Stage, TaskSpec
 from .base import Runner
-from .engine_tasks import BucketWriter, RemoteValue
+from .engine_tasks import PackingWriter, RemoteValue
 from .tasks import context_of
 
 __all__ = ["EngineRunner", "RemoteMapOutput", "engine_error", "in_order", "mapfold_zip", "write_mapfold_zip", "SHUFFLE_MODES"]
@@ -39,9 +39,6 @@ class RemoteMapOutput:
     carrying ``keepalive`` (the map task, the stage code), so the engine can
     recompute a lost bucket for as long as a reduce task may need it.
     """
-
-    spilled_bytes = 0
-    spilled_records = 0
 
     def __init__(self, refs: dict, records: int = 0, keepalive: Any = None):
         self.refs = {bucket: RemoteValue(ref, keepalive) for bucket, ref in refs.items()}
@@ -82,11 +79,11 @@ class EngineRunner(Runner):
         return uuid.uuid4().hex, dumps_code(stage.code, what=f"code of stage {stage.id} ({stage.name})")
 
     def shuffle_writer(self, shuffle) -> Any:
-        return BucketWriter(shuffle) if self.shuffle == "engine" else None
+        return PackingWriter(shuffle) if self.shuffle == "engine" else None
 
     @staticmethod
     def is_map_stage(stage: Stage) -> bool:
-        return isinstance(stage.code.finisher, BucketWriter)
+        return isinstance(stage.code.finisher, PackingWriter)
 
     @staticmethod
     def is_cache_stage(stage: Stage) -> bool:

@@ -20,6 +20,11 @@ each bucket once, with no sort.
 Without an aggregator (``partition_by``, ``repartition``, ``sort_by``)
 records are appended to per-bucket lists, flushed to the run file when the
 budget is reached (counted as spilled) and at the end.
+
+The budget is the running task's (``memory_limit``), and what spilled is
+reported as the task's metrics. The same writer serves every runner: an
+engine that moves the buckets itself has the run file packed into bytes
+afterwards (``packed.py``).
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ import xxhash
 
 from ..core.config import default_memory_limit
 from ..core.hashing import stable_hash
+from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import combine_loop
@@ -153,6 +159,7 @@ class ShuffleWriter:
             raise
         finally:
             release_free_memory()
+        _report_spills(out)
         return out
 
     # -- columns ----------------------------------------------------------
@@ -201,6 +208,7 @@ class ShuffleWriter:
                 self._combine(pairs_of(rest), writer, out, sums.to_dict())
         del sums
         release_free_memory()
+        _report_spills(out)
         return out
 
     def _flush_sums(self, sums: ColumnSum, writer: RunWriter, out: MapOutput, budget: MemoryBudget) -> tuple[int, int]:
@@ -329,6 +337,13 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def _report_spills(out: MapOutput) -> None:
+    """A map task's spills are its metrics (``core/task_context.py``), on every runner."""
+    task = current_task()
+    if task is not None and out.spills:
+        task.spilled(out.spilled_bytes, out.spilled_records)
 
 
 def _has_arrow() -> bool:
