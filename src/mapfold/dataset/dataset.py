@@ -27,13 +27,16 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
     [('a', 1), ('b', 2), ('c', 2)]
     """
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, derived_from: tuple = ()):
         self.node = node
-        self._last_job = None
+        # the Datasets this one was made from: an action on it is their run too (dataset/runs.py)
+        self.derived_from = tuple(derived_from)
+        self._last_job = None  # the last action called on this Dataset (explain, take's rounds)
+        self._computed_by = None  # the last run that computed it: last_run, counters, bad_records
 
     def __getstate__(self):
-        # a closure that captured a Dataset ships its plan, never its last run (a Job holds a runner)
-        return {"node": self.node, "_last_job": None}
+        # a closure that captured a Dataset ships its plan, never its runs (a Job holds a runner)
+        return {"node": self.node, "derived_from": (), "_last_job": None, "_computed_by": None}
 
     def __repr__(self) -> str:
         return f"<Dataset {self.node.label()} partitions={self.num_partitions}>"
@@ -43,7 +46,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         return self.node.num_partitions
 
     def _narrow(self, transform, name: str, preserves_partitioning: bool = False) -> "Dataset":
-        return Dataset(NarrowNode(self.node, transform, name, preserves_partitioning))
+        return Dataset(NarrowNode(self.node, transform, name, preserves_partitioning), (self,))
 
     # -- narrow transformations -----------------------------------------
     def map(self, func: Callable[[Any], Any]) -> "Dataset":
@@ -166,7 +169,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         [1, 2, 3]
         """
         check_datasets(others, "union", "each argument")
-        return Dataset(UnionNode([self.node] + [o.node for o in others]))
+        return Dataset(UnionNode([self.node] + [o.node for o in others]), (self, *others))
 
     def zip_with_index(self, runner=None) -> "Dataset":
         """``(record, index)`` pairs; counts the partitions first (one pass).
@@ -216,7 +219,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         """
         if self.node.persisted:
             return self
-        return Dataset(PersistNode(self.node))
+        return Dataset(PersistNode(self.node), (self,))
 
     cache = persist
 
@@ -249,7 +252,9 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
             return self
         for store in list(self.node.holders):
             store.release(self.node)
-        return Dataset(self.node.parent)
+        # a sibling of the Dataset persist() was called on (same plan node, same origins), with runs of its own
+        origins = tuple(d for source in self.derived_from for d in source.derived_from)
+        return Dataset(self.node.parent, origins)
 
 
 def _first(record):

@@ -119,24 +119,13 @@ class Job:
                                                       self.runner.scratch())
         return stage
 
-    def claim(self, node: Node) -> None:
-        """Record this job as the last run of ``node`` and of every node it
-        computes to get it, so that ``counters`` and ``bad_records`` read on a
-        Dataset upstream of the action (``events`` after ``events.map(...)
-        .save_parquet(...)``) report this run. A persisted node already
-        computed on this runner is read from its cache, not computed: it and
-        its ancestors keep the run that did compute them.
+    def computes(self, node: Node) -> bool:
+        """Does this job compute ``node`` (rather than read it from the
+        runner's store: a persisted node this runner already holds)? The
+        Dataset layer asks it to know which Datasets this run computed
+        (``dataset/runs.py``); no run is recorded on the shared plan.
         """
-        stack, seen = [node], set()
-        while stack:
-            current = stack.pop()
-            if current.id in seen:
-                continue
-            seen.add(current.id)
-            if current.persisted and self._cached(current) is not None:
-                continue
-            current.last_job = self
-            stack.extend(current.parents())
+        return not (node.persisted and self._cached(node) is not None)
 
     def _cached(self, node: Node):
         """The partitions of persisted ``node`` this job's runner holds, or None."""

@@ -36,15 +36,6 @@ class Node:
     def __init__(self, num_partitions: int):
         self.id = next(_ids)
         self.num_partitions = num_partitions
-        # the last Job that computed this node, set by Job.claim: the run whose
-        # counters and bad records a Dataset holding this node reports
-        self.last_job = None
-
-    def __getstate__(self):
-        # a closure that captured a Dataset ships its plan, never a run (a Job holds a runner)
-        state = dict(self.__dict__)
-        state["last_job"] = None
-        return state
 
     def parents(self) -> list["Node"]:
         return []
@@ -155,7 +146,7 @@ class PersistNode(Node):
 
     def __getstate__(self):
         # a plan shipped in a closure holds no runner's store
-        state = super().__getstate__()
+        state = dict(self.__dict__)
         state["holders"] = None
         return state
 
