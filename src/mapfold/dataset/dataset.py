@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..plan.nodes import NarrowNode, Node, PersistNode, UnionNode
+from ..plan.rewrites import Rewrite
 from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
@@ -16,6 +17,8 @@ from .keyed import KeyedMixin
 from .writers import WritersMixin
 
 __all__ = ["Dataset"]
+
+WORDS = Rewrite("words", replaces=1, label="flat_map(str.split) → word path (text split once per block)")
 
 
 class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
@@ -67,7 +70,9 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         ['a', 'b', 'c']
         """
         check_callable(func, "func", "flat_map")
-        return self._narrow(t.FlatMap(func), "flat_map")
+        # flat_map(str.split) *is* a text source's words: the planner reads them where it can
+        reads_as = WORDS if func is str.split else None
+        return Dataset(NarrowNode(self.node, t.FlatMap(func), "flat_map", reads_as=reads_as), (self,))
 
     def filter(self, predicate: Callable[[Any], bool]) -> "Dataset":
         """Keep the records for which ``predicate`` is true.

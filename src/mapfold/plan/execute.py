@@ -20,7 +20,7 @@ from ..shuffle.local import LocalCombine
 from .events import Event, EventLog, Listeners, ProgressListener
 from .nodes import Node, ShuffleNode
 from .record import RunRecord
-from .stages import CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
+from .stages import CACHE, RESULT, SHUFFLE_MAP, CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
 
 if TYPE_CHECKING:  # the loop only calls the runner it is handed; runners sit above plan
     from ..runners.base import Runner
@@ -92,8 +92,8 @@ class Job:
             if writer is None:
                 writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
                                        self.memory_limit.value)
-            dep = self._compile(shuffle.parent, writer, f"{shuffle.name} (map side)")
-            dep.shuffle_of = shuffle
+            dep = self._compile(shuffle.parent, writer, f"{shuffle.name} (map side)", role=SHUFFLE_MAP,
+                                shuffle_of=shuffle)
             self._plan(dep, ordered, seen)
         for node in stage.cache_deps:
             if ("cache", node.id) in seen or self._cached(node) is not None:
@@ -103,14 +103,15 @@ class Job:
             if self.runner.cache_on_disk:  # in the runner's scratch: close() removes it
                 directory = self.runner.persisted.folder(node)
                 self._cache_dirs[node.id] = directory
-            dep = self._compile(node, Materialize(directory), f"persist {node.label()}", materializing=node)
-            dep.cache_of = node
+            dep = self._compile(node, Materialize(directory), f"persist {node.label()}", materializing=node,
+                                role=CACHE)
             self._plan(dep, ordered, seen)
         ordered.append(stage)
 
-    def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None) -> Stage:
+    def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None,
+                 role: str = RESULT, shuffle_of: ShuffleNode | None = None) -> Stage:
         stage = compile_stage(node, finisher, name, partitions, materializing,
-                              zips_inputs=getattr(self.runner, "zips_inputs", True))
+                              zips_inputs=getattr(self.runner, "zips_inputs", True), role=role, shuffle_of=shuffle_of)
         transforms = stage.code.transforms
         for node_id, transform in transforms.items():
             if isinstance(transform, LocalCombine):  # a skipped shuffle: it combines under this job's budget
@@ -206,8 +207,8 @@ class Job:
         for stage, code in plan:
             self._fill_inputs(stage, shuffle_outputs)
             values = [value for _, value in self._run_stage(stage, code, ordered=True)]
-            shuffle = getattr(stage, "shuffle_of", None)
-            if shuffle is not None:  # (what the map side spilled came as the tasks' metrics)
+            shuffle = stage.shuffle_of
+            if stage.role == SHUFFLE_MAP:  # (what the map side spilled came as the tasks' metrics)
                 shuffle_outputs[shuffle.id] = values
             else:  # the runner keeps them (runners/persisted.py), never the shared plan node
                 node = stage.cache_of
@@ -259,6 +260,8 @@ class Job:
 
     def _run_stage(self, stage: Stage, code, ordered: bool) -> Iterator:
         self.stats["stages"].append((stage.id, stage.name, len(stage.tasks)))
+        if stage.rewrites:  # the plan-time rewrites its tasks ran with (explain shows them)
+            self.stats.setdefault("rewrites", {})[stage.id] = stage.rewrites
         self.emit("stage_started", stage, data={"tasks": len(stage.tasks)})
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:

@@ -58,11 +58,15 @@ class SourceNode(Node):
 
 
 class NarrowNode(Node):
-    def __init__(self, parent: Node, transform: Callable, name: str, preserves_partitioning: bool = False):
+    def __init__(self, parent: Node, transform: Callable, name: str, preserves_partitioning: bool = False,
+                 reads_as: Any = None):
         super().__init__(parent.num_partitions)
         self.parent = parent
         self.transform = transform
         self.name = name
+        # a plan.rewrites.Rewrite when this step equals reading a view of its input (declared by
+        # the Dataset layer, which knows the operation; the planner applies it where the input has it)
+        self.reads_as = reads_as
         # key-preserving steps (filter, map_values) keep a parent's partitioning
         self.partitioner = parent.partitioner if preserves_partitioning else None
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 from ..core.errors import TaskContext, WorkerLostError
 from ..core.serialize import dumps_code
-from ..plan.stages import Stage, TaskSpec
+from ..plan.stages import CACHE, SHUFFLE_MAP, Stage, TaskSpec
 from .base import Runner
 from .engine_tasks import PackingWriter, RemoteValue
 from .tasks import context_of
@@ -81,13 +81,14 @@ class EngineRunner(Runner):
     def shuffle_writer(self, shuffle) -> Any:
         return PackingWriter(shuffle) if self.shuffle == "engine" else None
 
-    @staticmethod
-    def is_map_stage(stage: Stage) -> bool:
-        return isinstance(stage.code.finisher, PackingWriter)
+    def is_map_stage(self, stage: Stage) -> bool:
+        """A shuffle's map side whose buckets this engine moves (the stage's declared role)."""
+        return stage.role == SHUFFLE_MAP and self.shuffle == "engine"
 
     @staticmethod
     def is_cache_stage(stage: Stage) -> bool:
-        return getattr(stage, "cache_of", None) is not None
+        """A stage computing a persisted Dataset, whose partitions the engine keeps."""
+        return stage.role == CACHE
 
     def key(self, stage: Stage, token: str, task: TaskSpec, what: str = "task") -> str:
         """A readable, unique engine task name (shows in the engine's dashboard)."""

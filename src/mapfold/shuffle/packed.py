@@ -35,7 +35,7 @@ from ..core.config import default_memory_limit
 from ..core.task_context import TaskRuntime, current_task
 from .reader import _merge_bucket
 from .spill import Segment, read_records
-from .writer import MapOutput, ShuffleWriter
+from .writer import MapOutput, ShuffleWriter, column_views
 
 __all__ = ["PackedBuckets", "PackingWriter", "read_packed", "task_folder"]
 
@@ -106,9 +106,9 @@ class PackingWriter:
         return ShuffleWriter(self.shuffle, folder, _limit(task))
 
     @property
-    def takes_columns(self) -> bool:
-        """As ``ShuffleWriter.takes_columns``: plain sums take column blocks."""
-        return ShuffleWriter(self.shuffle, "", 1).takes_columns
+    def takes_views(self) -> dict:
+        """As ``ShuffleWriter.takes_views``: plain sums take column blocks."""
+        return column_views(self.shuffle.aggregator)
 
     def __call__(self, partition: int, iterator: Iterator) -> PackedBuckets:
         task = current_task()

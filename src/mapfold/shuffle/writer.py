@@ -48,7 +48,7 @@ from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
 from .spill import RunWriter, Segment
 
-__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns"]
+__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns", "column_views"]
 
 _by_hash = itemgetter(0)
 _END = object()
@@ -164,10 +164,11 @@ class ShuffleWriter:
 
     # -- columns ----------------------------------------------------------
     @property
-    def takes_columns(self) -> bool:
-        """Can a map task hand its input over as ``(keys, values)`` blocks
-        (``consume_columns``) instead of records? Yes for plain sums."""
-        return sums_int_columns(self.aggregator) and _has_arrow()
+    def takes_views(self) -> dict:
+        """The input views this finisher consumes itself: ``{view: (method,
+        what explain() says)}`` (``plan/rewrites.py``). Plain sums take
+        ``(keys, values)`` blocks (``consume_columns``)."""
+        return column_views(self.aggregator)
 
     def consume_columns(self, partition: int, blocks: Iterator[tuple]) -> MapOutput:
         """Like ``__call__``, from column blocks: sums int64 blocks in Arrow
@@ -337,6 +338,21 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def column_views(aggregator) -> dict:
+    """What a map side combining with ``aggregator`` takes as column blocks.
+
+    >>> import operator
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> list(column_views(Aggregator(None, operator.add, operator.add)))
+    ['key_value_columns']
+    >>> column_views(None)
+    {}
+    """
+    if not (sums_int_columns(aggregator) and _has_arrow()):
+        return {}
+    return {"key_value_columns": ("consume_columns", "reduce_by_key(operator.add) → Arrow column sums")}
 
 
 def _report_spills(out: MapOutput) -> None:
