@@ -248,7 +248,7 @@ class Job:
             for task in stage.tasks:
                 records = self.runner.stream(stage, code, task)
                 yield from records
-                self._task_done(stage, task, records.runtime.counters_table(), records.runtime.metrics, None)
+                self._task_done(stage, task, records.runtime.counters_table(), records.runtime.metrics)
             self.emit("stage_finished", stage)
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
@@ -268,11 +268,11 @@ class Job:
                 self.emit("task_failed", stage, task.partition,
                           data={"error": f"{type(outcome.failure.exception).__name__}: {outcome.failure.exception}"})
                 outcome.failure.reraise()
-            self._task_done(stage, task, outcome.counters, outcome.metrics, outcome.value)
+            self._task_done(stage, task, outcome.counters, outcome.metrics)
             yield task, outcome.value
         self.emit("stage_finished", stage)
 
-    def _task_done(self, stage: Stage, task, counters: dict, metrics: dict, value) -> None:
+    def _task_done(self, stage: Stage, task, counters: dict, metrics: dict) -> None:
         """A finished task: its user counters into the job's, its spills into the stats, an event."""
         self.counters.add(counters)
         metrics = dict(metrics or {})
