@@ -168,7 +168,7 @@ def test_bad_records_say_what_is_wanted_found_and_the_fix(runner, records, found
     assert any("stage" in note and "partition 0" in note for note in info.value.__notes__)
 
 
-@pytest.mark.parametrize("name", ["serial", "processes"])  # the engines' BucketWriter is tested below
+@pytest.mark.parametrize("name", ["serial", "processes"])  # the engines' PackingWriter is tested below
 def test_a_later_bad_record_gets_the_pairs_note(request, name):
     runner = request.getfixturevalue(name)
     with pytest.raises(TypeError, match="cannot unpack") as info:
@@ -176,17 +176,17 @@ def test_a_later_bad_record_gets_the_pairs_note(request, name):
     assert any("needs (key, value) records" in note and ".key_by(func)" in note for note in info.value.__notes__)
 
 
-def test_engine_bucket_writer_checks_pairs_too():
-    from mapfold.runners.engine_tasks import BucketWriter
+def test_engine_packing_writer_checks_pairs_too():
+    from mapfold.shuffle.packed import PackingWriter
     from mapfold.shuffle.partitioner import HashPartitioner
 
     class Shuffle:
         num_partitions, partitioner, aggregator, name = 2, HashPartitioner(2), None, "partition_by"
 
     with pytest.raises(mf.RecordShapeError, match="partition_by needs .* found a str: 'word'"):
-        BucketWriter(Shuffle())(0, iter(["word"]))
+        PackingWriter(Shuffle())(0, iter(["word"]))
     with pytest.raises(TypeError) as info:
-        BucketWriter(Shuffle())(0, iter([("a", 1), 5]))
+        PackingWriter(Shuffle())(0, iter([("a", 1), 5]))
     assert any("needs (key, value) records" in note for note in info.value.__notes__)
 
 

@@ -166,12 +166,11 @@ def test_a_new_runner_reusing_a_freed_id_recomputes(name, tmp_path):
 
 
 def forget_runs(ds) -> None:
-    ds._last_job = None
-    stack = [ds.node]
+    stack = [ds]  # runs are kept on the Datasets (dataset/runs.py), never on the plan
     while stack:
-        node = stack.pop()
-        node.last_job = None
-        stack.extend(node.parents())
+        current = stack.pop()
+        current._last_job = current._computed_by = None
+        stack.extend(current.derived_from)
 
 
 def test_unpersist_removes_files_and_releases_engine_objects(runner):

@@ -8,6 +8,7 @@ from ..plan import finishers as f
 from ..plan.execute import Job
 from ..runners import get_runner
 from .checks import check_callable, check_count
+from .runs import claim
 
 __all__ = ["ActionsMixin"]
 
@@ -21,7 +22,7 @@ class ActionsMixin:
         job = Job(instance, progress=progress)
         job.runner_setting = setting
         self._last_job = job
-        job.claim(self.node)
+        claim(self, job)  # on the Datasets, never on the shared plan (dataset/runs.py)
         return job
 
     def _partition_values(self, finisher, name: str, runner=None, progress=None, partitions=None) -> list:
@@ -40,14 +41,14 @@ class ActionsMixin:
         >>> ds.count(runner="serial"), ds.last_run.status, len(ds.last_run.tasks)
         (4, 'succeeded', 2)
         """
-        job = self.node.last_job
+        job = self._computed_by
         return job.record if job is not None else None
 
     @property
     def counters(self) -> dict:
         """Counters summed over the tasks of the last run that computed this
         Dataset: an action on it, or on a Dataset derived from it."""
-        job = self.node.last_job
+        job = self._computed_by
         return job.counters.as_dict() if job is not None else {}
 
     def __iter__(self) -> Iterator:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..plan.nodes import NarrowNode, Node, PersistNode, UnionNode
+from ..plan.rewrites import Rewrite
 from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
@@ -16,6 +17,8 @@ from .keyed import KeyedMixin
 from .writers import WritersMixin
 
 __all__ = ["Dataset"]
+
+WORDS = Rewrite("words", replaces=1, label="flat_map(str.split) → word path (text split once per block)")
 
 
 class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
@@ -27,13 +30,16 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
     [('a', 1), ('b', 2), ('c', 2)]
     """
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, derived_from: tuple = ()):
         self.node = node
-        self._last_job = None
+        # the Datasets this one was made from: an action on it is their run too (dataset/runs.py)
+        self.derived_from = tuple(derived_from)
+        self._last_job = None  # the last action called on this Dataset (explain, take's rounds)
+        self._computed_by = None  # the last run that computed it: last_run, counters, bad_records
 
     def __getstate__(self):
-        # a closure that captured a Dataset ships its plan, never its last run (a Job holds a runner)
-        return {"node": self.node, "_last_job": None}
+        # a closure that captured a Dataset ships its plan, never its runs (a Job holds a runner)
+        return {"node": self.node, "derived_from": (), "_last_job": None, "_computed_by": None}
 
     def __repr__(self) -> str:
         return f"<Dataset {self.node.label()} partitions={self.num_partitions}>"
@@ -43,7 +49,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         return self.node.num_partitions
 
     def _narrow(self, transform, name: str, preserves_partitioning: bool = False) -> "Dataset":
-        return Dataset(NarrowNode(self.node, transform, name, preserves_partitioning))
+        return Dataset(NarrowNode(self.node, transform, name, preserves_partitioning), (self,))
 
     # -- narrow transformations -----------------------------------------
     def map(self, func: Callable[[Any], Any]) -> "Dataset":
@@ -64,7 +70,9 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         ['a', 'b', 'c']
         """
         check_callable(func, "func", "flat_map")
-        return self._narrow(t.FlatMap(func), "flat_map")
+        # flat_map(str.split) *is* a text source's words: the planner reads them where it can
+        reads_as = WORDS if func is str.split else None
+        return Dataset(NarrowNode(self.node, t.FlatMap(func), "flat_map", reads_as=reads_as), (self,))
 
     def filter(self, predicate: Callable[[Any], bool]) -> "Dataset":
         """Keep the records for which ``predicate`` is true.
@@ -166,7 +174,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         [1, 2, 3]
         """
         check_datasets(others, "union", "each argument")
-        return Dataset(UnionNode([self.node] + [o.node for o in others]))
+        return Dataset(UnionNode([self.node] + [o.node for o in others]), (self, *others))
 
     def zip_with_index(self, runner=None) -> "Dataset":
         """``(record, index)`` pairs; counts the partitions first (one pass).
@@ -216,7 +224,7 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
         """
         if self.node.persisted:
             return self
-        return Dataset(PersistNode(self.node))
+        return Dataset(PersistNode(self.node), (self,))
 
     cache = persist
 
@@ -249,7 +257,9 @@ class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
             return self
         for store in list(self.node.holders):
             store.release(self.node)
-        return Dataset(self.node.parent)
+        # a sibling of the Dataset persist() was called on (same plan node, same origins), with runs of its own
+        origins = tuple(d for source in self.derived_from for d in source.derived_from)
+        return Dataset(self.node.parent, origins)
 
 
 def _first(record):

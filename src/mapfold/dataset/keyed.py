@@ -57,8 +57,8 @@ class KeyedMixin:
         n = partitions or self.node.num_partitions
         partitioner = partitioner or HashPartitioner(n)
         if copartitioned(self.node, partitioner, n):  # every key is where the shuffle would put it
-            return Dataset(CombineNode(self.node, aggregator, name))
-        return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name))
+            return Dataset(CombineNode(self.node, aggregator, name), (self,))
+        return Dataset(ShuffleNode(self.node, n, partitioner, aggregator, name=name), (self,))
 
     @property
     def partitioner(self):
@@ -216,7 +216,7 @@ class KeyedMixin:
             placed = [side.node if copartitioned(side.node, target, n)
                       else ShuffleNode(side.node, n, target, None, name=f"cogroup side {i}")
                       for i, side in enumerate(tagged)]
-            grouped = type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup"))
+            grouped = type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup"), tuple(tagged))
         return grouped.map_values(_SplitSides(len(sides)))
 
     def join(self, other, partitions: int | None = None):

@@ -29,11 +29,6 @@ class FlatMap(Map):
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         return chain.from_iterable(map(self.func, iterator))
 
-    @property
-    def splits_words(self) -> bool:
-        """``flat_map(str.split)``: a text source may hand out words directly."""
-        return self.func is str.split
-
 
 class Filter(Map):
     def __call__(self, index: int, iterator: Iterator) -> Iterator:

@@ -138,5 +138,5 @@ class WritersMixin:
         """
         from ..core.counters import Counters
 
-        job = self.node.last_job
+        job = self._computed_by
         return BadRecordsReport.from_counters(job.counters if job is not None else Counters())

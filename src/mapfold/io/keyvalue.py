@@ -62,6 +62,9 @@ def _arrow():
 class KeyValuePartition(LinePartition):
     """The ``(key, value)`` pairs of one or more file segments."""
 
+    #: views a planned task may read instead of the records (plan/rewrites.py)
+    views = ("key_value_columns",)
+
     def __init__(self, fs, segments, encoding: str = "utf-8", errors: str = "raise",
                  options: KeyValueOptions = KeyValueOptions()):
         super().__init__(fs, segments, encoding, errors, options)

@@ -302,12 +302,16 @@ class LinePartition:
 class TextPartition(LinePartition):
     """The lines of one or more file segments, as strings without line endings."""
 
+    #: views a planned task may read instead of the lines (plan/rewrites.py)
+    views = ("words",)
+
     def words(self) -> Iterator[str]:
         """The whitespace-separated words of every line: the same records as
         ``chain.from_iterable(map(str.split, self.lines()))``, cheaper, since
         ``str.split()`` runs once per 64 KiB block (newlines are whitespace)
-        instead of making a list per line. ``runners/tasks.py`` uses it for a
-        pipeline that starts with ``flat_map(str.split)``. Errors downstream
+        instead of making a list per line. The planner has a task read it
+        for a pipeline that starts with ``flat_map(str.split)``
+        (``plan/rewrites.py``). Errors downstream
         name the last line of the block being read ("near line N")."""
         self._near = True
         return chain.from_iterable(map(self._segment_words, self.segments))

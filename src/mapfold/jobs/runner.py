@@ -171,7 +171,7 @@ class JobRunner:
         ds._save(out, "error", _LineWriter, "job output", runner, None, None)
         self._output_dir = out
         self._counters = self._per_step(ds.counters, len(job.steps()))
-        record = ds.node.last_job
+        record = ds._computed_by
         self._stats = dict(record.stats) if record is not None else {}
         self._ran = True
 

@@ -20,7 +20,7 @@ from ..shuffle.local import LocalCombine
 from .events import Event, EventLog, Listeners, ProgressListener
 from .nodes import Node, ShuffleNode
 from .record import RunRecord
-from .stages import CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
+from .stages import CACHE, RESULT, SHUFFLE_MAP, CachedInput, ShuffleInput, Stage, compile_stage, leaf_inputs
 
 if TYPE_CHECKING:  # the loop only calls the runner it is handed; runners sit above plan
     from ..runners.base import Runner
@@ -92,8 +92,8 @@ class Job:
             if writer is None:
                 writer = ShuffleWriter(shuffle, os.path.join(self._job_dir(), f"shuffle-{shuffle.id}"),
                                        self.memory_limit.value)
-            dep = self._compile(shuffle.parent, writer, f"{shuffle.name} (map side)")
-            dep.shuffle_of = shuffle
+            dep = self._compile(shuffle.parent, writer, f"{shuffle.name} (map side)", role=SHUFFLE_MAP,
+                                shuffle_of=shuffle)
             self._plan(dep, ordered, seen)
         for node in stage.cache_deps:
             if ("cache", node.id) in seen or self._cached(node) is not None:
@@ -103,14 +103,15 @@ class Job:
             if self.runner.cache_on_disk:  # in the runner's scratch: close() removes it
                 directory = self.runner.persisted.folder(node)
                 self._cache_dirs[node.id] = directory
-            dep = self._compile(node, Materialize(directory), f"persist {node.label()}", materializing=node)
-            dep.cache_of = node
+            dep = self._compile(node, Materialize(directory), f"persist {node.label()}", materializing=node,
+                                role=CACHE)
             self._plan(dep, ordered, seen)
         ordered.append(stage)
 
-    def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None) -> Stage:
+    def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None,
+                 role: str = RESULT, shuffle_of: ShuffleNode | None = None) -> Stage:
         stage = compile_stage(node, finisher, name, partitions, materializing,
-                              zips_inputs=getattr(self.runner, "zips_inputs", True))
+                              zips_inputs=getattr(self.runner, "zips_inputs", True), role=role, shuffle_of=shuffle_of)
         transforms = stage.code.transforms
         for node_id, transform in transforms.items():
             if isinstance(transform, LocalCombine):  # a skipped shuffle: it combines under this job's budget
@@ -119,24 +120,13 @@ class Job:
                                                       self.runner.scratch())
         return stage
 
-    def claim(self, node: Node) -> None:
-        """Record this job as the last run of ``node`` and of every node it
-        computes to get it, so that ``counters`` and ``bad_records`` read on a
-        Dataset upstream of the action (``events`` after ``events.map(...)
-        .save_parquet(...)``) report this run. A persisted node already
-        computed on this runner is read from its cache, not computed: it and
-        its ancestors keep the run that did compute them.
+    def computes(self, node: Node) -> bool:
+        """Does this job compute ``node`` (rather than read it from the
+        runner's store: a persisted node this runner already holds)? The
+        Dataset layer asks it to know which Datasets this run computed
+        (``dataset/runs.py``); no run is recorded on the shared plan.
         """
-        stack, seen = [node], set()
-        while stack:
-            current = stack.pop()
-            if current.id in seen:
-                continue
-            seen.add(current.id)
-            if current.persisted and self._cached(current) is not None:
-                continue
-            current.last_job = self
-            stack.extend(current.parents())
+        return not (node.persisted and self._cached(node) is not None)
 
     def _cached(self, node: Node):
         """The partitions of persisted ``node`` this job's runner holds, or None."""
@@ -217,12 +207,9 @@ class Job:
         for stage, code in plan:
             self._fill_inputs(stage, shuffle_outputs)
             values = [value for _, value in self._run_stage(stage, code, ordered=True)]
-            shuffle = getattr(stage, "shuffle_of", None)
-            if shuffle is not None:
+            shuffle = stage.shuffle_of
+            if stage.role == SHUFFLE_MAP:  # (what the map side spilled came as the tasks' metrics)
                 shuffle_outputs[shuffle.id] = values
-                for out in values:
-                    self.stats["spilled_bytes"] += out.spilled_bytes
-                    self.stats["spilled_records"] += out.spilled_records
             else:  # the runner keeps them (runners/persisted.py), never the shared plan node
                 node = stage.cache_of
                 self.runner.persisted.put(node, values, self._cache_dirs.pop(node.id, None))
@@ -261,7 +248,7 @@ class Job:
             for task in stage.tasks:
                 records = self.runner.stream(stage, code, task)
                 yield from records
-                self._task_done(stage, task, records.runtime.counters_table(), records.runtime.metrics, None)
+                self._task_done(stage, task, records.runtime.counters_table(), records.runtime.metrics)
             self.emit("stage_finished", stage)
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
@@ -273,23 +260,25 @@ class Job:
 
     def _run_stage(self, stage: Stage, code, ordered: bool) -> Iterator:
         self.stats["stages"].append((stage.id, stage.name, len(stage.tasks)))
+        if stage.rewrites:  # the plan-time rewrites its tasks ran with (explain shows them)
+            self.stats.setdefault("rewrites", {})[stage.id] = stage.rewrites
         self.emit("stage_started", stage, data={"tasks": len(stage.tasks)})
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
                 self.emit("task_failed", stage, task.partition,
                           data={"error": f"{type(outcome.failure.exception).__name__}: {outcome.failure.exception}"})
                 outcome.failure.reraise()
-            self._task_done(stage, task, outcome.counters, outcome.metrics, outcome.value)
+            self._task_done(stage, task, outcome.counters, outcome.metrics)
             yield task, outcome.value
         self.emit("stage_finished", stage)
 
-    def _task_done(self, stage: Stage, task, counters: dict, metrics: dict, value) -> None:
+    def _task_done(self, stage: Stage, task, counters: dict, metrics: dict) -> None:
         """A finished task: its user counters into the job's, its spills into the stats, an event."""
         self.counters.add(counters)
         metrics = dict(metrics or {})
-        # reduce-side spills come as metrics; a map task's output says what its map side spilled
-        spilled_bytes = metrics.get("spilled_bytes", 0) + (getattr(value, "spilled_bytes", 0) or 0)
-        spilled_records = metrics.get("spilled_records", 0) + (getattr(value, "spilled_records", 0) or 0)
+        # spills on either side of a shuffle, on every runner, are the task's metrics
+        spilled_bytes = metrics.get("spilled_bytes", 0)
+        spilled_records = metrics.get("spilled_records", 0)
         for name in ("spilled_bytes", "spilled_records"):
             if name in metrics:
                 self.stats[name] = self.stats.get(name, 0) + metrics[name]

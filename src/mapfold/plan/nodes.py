@@ -36,15 +36,6 @@ class Node:
     def __init__(self, num_partitions: int):
         self.id = next(_ids)
         self.num_partitions = num_partitions
-        # the last Job that computed this node, set by Job.claim: the run whose
-        # counters and bad records a Dataset holding this node reports
-        self.last_job = None
-
-    def __getstate__(self):
-        # a closure that captured a Dataset ships its plan, never a run (a Job holds a runner)
-        state = dict(self.__dict__)
-        state["last_job"] = None
-        return state
 
     def parents(self) -> list["Node"]:
         return []
@@ -67,11 +58,15 @@ class SourceNode(Node):
 
 
 class NarrowNode(Node):
-    def __init__(self, parent: Node, transform: Callable, name: str, preserves_partitioning: bool = False):
+    def __init__(self, parent: Node, transform: Callable, name: str, preserves_partitioning: bool = False,
+                 reads_as: Any = None):
         super().__init__(parent.num_partitions)
         self.parent = parent
         self.transform = transform
         self.name = name
+        # a plan.rewrites.Rewrite when this step equals reading a view of its input (declared by
+        # the Dataset layer, which knows the operation; the planner applies it where the input has it)
+        self.reads_as = reads_as
         # key-preserving steps (filter, map_values) keep a parent's partitioning
         self.partitioner = parent.partitioner if preserves_partitioning else None
 
@@ -155,7 +150,7 @@ class PersistNode(Node):
 
     def __getstate__(self):
         # a plan shipped in a closure holds no runner's store
-        state = super().__getstate__()
+        state = dict(self.__dict__)
         state["holders"] = None
         return state
 

@@ -22,9 +22,15 @@ from typing import Any, Callable
 
 from ..core.task_context import TaskSettings
 from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
+from .rewrites import Rewrite, find_rewrite
 
 __all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "ZippedInput", "compile_stage",
-           "leaf_inputs"]
+           "leaf_inputs", "RESULT", "SHUFFLE_MAP", "CACHE"]
+
+# what a stage is, declared by the planner (runners read it, never the stage's code)
+RESULT = "result"  # its tasks' values go to the action
+SHUFFLE_MAP = "shuffle map"  # the map side of Stage.shuffle_of: its values are map outputs
+CACHE = "cache"  # computes persisted Stage.cache_of: the runner keeps its values
 
 _stage_ids = itertools.count(1)
 
@@ -91,6 +97,7 @@ class TaskSpec:
     partition: int
     input: Any
     chain: tuple  # ((node_id, index), ...) applied in order
+    rewrite: Rewrite | None = None  # a faster view of the input, chosen by the planner (plan/rewrites.py)
 
 
 @dataclass
@@ -102,11 +109,21 @@ class Stage:
     tasks: list[TaskSpec]
     shuffle_deps: list[ShuffleNode]
     cache_deps: list[Node]
+    role: str = RESULT  # RESULT, SHUFFLE_MAP or CACHE
+    shuffle_of: ShuffleNode | None = None  # the shuffle whose map side this is (SHUFFLE_MAP)
+    cache_of: Node | None = None  # the persisted node it computes (CACHE)
+
+    @property
+    def rewrites(self) -> list[str]:
+        """The plan-time rewrites its tasks got, each once, as ``explain()`` names them."""
+        return list(dict.fromkeys(task.rewrite.label for task in self.tasks if task.rewrite is not None))
 
 
 def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[int] | None = None,
-                  materializing: Node | None = None, zips_inputs: bool = True) -> Stage:
+                  materializing: Node | None = None, zips_inputs: bool = True, role: str = RESULT,
+                  shuffle_of: ShuffleNode | None = None) -> Stage:
     transforms: dict[int, Callable] = {}
+    narrow: dict[int, NarrowNode] = {}
     aggregators: dict[int, Any] = {}
     shuffle_deps: dict[int, ShuffleNode] = {}
     cache_deps: dict[int, Node] = {}
@@ -123,6 +140,7 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
                 current = current.parent  # the stage that computes it: its records are the parent's
             elif isinstance(current, NarrowNode):
                 transforms[current.id] = current.transform
+                narrow[current.id] = current
                 chain.append((current.id, current_index))
                 current = current.parent
             elif isinstance(current, UnionNode):
@@ -149,6 +167,8 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
     indices = range(node.num_partitions) if partitions is None else partitions
     for index in indices:
         source, chain = walk(node, index)
-        tasks.append(TaskSpec(stage_id, index, source, chain))
+        rewrite = find_rewrite(source, [narrow[node_id] for node_id, _ in chain], finisher)
+        tasks.append(TaskSpec(stage_id, index, source, chain, rewrite))
     code = StageCode(transforms, finisher, aggregators)
-    return Stage(stage_id, name, node, code, tasks, list(shuffle_deps.values()), list(cache_deps.values()))
+    return Stage(stage_id, name, node, code, tasks, list(shuffle_deps.values()), list(cache_deps.values()),
+                 role, shuffle_of, materializing if role == CACHE else None)

@@ -89,7 +89,8 @@ class Runner(ABC):
         travels through the engine) must make the map stage's task values
         behave like ``shuffle.writer.MapOutput``: ``bucket(i)`` -> a list of
         whatever its own ``run_tasks`` understands in ``ShuffleInput.outputs``
-        of the reduce tasks, plus ``spilled_bytes`` and ``spilled_records``.
+        of the reduce tasks. The engines return ``shuffle.packed.PackingWriter``:
+        mapfold's own combine and spill, only the transport is theirs.
         """
         return None
 

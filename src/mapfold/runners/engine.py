@@ -21,9 +21,9 @@ from typing import Any, Iterable, Iterator
 
 from ..core.errors import TaskContext, WorkerLostError
 from ..core.serialize import dumps_code
-from ..plan.stages import Stage, TaskSpec
+from ..plan.stages import CACHE, SHUFFLE_MAP, Stage, TaskSpec
 from .base import Runner
-from .engine_tasks import BucketWriter, RemoteValue
+from .engine_tasks import PackingWriter, RemoteValue
 from .tasks import context_of
 
 __all__ = ["EngineRunner", "RemoteMapOutput", "engine_error", "in_order", "mapfold_zip", "write_mapfold_zip", "SHUFFLE_MODES"]
@@ -39,9 +39,6 @@ class RemoteMapOutput:
     carrying ``keepalive`` (the map task, the stage code), so the engine can
     recompute a lost bucket for as long as a reduce task may need it.
     """
-
-    spilled_bytes = 0
-    spilled_records = 0
 
     def __init__(self, refs: dict, records: int = 0, keepalive: Any = None):
         self.refs = {bucket: RemoteValue(ref, keepalive) for bucket, ref in refs.items()}
@@ -82,15 +79,16 @@ class EngineRunner(Runner):
         return uuid.uuid4().hex, dumps_code(stage.code, what=f"code of stage {stage.id} ({stage.name})")
 
     def shuffle_writer(self, shuffle) -> Any:
-        return BucketWriter(shuffle) if self.shuffle == "engine" else None
+        return PackingWriter(shuffle) if self.shuffle == "engine" else None
 
-    @staticmethod
-    def is_map_stage(stage: Stage) -> bool:
-        return isinstance(stage.code.finisher, BucketWriter)
+    def is_map_stage(self, stage: Stage) -> bool:
+        """A shuffle's map side whose buckets this engine moves (the stage's declared role)."""
+        return stage.role == SHUFFLE_MAP and self.shuffle == "engine"
 
     @staticmethod
     def is_cache_stage(stage: Stage) -> bool:
-        return getattr(stage, "cache_of", None) is not None
+        """A stage computing a persisted Dataset, whose partitions the engine keeps."""
+        return stage.role == CACHE
 
     def key(self, stage: Stage, token: str, task: TaskSpec, what: str = "task") -> str:
         """A readable, unique engine task name (shows in the engine's dashboard)."""

@@ -1,23 +1,23 @@
 """Worker-side code shared by the cluster runners (dask, spark, ray).
 
 Import rule: this module runs inside engine workers; it imports only
-``core``, ``plan.stages``, ``shuffle.records`` and ``runners.tasks``, never an engine, so one
+``core``, ``plan.stages``, ``shuffle`` and ``runners.tasks``, never an engine, so one
 module serves all three.
 
-How a shuffle travels through an engine (instead of bucket files):
+How a shuffle travels through an engine (instead of bucket files): the
+algorithm is mapfold's own, the engine only carries the bytes.
 
-1. Map side. The map stage's finisher is :class:`BucketWriter`: it routes
-   each ``(key, value)`` with the shuffle's stable partitioner and, when the
-   shuffle has an aggregator, combines values per key in one dict per
-   bucket (the same map-side combine as ``shuffle/writer.py``). It returns
-   a :class:`Buckets`: one list per reduce partition.
-2. The engine keeps those lists where the task ran (a Dask future, a Ray
+1. Map side. The map stage's finisher is ``shuffle.packed.PackingWriter``:
+   the same ``ShuffleWriter`` as on the local runners (one combine dict,
+   sorted runs spilled past the task's ``memory_limit``), its run file then
+   packed into bytes per bucket (:class:`PackedBuckets`).
+2. The engine keeps those bytes where the task ran (a Dask future, a Ray
    object, Spark's shuffle files) and the driver receives only a small
-   summary (records, sizes, counters).
-3. Reduce side. A reduce task is given the lists of its bucket from every
-   map task; :func:`merge_batches` merges combiners per key (or just
-   concatenates when there is no aggregator) and the stage's narrow chain
-   runs on top, exactly as on the local runners.
+   summary (records, sizes, counters, metrics).
+3. Reduce side. A reduce task is given the packed runs of its bucket from
+   every map task; ``shuffle.packed.read_packed`` merges them as the file
+   shuffle's reader does (under the budget, spilling, big groups on disk),
+   and the stage's narrow chain runs on top, exactly as on the local runners.
 
 What the engine moves is data (pickled lists), never code: code travels
 once per stage as the cloudpickled ``StageCode`` payload.
@@ -27,19 +27,18 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ..core.errors import SerializationError
 from ..plan.stages import CachedInput, ShuffleInput, TaskSpec, ZippedInput
-from ..shuffle.records import add_pairs_note, checked_pairs
+from ..shuffle.packed import PackedBuckets, PackingWriter, read_packed
 from .tasks import TaskFailure, TaskOutcome, context_of, load_stage_code, run_task
 
 __all__ = [
     "Buckets",
-    "BucketWriter",
+    "PackingWriter",
     "MapSummary",
     "MemoryInput",
-    "merge_batches",
     "run_engine_task",
     "summarize",
     "pick_bucket",
@@ -54,15 +53,7 @@ __all__ = [
 ]
 
 
-_MISSING = object()
-
-
-@dataclass
-class Buckets:
-    """One map task's output: ``lists[b]`` holds the records of bucket ``b``."""
-
-    lists: list
-    records: int = 0
+Buckets = PackedBuckets  # what a map task returns to its engine
 
 
 @dataclass
@@ -73,87 +64,20 @@ class MapSummary:
     sizes: dict = field(default_factory=dict)  # bucket -> number of (combined) records
 
 
-class BucketWriter:
-    """Map-side finisher of an engine shuffle (see the module docstring).
-
-    >>> from mapfold.shuffle.partitioner import HashPartitioner
-    >>> class Shuffle:  # stands in for a ShuffleNode
-    ...     num_partitions, partitioner, aggregator = 2, HashPartitioner(2), None
-    >>> out = BucketWriter(Shuffle())(0, iter([("a", 1), ("b", 2), ("a", 3)]))
-    >>> out.records, len(out.lists), sum(len(b) for b in out.lists)
-    (3, 2, 3)
-    """
-
-    def __init__(self, shuffle):
-        self.buckets = shuffle.num_partitions
-        self.partitioner = shuffle.partitioner
-        self.aggregator = shuffle.aggregator
-        self.name = getattr(shuffle, "name", "shuffle")
-
-    def __call__(self, partition: int, iterator: Iterator) -> Buckets:
-        try:
-            return self._route(checked_pairs(iterator, self.name))
-        except (TypeError, ValueError) as exc:
-            add_pairs_note(exc, self.name)
-            raise
-
-    def _route(self, iterator: Iterator) -> Buckets:
-        partitioner, records = self.partitioner, 0
-        lists: list[list] = [[] for _ in range(self.buckets)]
-        if self.aggregator is not None:
-            # Combine first, route after: the partitioner runs once per distinct
-            # key instead of once per record (as PySpark's reduceByKey does;
-            # benchmarks/cluster.py, reduce by key: 1.7x faster map side).
-            create, merge = self.aggregator.create, self.aggregator.merge_value
-            table: dict = {}
-            get, missing = table.get, _MISSING
-            for key, value in iterator:
-                old = get(key, missing)
-                table[key] = create(value) if old is missing else merge(old, value)
-                records += 1
-            for item in table.items():
-                lists[partitioner(item[0])].append(item)
-            return Buckets(lists, records)
-        for record in iterator:
-            lists[partitioner(record[0])].append(record)
-            records += 1
-        return Buckets(lists, records)
-
-
-def merge_batches(batches: Iterable[list], aggregator) -> Iterator:
-    """Reduce side: the records of one bucket from the lists of every map task.
-
-    >>> from mapfold.plan.nodes import Aggregator
-    >>> add = Aggregator(lambda v: v, lambda a, b: a + b, lambda a, b: a + b)
-    >>> sorted(merge_batches([[("a", 1)], [("a", 2), ("b", 5)]], add))
-    [('a', 3), ('b', 5)]
-    """
-    if aggregator is None:
-        return chain.from_iterable(batches)
-    merge = aggregator.merge_combiners
-    table: dict = {}
-    for batch in batches:
-        for key, combined in batch:
-            if key in table:
-                table[key] = merge(table[key], combined)
-            else:
-                table[key] = combined
-    return iter(table.items())
-
-
 class MemoryInput:
     """A task input whose data the engine already delivered to this worker."""
 
-    def __init__(self, what: str, batches: list, aggregator: Any = None, merge: bool = True):
+    def __init__(self, what: str, batches: list, aggregator: Any = None, merge: bool = True, partition: int = 0):
         self.what = what
         self.batches = batches
         self.aggregator = aggregator
-        self.merge = merge
+        self.merge = merge  # a shuffle bucket's packed runs (else a persisted partition's records)
+        self.partition = partition
 
     def read(self) -> Iterator:
         if not self.merge:
             return chain.from_iterable(self.batches)
-        return merge_batches(self.batches, self.aggregator)
+        return read_packed(self.batches, self.aggregator, self.partition)
 
     def describe(self) -> str:
         return self.what
@@ -242,7 +166,7 @@ def _delivered(token: str, payload, source, data: list):
         return replace(source, parts=parts)
     if isinstance(source, ShuffleInput) and source.outputs is None:
         aggregator = load_stage_code(token, payload).aggregators.get(source.shuffle_id)
-        return MemoryInput(source.describe(), data, aggregator)
+        return MemoryInput(source.describe(), data, aggregator, partition=source.partition)
     if isinstance(source, CachedInput) and source.data is None:
         return MemoryInput(source.describe(), data, merge=False)
     return source
@@ -273,8 +197,7 @@ def summarize(outcome: TaskOutcome) -> TaskOutcome:
     value = outcome.value
     if outcome.failure is not None or not isinstance(value, Buckets):
         return TaskOutcome(None, outcome.counters, outcome.failure, outcome.metrics)
-    sizes = {b: len(records) for b, records in enumerate(value.lists) if records}
-    return TaskOutcome(MapSummary(value.records, sizes), outcome.counters, metrics=outcome.metrics)
+    return TaskOutcome(MapSummary(value.records, value.sizes()), outcome.counters, metrics=outcome.metrics)
 
 
 def pick_bucket(outcome: TaskOutcome, bucket: int) -> list:

@@ -110,7 +110,7 @@ class RayRunner(EngineRunner):
         token, payload = prepared
         code = ray.put(payload)  # the stage's code: once, into the object store
         map_stage, cache_stage = self.is_map_stage(stage), self.is_cache_stage(stage)
-        buckets = stage.code.finisher.buckets if map_stage else 0
+        buckets = stage.shuffle_of.num_partitions if map_stage else 0
         waiting: dict = {}
         for position, task in enumerate(tasks):
             shipped, refs = remote_inputs(task)

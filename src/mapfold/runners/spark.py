@@ -197,7 +197,7 @@ class SparkRunner(EngineRunner):
         token, payload = prepared
         code = sc.broadcast(payload)  # the stage's code: once per executor
         map_stage = self.is_map_stage(stage)
-        buckets = stage.code.finisher.buckets if map_stage else None
+        buckets = stage.shuffle_of.num_partitions if map_stage else None
         sc.setLocalProperty("spark.job.description", f"mapfold stage {stage.id}: {stage.name}")
         rdd, index_of = self._stage_rdd(sc, stage, token, code, tasks, buckets)
         position_of = {index: position for position, index in index_of.items()}

@@ -4,7 +4,9 @@ Import rule: this module runs inside workers, so it imports only ``core``,
 ``plan.stages`` data classes and the shuffle reader, nothing heavy.
 
 A task reads its input, applies its chain of fused narrow transforms and
-hands the iterator to the stage's finisher. A user exception is caught here,
+hands the iterator to the stage's finisher; a task the planner rewrote
+(``TaskSpec.rewrite``) reads the view of its input that the rewrite names
+instead. Nothing here knows an operation. A user exception is caught here,
 turned into a :class:`TaskFailure` (the exception if it pickles, the
 traceback as text, and where it happened) and returned as a value, so that
 runners never confuse user errors with dead workers and never retry them.
@@ -74,10 +76,9 @@ def _side(source, steps: tuple, code: StageCode) -> Iterator:
 
 def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
     steps = task.chain
-    first = code.transforms[steps[0][0]] if steps else None
-    if getattr(first, "splits_words", False) and hasattr(task.input, "words"):
-        # text lines then flat_map(str.split): read words by block (io/text.py TextPartition.words)
-        iterator, steps = task.input.words(), steps[1:]
+    rewrite = task.rewrite  # chosen by the planner (plan/rewrites.py): read a view of the input
+    if rewrite is not None and rewrite.into is None:
+        iterator, steps = getattr(task.input, rewrite.view)(), steps[rewrite.replaces:]
     else:
         iterator = open_input(task.input, code)
     for node_id, index in steps:
@@ -87,10 +88,9 @@ def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
 
 def finish(task: TaskSpec, code: StageCode) -> Any:
     """Run the task's pipeline into the stage's finisher: its result."""
-    columns = getattr(task.input, "key_value_columns", None) if not task.chain else None
-    if columns is not None and getattr(code.finisher, "takes_columns", False):
-        # a source that hands out (keys, values) blocks, straight into a shuffle that sums them
-        return code.finisher.consume_columns(task.partition, columns())
+    rewrite = task.rewrite
+    if rewrite is not None and rewrite.into is not None:  # the finisher takes the input's view itself
+        return getattr(code.finisher, rewrite.into)(task.partition, getattr(task.input, rewrite.view)())
     return code.finisher(task.partition, build_pipeline(task, code))
 
 

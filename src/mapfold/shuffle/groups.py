@@ -116,11 +116,16 @@ class SideValues:
         return f"<SideValues: side {self._side} of {self._tagged!r}>"
 
 
-def _remove(path: str) -> None:
+def _remove(path: str, with_folder: bool = False) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    if with_folder:  # a folder made for this file alone
+        try:
+            os.rmdir(os.path.dirname(path))
+        except OSError:
+            pass
 
 
 class _SharedFile:
@@ -128,18 +133,18 @@ class _SharedFile:
 
     __slots__ = ("path", "__weakref__")
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, with_folder: bool = False):
         self.path = path
-        weakref.finalize(self, _remove, path)
+        weakref.finalize(self, _remove, path, with_folder)
 
 
 class GroupStore(AppendFile):
     """The file a reduce task writes its oversized groups to; it lives as
     long as this store or any :class:`SpilledValues` made from it."""
 
-    def __init__(self, path: str, budget: int | None = None):
+    def __init__(self, path: str, budget: int | None = None, own_folder: bool = False):
         super().__init__(path, budget)
-        self.handle = _SharedFile(path)
+        self.handle = _SharedFile(path, own_folder)  # own_folder: removed with the file
 
     def append(self, values: list) -> int:
         f = self._open()

@@ -21,8 +21,9 @@ again):
    disk as it grows (``groups.py``), so even one key with more values than
    fit in memory finishes.
 
-Reduce-side spills are reported through the ``mapfold.shuffle`` counter
-group, which the driver moves into the job's statistics.
+Reduce-side spills are the running task's metrics
+(``core/task_context.py``). An engine that moves the buckets itself hands
+the same merge memory-backed runs (``packed.py``).
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def _count_spill(segment: Segment, records: int | None = None) -> None:
 
 
 def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str, keep_dir: str,
-                  partition: int) -> Iterator:
+                  partition: int, own_keep_dir: bool = False) -> Iterator:
     merge = aggregator.merge_combiners
     groups = merge is agg.extend
     count_values = getattr(aggregator, "collects", None)
@@ -77,7 +78,7 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
     tag = f"{partition:05d}-{uuid.uuid4().hex[:8]}"
     writer = RunWriter(os.path.join(scratch, f"reduce-{tag}.runs"), limit)
     # big groups outlive this task (they are handed out lazily): their file goes with the last reference
-    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl"), limit) if groups else None
+    store = GroupStore(os.path.join(keep_dir, f"groups-{tag}.pkl"), limit, own_keep_dir) if groups else None
     runs = [segment for segment in segments if segment.sorted]
     try:
         with paused_gc():  # see memory.py: the table grows; no full collections over it

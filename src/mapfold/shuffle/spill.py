@@ -29,10 +29,11 @@ the job ends, fails or is interrupted (``plan/execute.py``).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import pickle
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
@@ -54,6 +55,8 @@ class Segment:
     records: int
     sorted: bool = False
     columnar: bool = False  # chunks are (keys, values) pairs of lists
+    # the run's bytes themselves, when an engine moves them (shuffle/packed.py): no file then
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 class AppendFile:
@@ -198,10 +201,11 @@ class RunWriter(AppendFile):
 
 def read_chunks(segment: Segment) -> Iterator:
     """The pickled chunks of a run, one at a time: lists of records, or
-    ``(keys, values)`` pairs of lists for a ``columnar`` run."""
+    ``(keys, values)`` pairs of lists for a ``columnar`` run; from its file,
+    or from its ``data`` when the run travelled in memory."""
     if segment.length == 0:
         return
-    with open(segment.path, "rb") as f:
+    with (open(segment.path, "rb") if segment.data is None else io.BytesIO(segment.data)) as f:
         f.seek(segment.offset)
         end = segment.offset + segment.length
         load = pickle.load

@@ -20,6 +20,11 @@ each bucket once, with no sort.
 Without an aggregator (``partition_by``, ``repartition``, ``sort_by``)
 records are appended to per-bucket lists, flushed to the run file when the
 budget is reached (counted as spilled) and at the end.
+
+The budget is the running task's (``memory_limit``), and what spilled is
+reported as the task's metrics. The same writer serves every runner: an
+engine that moves the buckets itself has the run file packed into bytes
+afterwards (``packed.py``).
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ import xxhash
 
 from ..core.config import default_memory_limit
 from ..core.hashing import stable_hash
+from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import combine_loop
@@ -42,7 +48,7 @@ from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
 from .spill import RunWriter, Segment
 
-__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns"]
+__all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns", "column_views"]
 
 _by_hash = itemgetter(0)
 _END = object()
@@ -153,14 +159,16 @@ class ShuffleWriter:
             raise
         finally:
             release_free_memory()
+        _report_spills(out)
         return out
 
     # -- columns ----------------------------------------------------------
     @property
-    def takes_columns(self) -> bool:
-        """Can a map task hand its input over as ``(keys, values)`` blocks
-        (``consume_columns``) instead of records? Yes for plain sums."""
-        return sums_int_columns(self.aggregator) and _has_arrow()
+    def takes_views(self) -> dict:
+        """The input views this finisher consumes itself: ``{view: (method,
+        what explain() says)}`` (``plan/rewrites.py``). Plain sums take
+        ``(keys, values)`` blocks (``consume_columns``)."""
+        return column_views(self.aggregator)
 
     def consume_columns(self, partition: int, blocks: Iterator[tuple]) -> MapOutput:
         """Like ``__call__``, from column blocks: sums int64 blocks in Arrow
@@ -201,6 +209,7 @@ class ShuffleWriter:
                 self._combine(pairs_of(rest), writer, out, sums.to_dict())
         del sums
         release_free_memory()
+        _report_spills(out)
         return out
 
     def _flush_sums(self, sums: ColumnSum, writer: RunWriter, out: MapOutput, budget: MemoryBudget) -> tuple[int, int]:
@@ -329,6 +338,28 @@ class ShuffleWriter:
                 written += segment.length
         writer.flush()
         return written
+
+
+def column_views(aggregator) -> dict:
+    """What a map side combining with ``aggregator`` takes as column blocks.
+
+    >>> import operator
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> list(column_views(Aggregator(None, operator.add, operator.add)))
+    ['key_value_columns']
+    >>> column_views(None)
+    {}
+    """
+    if not (sums_int_columns(aggregator) and _has_arrow()):
+        return {}
+    return {"key_value_columns": ("consume_columns", "reduce_by_key(operator.add) → Arrow column sums")}
+
+
+def _report_spills(out: MapOutput) -> None:
+    """A map task's spills are its metrics (``core/task_context.py``), on every runner."""
+    task = current_task()
+    if task is not None and out.spills:
+        task.spilled(out.spilled_bytes, out.spilled_records)
 
 
 def _has_arrow() -> bool:
