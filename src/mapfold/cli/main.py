@@ -1,4 +1,4 @@
-"""``mapfold``: run the demo, explain nothing by hand."""
+"""``mapfold``: ``demo``, ``run``, ``explain``, ``submit``, ``config show`` (one module per command)."""
 from __future__ import annotations
 
 import click
@@ -47,6 +47,17 @@ def demo(path, top, graph, runner) -> None:
     except RunnerUnavailableError as exc:
         raise click.ClickException(str(exc)) from None
 
+
+def _register() -> None:
+    from .config import config
+    from .explain import explain
+    from .run import run
+
+    for command in (run, explain, config):
+        main.add_command(command)
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
