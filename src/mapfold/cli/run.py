@@ -26,7 +26,7 @@ from ..core.errors import MapfoldError
 from ..runners import default_runner
 from .options import script_arguments, settings_options
 from .script import ScriptError, run_file, script_frame_line
-from .settings import build_runner, command_settings
+from .settings import build_runner, command_settings, storage_defaults
 from .summary import RunSummary
 
 __all__ = ["run", "run_script", "progress_setting"]
@@ -84,7 +84,7 @@ def run_script(script: str, script_args=(), runner=None, runner_options=(), conf
     instance.add_listener(listener)
     status = 0
     try:
-        with default_runner(instance, chosen.source), progress_setting(progress):
+        with default_runner(instance, chosen.source), progress_setting(progress), storage_defaults(settings):
             run_file(script, script_args)
     except KeyboardInterrupt:
         echo("mapfold run: interrupted (Ctrl-C); stopping the workers")

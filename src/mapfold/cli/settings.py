@@ -6,15 +6,18 @@ text; ``conf.spark.executor.memory=2g`` sets one key of the ``conf`` table.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import tomllib
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..core.config import Setting
 from ..core.profiles import ConfigError, Settings, find_config, resolve_settings
 from ..runners import RUNNERS, Runner, make_runner, runner_class
 
-__all__ = ["parse_runner_options", "command_settings", "runner_options", "build_runner", "NOT_RUNNER_OPTIONS"]
+__all__ = ["parse_runner_options", "command_settings", "runner_options", "build_runner", "storage_defaults",
+           "NOT_RUNNER_OPTIONS"]
 
 # settings that configure mapfold itself, not a runner's constructor
 NOT_RUNNER_OPTIONS = frozenset({"runner", "storage_options", "max_package_size", "submit", "deploy_mode"})
@@ -119,3 +122,40 @@ def build_runner(settings: Settings) -> tuple[Runner, Setting]:
                           key="runner")
     options = {key: setting.value for key, setting in runner_options(name, settings).items()}
     return make_runner(name, **options), chosen
+
+
+@contextlib.contextmanager
+def storage_defaults(settings: Settings) -> Iterator[dict]:
+    """The ``storage_options`` setting, a table per protocol (``[...storage_options.s3]``), as
+    fsspec's defaults for that protocol while the block runs (``fsspec.config.conf``), then put back:
+    the script's ``read_text("s3://...")`` gets them without naming them; an explicit
+    ``storage_options=`` argument still wins (code over configuration).
+
+    >>> from mapfold.core.profiles import Settings
+    >>> import fsspec.config
+    >>> s = Settings({"storage_options": Setting({"memory": {"skip_instance_cache": True}}, "file m.toml")})
+    >>> with storage_defaults(s) as applied:
+    ...     fsspec.config.conf["memory"]
+    {'skip_instance_cache': True}
+    >>> "memory" in fsspec.config.conf
+    False
+    """
+    options = settings.value("storage_options") or {}
+    if not options:
+        yield {}
+        return
+    for protocol, table in options.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"storage_options wants a table per protocol ([storage_options.s3]), "
+                              f"not {protocol} = ... (from {settings.source('storage_options')})",
+                              key=f"storage_options.{protocol}")
+    import fsspec.config
+
+    saved = copy.deepcopy(fsspec.config.conf)
+    for protocol, table in options.items():
+        fsspec.config.conf.setdefault(protocol, {}).update(table)
+    try:
+        yield options
+    finally:
+        fsspec.config.conf.clear()
+        fsspec.config.conf.update(saved)
