@@ -3,8 +3,8 @@
 Choice, strongest first: the ``runner=`` argument of an action, the
 innermost ``with mf.runner(...)`` block, the caller's default (a
 ``with default_runner(...)`` block: ``mapfold run -r`` holds one for the
-script it runs), the ``MAPFOLD_RUNNER`` environment variable, then
-``"processes"``. Engines are imported only when chosen.
+script it runs), the ``MAPFOLD_RUNNER`` environment variable, ``spark``
+in a program ``spark-submit`` started, then ``"processes"``. Engines are imported only when chosen.
 """
 from __future__ import annotations
 
@@ -106,6 +106,8 @@ def get_runner(choice: str | Runner | None = None) -> tuple[Runner, Setting]:
     env = os.environ.get("MAPFOLD_RUNNER")
     if env:
         return _shared(env), Setting(env, "environment MAPFOLD_RUNNER")
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: its master, name and conf
+        return _shared("spark"), Setting("spark", "spark-submit")
     return _shared("processes"), Setting("processes", "default")
 
 
