@@ -52,8 +52,9 @@ def _register() -> None:
     from .config import config
     from .explain import explain
     from .run import run
+    from .submit import submit
 
-    for command in (run, explain, config):
+    for command in (run, explain, submit, config):
         main.add_command(command)
 
 
