@@ -51,12 +51,19 @@ package: {PACKAGE} (4 files, 675 B, sha256 acd51f522b13)
   lib/words.py
   wc.py
 """
+DASK_PACKAGE = "dist/mapfold/wc-df809d0b8bcd.zip"  # the modules only: a Dask worker imports every module of it
+DASK_LISTING = f"""\
+package: {DASK_PACKAGE} (3 files, 439 B, sha256 df809d0b8bcd)
+  lib/__init__.py
+  lib/stop.py
+  lib/words.py
+"""
 GOLDEN = {
     "spark": LISTING + "command: spark-submit --master spark://127.0.0.1:7077 --deploy-mode client --name wc "
                        "--conf spark.executor.memory=1g --conf 'spark.hadoop.fs.s3a.secret.key=${AWS_SECRET_ACCESS_KEY}' "
                        f"--py-files <project>/{PACKAGE} <project>/wc.py in.txt\n",
-    "dask": LISTING + "command: python -m mapfold run -r dask --runner-option address=tcp://127.0.0.1:8786 "
-                      f"--runner-option 'py_files=[\"<project>/{PACKAGE}\"]' <project>/wc.py -- in.txt\n",
+    "dask": DASK_LISTING + "command: python -m mapfold run -r dask --runner-option address=tcp://127.0.0.1:8786 "
+                           f"--runner-option 'py_files=[\"<project>/{DASK_PACKAGE}\"]' <project>/wc.py -- in.txt\n",
     "ray": LISTING + "command: ray job submit --address http://127.0.0.1:8265 --runtime-env-json "
                      f"'{{\"env_vars\": {{\"MAPFOLD_RUNNER\": \"ray\"}}, \"working_dir\": \"<project>/{PACKAGE}\"}}' "
                      "-- python wc.py in.txt\n",
@@ -85,10 +92,10 @@ def test_dry_run_prints_the_golden_command(project, target):
     out = done.stdout.replace(str(project), "<project>").replace(sys.executable, "python")
     assert out == GOLDEN[target]
     assert CANARY not in done.stdout + done.stderr and "AKIACANARY" not in done.stdout
-    archive = (project / PACKAGE).read_bytes()
+    archive = (project / (DASK_PACKAGE if target == "dask" else PACKAGE)).read_bytes()
     assert CANARY.encode() not in archive
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
-    assert names == ["lib/__init__.py", "lib/stop.py", "lib/words.py", "wc.py"]
+    assert names == ["lib/__init__.py", "lib/stop.py", "lib/words.py"] + ([] if target == "dask" else ["wc.py"])
     assert {info.date_time for info in zipfile.ZipFile(io.BytesIO(archive)).infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 

@@ -190,8 +190,10 @@ def _included(paths: Iterable[str], base: str) -> dict[str, str]:
 
 
 def build_package(script: str, include: Iterable[str] = (), roots: Iterable[str] | None = None,
-                  max_size: int | str = DEFAULT_MAX_SIZE) -> Package:
-    """The checked, reproducible zip of ``script``, its local modules and ``include``.
+                  max_size: int | str = DEFAULT_MAX_SIZE, with_script: bool = True) -> Package:
+    """The checked, reproducible zip of ``script``, its local modules and ``include``
+    (``with_script=False``: the modules only, for workers that import every module of a
+    zip they are given, as Dask's ``UploadFile`` does, while the script runs on the driver).
 
     >>> import os, tempfile, zipfile, io
     >>> root = tempfile.mkdtemp()
@@ -203,6 +205,8 @@ def build_package(script: str, include: Iterable[str] = (), roots: Iterable[str]
     """
     script = os.path.abspath(script)
     files = local_modules(script, roots)
+    if not with_script:
+        files.pop(os.path.basename(script), None)
     for name, path in _included(include, os.path.dirname(script)).items():
         if name.startswith("../"):
             raise PackageError("an included path must be under the script's folder", path)

@@ -9,7 +9,8 @@ tooling:
 * **spark**: ``spark-submit --master M [--deploy-mode D] [--conf K=V ...]
   --py-files PKG.zip SCRIPT.py ARGS``;
 * **dask**: the script runs here, as ``mapfold run -r dask`` against the
-  scheduler's address, and the package is uploaded to every worker (a
+  scheduler's address, and the package (its modules; the script, which
+  a worker would import, stays out) is uploaded to every worker (a
   Dask ``UploadFile`` plugin: the zip goes on the workers' ``sys.path``, so
   packages import too, and workers that join later get it);
 * **ray**: ``ray job submit --address A --runtime-env-json '{"working_dir":
@@ -144,7 +145,9 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     script = os.path.abspath(script)
     limit = max_size or settings.value("max_package_size") or DEFAULT_MAX_SIZE
     roots = list(dict.fromkeys([os.path.dirname(script), os.getcwd()]))
-    package = build_package(script, include, roots, limit)  # every check before anything is written or run
+    # every check before anything is written or run; Dask workers import each module of the zip, and the
+    # script runs on the driver there, so its zip holds the modules only
+    package = build_package(script, include, roots, limit, with_script=target != "dask")
     folder = os.path.abspath(out or os.path.join(os.getcwd(), "dist", "mapfold"))
     os.makedirs(folder, exist_ok=True)
     stem = os.path.splitext(os.path.basename(script))[0]

@@ -1,0 +1,57 @@
+"""``mapfold run`` and ``mapfold submit`` against real standalone clusters (tests/cli/conftest.py)."""
+from __future__ import annotations
+
+import sys
+
+from .helpers import environment, mapfold_cli
+from .test_run import EXPECTED, WORD_COUNT
+from .test_submit import FILES
+
+
+def _project(tmp_path):
+    root = tmp_path / "project"
+    for name, text in FILES.items():
+        if name != "mapfold.toml":
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    (root / "in.txt").write_text("the cat sat\non a mat\nthe cat ran\n" * 50)
+    return root
+
+
+def _serial(project) -> str:
+    done = mapfold_cli("run", "wc.py", "-r", "serial", "--", "in.txt", cwd=project)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_run_and_submit_on_a_dask_standalone_cluster(dask_cluster, tmp_path):
+    project = _project(tmp_path)
+    (project / "alone.py").write_text(WORD_COUNT)  # no local module: mapfold run is enough
+    option = f"address={dask_cluster.address}"
+    done = mapfold_cli("run", "alone.py", "-r", "dask", "--runner-option", option, cwd=project, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{EXPECTED} []"
+    assert f"on dask ({dask_cluster.address}" in done.stderr
+    # wc.py imports lib/, which is on no worker's path: run says so; submit ships it
+    expected = _serial(project)
+    done = mapfold_cli("run", "wc.py", "-r", "dask", "--runner-option", option, "--", "in.txt", cwd=project,
+                       timeout=600)
+    assert done.returncode == 1 and "No module named 'lib'" in done.stderr
+    done = mapfold_cli("submit", "--to", "dask", "--runner-option", f"address={dask_cluster.address}",
+                       "wc.py", "--", "in.txt", cwd=project, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == expected.strip()
+
+
+def test_run_on_a_spark_standalone_cluster(spark_cluster, tmp_path):
+    project = _project(tmp_path)
+    expected = _serial(project)
+    env = environment(PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    done = mapfold_cli("run", "wc.py", "-r", "spark", "--runner-option", f"master={spark_cluster.address}",
+                       "--runner-option", "conf.spark.driver.host=127.0.0.1",
+                       "--runner-option", "conf.spark.ui.enabled=false", "--", "in.txt", cwd=project, env=env,
+                       timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == expected.strip()
+    assert f"on spark ({spark_cluster.address}" in done.stderr
