@@ -1,7 +1,9 @@
 """``mapfold run`` and ``mapfold submit`` against real standalone clusters (tests/cli/conftest.py)."""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from .helpers import environment, mapfold_cli
 from .test_run import EXPECTED, WORD_COUNT
@@ -44,14 +46,21 @@ def test_run_and_submit_on_a_dask_standalone_cluster(dask_cluster, tmp_path):
     assert done.stdout.splitlines()[-1] == expected.strip()
 
 
-def test_run_on_a_spark_standalone_cluster(spark_cluster, tmp_path):
+def test_run_and_submit_on_a_spark_standalone_cluster(spark_cluster, tmp_path):
     project = _project(tmp_path)
+    (project / "alone.py").write_text(WORD_COUNT)
     expected = _serial(project)
-    env = environment(PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
-    done = mapfold_cli("run", "wc.py", "-r", "spark", "--runner-option", f"master={spark_cluster.address}",
-                       "--runner-option", "conf.spark.driver.host=127.0.0.1",
-                       "--runner-option", "conf.spark.ui.enabled=false", "--", "in.txt", cwd=project, env=env,
-                       timeout=900)
+    env = environment(PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("SPARK_HOME", None)
+    conf = ["--runner-option", "conf.spark.driver.host=127.0.0.1", "--runner-option", "conf.spark.ui.enabled=false"]
+    done = mapfold_cli("run", "alone.py", "-r", "spark", "--runner-option", f"master={spark_cluster.address}",
+                       *conf, cwd=project, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == f"{EXPECTED} []"
+    assert f"on spark ({spark_cluster.address}" in done.stderr
+    # submit: a real spark-submit to the standalone master, lib/ in the --py-files zip
+    done = mapfold_cli("submit", "--to", "spark", "--runner-option", f"master={spark_cluster.address}", *conf,
+                       "wc.py", "--", str(project / "in.txt"), cwd=project, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines()[-1] == expected.strip()
-    assert f"on spark ({spark_cluster.address}" in done.stderr

@@ -140,6 +140,7 @@ class SparkRunner(EngineRunner):
                  log_level: str = "WARN", context: Any = None):
         remote = master is not None and _LOCAL.match(master) is None
         super().__init__("engine", remote if ship_mapfold is None else ship_mapfold)
+        self._ship_by_master = ship_mapfold is None  # decided again once spark-submit's master is known
         self.master = master
         self.app_name = app_name
         self.conf = dict(conf or {})
@@ -174,6 +175,8 @@ class SparkRunner(EngineRunner):
         submitted = conf.get("spark.master", None)
         master = self.master or submitted or "local[*]"
         local = _LOCAL.match(master) is not None
+        if self._ship_by_master:
+            self.ship_mapfold = not local
         if self.master is not None or submitted is None:  # spark-submit's master is used as given
             conf.setMaster(with_attempts(master, (self.max_attempts or 3) if local else None))
         if not local and self.max_attempts is not None:
