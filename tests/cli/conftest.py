@@ -148,3 +148,45 @@ def spark_cluster(tmp_path_factory):
     finally:
         alive = daemons.stop()
         assert not alive, f"left running: {alive}\n{daemons.logs()}"
+
+
+@pytest.fixture
+def ray_cluster(tmp_path_factory):
+    """A Ray head (``ray start --head --block``) on 127.0.0.1 with its own temp dir; ``address`` is the
+    GCS. The dashboard (Ray's job server, ``job_address``) runs, bound to 127.0.0.1, only when
+    ``ray[default]`` is installed (mapfold's extra is ``ray[client]``); else ``job_address`` is None."""
+    pytest.importorskip("ray")
+    import importlib.util
+
+    with_jobs = importlib.util.find_spec("aiohttp_cors") is not None
+    daemons = Daemons(tmp_path_factory.mktemp("ray-cluster"))
+    port, dashboard = free_port(), free_port()
+    # Ray turns 127.0.0.1 in an address into the machine's IP unless told it is a one-machine cluster:
+    # with this (Ray's own switch, the default on macOS and Windows) head and drivers stay on loopback
+    # and token authentication with this cluster's own token (not ~/.ray/auth_token, which other Ray
+    # clusters of this user share), given to the head and to every driver by the environment
+    import secrets
+
+    env = environment(RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_AUTH_MODE="token",
+                      RAY_AUTH_TOKEN=secrets.token_hex(32))
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    temp = Path("/tmp") / f"ray-mapfold-{os.getpid()}-{port}"  # short: Ray's socket paths have a length limit
+    try:
+        head = daemons.start("head", [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+                                      "--port", str(port), "--num-cpus", "2",
+                                      "--include-dashboard", "true" if with_jobs else "false",
+                                      "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
+                                      "--temp-dir", str(temp), "--disable-usage-stats"], env)
+        wait_for_port(port, [head], timeout=180)
+        if with_jobs:
+            wait_for_port(dashboard, [head], timeout=180)
+        daemons.address = f"127.0.0.1:{port}"
+        daemons.job_address = f"http://127.0.0.1:{dashboard}" if with_jobs else None
+        daemons.env = env
+        yield daemons
+    finally:
+        alive = daemons.stop()
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+        assert not alive, f"left running: {alive}\n{daemons.logs()}"
