@@ -89,3 +89,40 @@ def test_submit_to_a_ray_head(ray_cluster, tmp_path):
                        "wc.py", "--", "in.txt", cwd=project, env=ray_cluster.env, timeout=900)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert expected.strip() in done.stdout
+
+
+def test_a_dask_worker_killed_mid_job_is_retried_by_the_engine(dask_cluster, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    from .helpers import environment
+
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nimport mapfold as mf\n\ndef slow(x):\n    time.sleep(0.5)\n    return x * x\n\n"
+                      "print('started', flush=True)\n"
+                      "print(mf.from_sequence(range(24), partitions=8).map(slow).sum())\n")
+    process = subprocess.Popen([sys.executable, "-m", "mapfold", "run", str(script), "-r", "dask", "--runner-option",
+                                f"address={dask_cluster.address}"], cwd=tmp_path, env=environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(3)  # tasks are running on both workers
+        nanny = psutil.Process(dask_cluster.processes[1].pid)  # the first `dask worker`
+        victims = nanny.children(recursive=True)
+        assert victims, "the nanny's worker process"
+        for victim in victims:
+            victim.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        out, err = process.communicate(timeout=60)
+        elapsed = time.monotonic() - killed
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert elapsed < 30
+    if process.returncode == 0:  # Dask rescheduled the lost worker's tasks
+        assert out.splitlines()[-1] == str(sum(x * x for x in range(24)))
+    else:  # or the error names the lost worker
+        assert "worker" in err.lower() and ("lost" in err.lower() or "killed" in err.lower()), err
