@@ -86,10 +86,17 @@ def test_a_secret_written_in_the_file_is_refused(tmp_path):
         command_settings(environ={}, start=str(tmp_path))
 
 
-def test_options_a_runner_does_not_take_name_their_source(project):
-    s = command_settings("serial", environ={}, start=str(project))  # the laptop profile's workers = 2
-    with pytest.raises(ConfigError, match=r"serial runner takes no option 'workers' \(from file .*profile laptop\)"):
-        build_runner(s)
+def test_options_a_runner_does_not_take_name_their_source(project, tmp_path):
+    # the laptop profile's workers = 2 is for its processes runner: -r serial over it leaves it out
+    runner, chosen = build_runner(command_settings("serial", environ={}, start=str(project)))
+    assert runner.name == "serial" and chosen.source == "command line"
+    runner.close()
+    with pytest.raises(ConfigError, match=r"serial runner takes no option 'workers' \(from command line\)"):
+        build_runner(command_settings("serial", ["workers=2"], environ={}, start=str(project)))
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "mapfold.toml").write_text('runner = "serial"\nworkers = 2\n')  # the file's own runner
+    with pytest.raises(ConfigError, match=r"serial runner takes no option 'workers' \(from file "):
+        build_runner(command_settings(environ={}, start=str(tmp_path / "own")))
     runner, chosen = build_runner(command_settings("processes", environ={}, start=str(project)))
     try:
         assert runner.workers == 2 and runner.memory_limit == 256_000_000

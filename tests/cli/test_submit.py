@@ -145,3 +145,12 @@ def test_dask_and_ray_need_an_address(project):
     done = mapfold_cli("submit", "--to", "dask", "--dry-run", "wc.py", cwd=project,
                        env=environment(MAPFOLD_ADDRESS="tcp://127.0.0.1:9999"))
     assert done.returncode == 0 and "address=tcp://127.0.0.1:9999" in done.stdout
+
+
+def test_ray_requirements_go_to_the_runtime_environment(project):
+    (project / "requirements.txt").write_text("# what the job needs\nrequests>=2.31\nnumpy\n")
+    done = mapfold_cli("submit", "--to", "ray", "--profile", "ray", "--dry-run", "--requirements",
+                       "requirements.txt", "wc.py", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert ('"pip": ["requests>=2.31", "numpy"]' in done.stdout
+            and done.stdout.rstrip().endswith("-- python wc.py"))

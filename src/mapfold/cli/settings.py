@@ -77,10 +77,14 @@ def command_settings(runner: str | None = None, options: Iterable[str] = (), con
 
 def runner_options(name: str, settings: Settings) -> dict[str, Setting]:
     """The settings that go to the ``name`` runner's constructor, by the
-    name it takes them under; one it does not take is an error naming its source.
+    name it takes them under. One it does not take is an error naming its
+    source, except a file's option when a stronger source (the command line,
+    the environment) chose another runner than the file did: a profile's
+    ``workers = 2`` for processes does not stop ``-r spark``.
 
     >>> from mapfold.core.profiles import Settings
-    >>> s = Settings({"runner": Setting("serial", "x"), "memory_limit": Setting("8MB", "file m.toml")})
+    >>> s = Settings({"runner": Setting("serial", "command line"), "memory_limit": Setting("8MB", "file m.toml"),
+    ...               "workers": Setting(2, "file m.toml")})
     >>> runner_options("serial", s)
     {'memory_limit': Setting(value='8MB', source='file m.toml')}
     """
@@ -89,6 +93,7 @@ def runner_options(name: str, settings: Settings) -> dict[str, Setting]:
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
     accepted = set(signature.parameters) - {"self"} | {"memory_limit", "event_log"}
     aliases = _ALIASES.get(name, {})
+    chosen_by_file = (settings.source("runner") or "").startswith("file ")
     out: dict[str, Setting] = {}
     for key, setting in settings.items():
         if key in NOT_RUNNER_OPTIONS:
@@ -99,6 +104,8 @@ def runner_options(name: str, settings: Settings) -> dict[str, Setting]:
                 raise ConfigError(f"the {name} runner takes no engine 'conf' (from {setting.source})", key="conf")
             continue
         if target not in accepted and not takes_any:
+            if setting.source.startswith("file ") and not chosen_by_file:
+                continue  # the file's option for the file's runner, not the one chosen over it
             takes = ", ".join(sorted(accepted - {"context", "client", "security"}))
             raise ConfigError(f"the {name} runner takes no option {key!r} (from {setting.source}); "
                               f"it takes: {takes}", key=key)
