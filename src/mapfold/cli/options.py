@@ -10,9 +10,11 @@ from ..runners import RUNNERS
 __all__ = ["settings_options", "script_arguments"]
 
 
-def settings_options(command: Callable) -> Callable:
-    """``-r``, ``--runner-option K=V`` (repeatable), ``-c/--config``, ``--profile``."""
-    for option in reversed([
+def settings_options(command: Callable | None = None, runner: bool = True) -> Callable:
+    """``-r`` (unless ``runner=False``), ``--runner-option K=V`` (repeatable), ``-c/--config``, ``--profile``."""
+    if command is None:
+        return lambda function: settings_options(function, runner)
+    options = [
         click.option("-r", "--runner", type=click.Choice(sorted(RUNNERS)), default=None,
                      help="Where the script's Datasets run when they name no runner "
                           "(default: MAPFOLD_RUNNER, the config file, then processes)."),
@@ -23,7 +25,8 @@ def settings_options(command: Callable) -> Callable:
                      help="A mapfold.toml (default: MAPFOLD_CONFIG, else mapfold.toml or pyproject.toml's "
                           "[tool.mapfold] here or above)."),
         click.option("--profile", default=None, help="A [profiles.NAME] of the config file (default: MAPFOLD_PROFILE)."),
-    ]):
+    ]
+    for option in reversed(options if runner else options[1:]):
         command = option(command)
     return command
 

@@ -172,9 +172,9 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
 @click.option("--max-size", default=None, help=f"Refuse a package larger than this (default: max_package_size, "
                                                 f"else {DEFAULT_MAX_SIZE}).")
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Where the zip goes (default: dist/mapfold).")
-@settings_options
+@settings_options(runner=False)  # --to says where
 @script_arguments
-def submit(target, dry_run, include, requirements, max_size, out, script, script_args, runner, runner_options,
+def submit(target, dry_run, include, requirements, max_size, out, script, script_args, runner_options,
            config, profile) -> None:
     """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster."""
     try:
