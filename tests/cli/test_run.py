@@ -169,3 +169,16 @@ def test_explain_shows_settings_and_plan_without_running(tmp_path):
     assert "plan of the first action, collect (plan.py line 9), not run:" in out
     assert "reads reduce_by_key shuffle into 2 buckets" in out and "stage: map -> map  (2 partitions)" in out
     assert not (tmp_path / "ran").exists()
+
+
+def test_explain_a_job_file_and_the_scripts_own_exit_status(tmp_path):
+    (tmp_path / "in.txt").write_text("a b\n")
+    job = tmp_path / "job.py"
+    job.write_text(JOB + "\nif __name__ == '__main__':\n    MRWordCount.run()\n")
+    done = mapfold_cli("explain", str(job), "-r", "serial", "--", "in.txt", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "plan of the first action, job output (job.py line " in done.stdout
+    assert "reads group_by_key shuffle into" in done.stdout
+    exits = tmp_path / "exits.py"
+    exits.write_text("import sys\nsys.exit(3)\n")
+    assert mapfold_cli("run", str(exits), "-r", "serial", cwd=tmp_path).returncode == 3
