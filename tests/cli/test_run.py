@@ -182,3 +182,11 @@ def test_explain_a_job_file_and_the_scripts_own_exit_status(tmp_path):
     exits = tmp_path / "exits.py"
     exits.write_text("import sys\nsys.exit(3)\n")
     assert mapfold_cli("run", str(exits), "-r", "serial", cwd=tmp_path).returncode == 3
+
+
+def test_progress_bar_on_request(script):
+    done = mapfold_cli("run", str(script), "-r", "serial", "--progress", cwd=script.parent)
+    assert done.returncode == 0, done.stderr
+    assert "reduce_by_key (map side):" in done.stderr and "0/4" in done.stderr  # tqdm's bar of a 4-task stage
+    quiet = mapfold_cli("run", str(script), "-r", "serial", "--no-progress", "--no-summary", cwd=script.parent)
+    assert quiet.returncode == 0 and quiet.stderr == ""

@@ -44,7 +44,7 @@ def progress_setting(progress: bool | None) -> Iterator[None]:
         yield
         return
     saved = os.environ.get("MAPFOLD_PROGRESS")
-    os.environ["MAPFOLD_PROGRESS"] = "1" if progress else "0"
+    os.environ["MAPFOLD_PROGRESS"] = "always" if progress else "0"
     try:
         yield
     finally:
@@ -119,7 +119,8 @@ def run_script(script: str, script_args=(), runner=None, runner_options=(), conf
 
 @click.command(context_settings={"allow_interspersed_args": True})
 @settings_options
-@click.option("--progress/--no-progress", default=None, help="The progress bar (default: on a terminal).")
+@click.option("--progress/--no-progress", default=None,
+              help="The progress bar on stderr (default: when stderr is a terminal; --progress: always).")
 @click.option("--summary/--no-summary", default=True, show_default=True, help="Each action's run record at the end.")
 @script_arguments
 def run(script, script_args, runner, runner_options, config, profile, progress, summary) -> None:
