@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import click
 
-from .main import main
-
 __all__ = ["clean"]
 
 
-@main.command()
+@click.command()
 @click.argument("path")
 @click.option("--dry-run", is_flag=True, help="List only; remove nothing.")
 @click.option("--older-than", default=None, metavar="AGE",

@@ -1,4 +1,4 @@
-"""``mapfold``: run the demo, explain nothing by hand."""
+"""``mapfold``: ``demo``, ``run``, ``explain``, ``submit``, ``config show`` (one module per command)."""
 from __future__ import annotations
 
 import click
@@ -48,8 +48,18 @@ def demo(path, top, graph, runner) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-from . import clean  # noqa: E402,F401  registers `mapfold clean` on main
+def _register() -> None:
+    from .clean import clean
+    from .config import config
+    from .explain import explain
+    from .run import run
+    from .submit import submit
 
+    for command in (run, explain, submit, config, clean):
+        main.add_command(command)
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

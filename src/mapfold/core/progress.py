@@ -1,7 +1,8 @@
 """Progress bars for long actions: on a terminal only, and only when wanted.
 
 Shown when stderr is a terminal, unless ``MAPFOLD_PROGRESS=0`` or the
-action is given ``progress=False``; ``progress=True`` forces it on.
+action is given ``progress=False``; ``progress=True`` forces it on, and so
+does ``MAPFOLD_PROGRESS=always`` (``mapfold run --progress``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ __all__ = ["Progress"]
 class Progress:
     def __init__(self, enabled: bool | None = None):
         if enabled is None:
-            enabled = os.environ.get("MAPFOLD_PROGRESS", "1") != "0" and sys.stderr.isatty()
+            wanted = os.environ.get("MAPFOLD_PROGRESS", "1")
+            enabled = wanted == "always" or (wanted != "0" and sys.stderr.isatty())
         self.enabled = enabled
         self._bar = None
 

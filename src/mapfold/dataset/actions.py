@@ -1,7 +1,9 @@
 """Actions: the Dataset methods that run a plan and return a result."""
 from __future__ import annotations
 
+import contextlib
 import heapq
+from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 
 from ..plan import finishers as f
@@ -10,14 +12,57 @@ from ..runners import get_runner
 from .checks import check_callable, check_count
 from .runs import claim
 
-__all__ = ["ActionsMixin"]
+__all__ = ["ActionsMixin", "ActionIntercepted", "intercept_actions"]
+
+# set by intercept_actions() for the duration of a block: actions stop before they run
+_intercept: ContextVar[Callable[[Any, str], None] | None] = ContextVar("mapfold_intercept_actions", default=None)
+
+
+class ActionIntercepted(BaseException):
+    """Raised by an action inside :func:`intercept_actions`: the plan it would
+    have run (``dataset``, ``action``), not a result. A ``BaseException``, as
+    ``KeyboardInterrupt`` is, so a script's ``except Exception`` lets it through."""
+
+    def __init__(self, dataset: Any, action: str):
+        super().__init__(f"{action or 'action'} intercepted before running")
+        self.dataset = dataset
+        self.action = action
+
+
+@contextlib.contextmanager
+def intercept_actions(callback: Callable[[Any, str], None] | None = None) -> Iterator[None]:
+    """Inside the block, an action calls ``callback(dataset, action)`` and then
+    raises :class:`ActionIntercepted` instead of running: how ``mapfold explain``
+    shows a script's plan without running it.
+
+    >>> class Plan(ActionsMixin):  # any Dataset
+    ...     node = None
+    >>> seen = []
+    >>> with intercept_actions(lambda ds, action: seen.append(action)):
+    ...     try:
+    ...         Plan().count()
+    ...     except ActionIntercepted as stop:
+    ...         print(f"{stop.action}: not run")
+    count: not run
+    >>> seen
+    ['count']
+    """
+    token = _intercept.set(callback or (lambda dataset, action: None))
+    try:
+        yield
+    finally:
+        _intercept.reset(token)
 
 
 class ActionsMixin:
     node: Any
 
     # -- running ------------------------------------------------------------
-    def _job(self, runner=None, progress=None) -> Job:
+    def _job(self, runner=None, progress=None, action: str = "") -> Job:
+        intercept = _intercept.get()
+        if intercept is not None:
+            intercept(self, action)
+            raise ActionIntercepted(self, action)
         instance, setting = get_runner(runner)
         job = Job(instance, progress=progress)
         job.runner_setting = setting
@@ -26,7 +71,7 @@ class ActionsMixin:
         return job
 
     def _partition_values(self, finisher, name: str, runner=None, progress=None, partitions=None) -> list:
-        job = self._job(runner, progress)
+        job = self._job(runner, progress, name)
         return [value for _, value in job.run(self.node, finisher, name, partitions)]
 
     @property
@@ -57,7 +102,7 @@ class ActionsMixin:
 
     def iterate(self, runner=None, progress=None) -> Iterator:
         """Stream the records in partition order on the chosen runner."""
-        return self._job(runner, progress).stream(self.node)
+        return self._job(runner, progress, "iterate").stream(self.node)
 
     def collect(self, runner=None, progress=None) -> list:
         """All records as a list, in partition order.

@@ -24,7 +24,7 @@ class WritersMixin:
     node: Any
 
     def _save(self, path: str, mode: str, make_writer, name: str, runner, progress, storage_options) -> str:
-        job = self._job(runner, progress)
+        job = self._job(runner, progress, name)
         output = AtomicOutput(path, mode=mode, storage_options=storage_options)
         writer = make_writer(output)
         plan = job.prepare(self.node, writer, f"{name} {output.path}")  # code pickled before any output exists

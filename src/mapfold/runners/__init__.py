@@ -1,8 +1,10 @@
 """Runners and how one is chosen.
 
 Choice, strongest first: the ``runner=`` argument of an action, the
-innermost ``with mf.runner(...)`` block, the ``MAPFOLD_RUNNER`` environment
-variable, then ``"processes"``. Engines are imported only when chosen.
+innermost ``with mf.runner(...)`` block, the caller's default (a
+``with default_runner(...)`` block: ``mapfold run -r`` holds one for the
+script it runs), the ``MAPFOLD_RUNNER`` environment variable, ``spark``
+in a program ``spark-submit`` started, then ``"processes"``. Engines are imported only when chosen.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from ..core.errors import RunnerUnavailableError
 from ..plan.events import EventLog
 from .base import Runner
 
-__all__ = ["Runner", "runner", "get_runner", "current_runner", "RUNNERS"]
+__all__ = ["Runner", "runner", "default_runner", "get_runner", "current_runner", "make_runner", "runner_class", "RUNNERS"]
 
 RUNNERS = {
     "serial": ("mapfold.runners.serial", "SerialRunner", None),
@@ -29,6 +31,8 @@ RUNNERS = {
 }
 
 _active: ContextVar[Runner | None] = ContextVar("mapfold_runner", default=None)
+# the caller's default (``mapfold run``): weaker than the code's own choice, stronger than the environment
+_fallback: ContextVar[tuple[Runner, str] | None] = ContextVar("mapfold_default_runner", default=None)
 _defaults: dict[str, Runner] = {}
 
 
@@ -46,6 +50,21 @@ def make_runner(name: str, **options) -> Runner:
         from ..core.config import parse_size
 
         memory_limit = parse_size(memory_limit)
+    instance = runner_class(name)(**options)
+    if memory_limit is not None:
+        instance.memory_limit = memory_limit
+    if event_log is not None:  # every event of this runner's jobs, as JSON lines
+        instance.add_listener(EventLog(os.fspath(event_log)))
+    return instance
+
+
+def runner_class(name: str) -> type[Runner]:
+    """The class of the named runner, its engine imported; a missing engine
+    raises :class:`RunnerUnavailableError` saying what to install.
+
+    >>> runner_class("serial").__name__
+    'SerialRunner'
+    """
     if name not in RUNNERS:
         raise RunnerUnavailableError(f"unknown runner {name!r}; choose one of: {', '.join(RUNNERS)}")
     module_name, class_name, install = RUNNERS[name]
@@ -54,12 +73,7 @@ def make_runner(name: str, **options) -> Runner:
     except ImportError as exc:
         hint = f"; install it with: {install}" if install else ""
         raise RunnerUnavailableError(f"the {name!r} runner is not available ({exc}){hint}") from exc
-    instance = getattr(module, class_name)(**options)
-    if memory_limit is not None:
-        instance.memory_limit = memory_limit
-    if event_log is not None:  # every event of this runner's jobs, as JSON lines
-        instance.add_listener(EventLog(os.fspath(event_log)))
-    return instance
+    return getattr(module, class_name)
 
 
 def _shared(name: str) -> Runner:
@@ -86,9 +100,14 @@ def get_runner(choice: str | Runner | None = None) -> tuple[Runner, Setting]:
     active = _active.get()
     if active is not None:
         return active, Setting(active.name, "mf.runner() block")
+    fallback = _fallback.get()
+    if fallback is not None:
+        return fallback[0], Setting(fallback[0].name, fallback[1])
     env = os.environ.get("MAPFOLD_RUNNER")
     if env:
         return _shared(env), Setting(env, "environment MAPFOLD_RUNNER")
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: its master, name and conf
+        return _shared("spark"), Setting("spark", "spark-submit")
     return _shared("processes"), Setting("processes", "default")
 
 
@@ -120,3 +139,29 @@ def runner(name: str | Runner = "processes", **options) -> Iterator[Runner]:
         _active.reset(token)
         if owned:
             instance.close()
+
+
+@contextlib.contextmanager
+def default_runner(instance: Runner, source: str = "caller's default") -> Iterator[Runner]:
+    """Make ``instance`` the runner of the actions inside the block that name
+    none themselves (no ``runner=``, no ``mf.runner()`` block); ``source`` is
+    what ``explain()`` and the run record say chose it.
+
+    The code's own choice still wins: this is how ``mapfold run -r dask``
+    hands its runner to a script without overriding what the script says.
+    The runner is left open (the caller made it and closes it).
+
+    >>> serial = make_runner("serial")
+    >>> with default_runner(serial, "command line -r"):
+    ...     get_runner()[1].source
+    'command line -r'
+    >>> with default_runner(serial, "command line -r"), runner(serial):
+    ...     get_runner()[1].source
+    'mf.runner() block'
+    >>> serial.close()
+    """
+    token = _fallback.set((instance, source))
+    try:
+        yield instance
+    finally:
+        _fallback.reset(token)

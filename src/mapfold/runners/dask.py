@@ -23,6 +23,7 @@ none and survive worker restarts; the futures are faster otherwise.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any, Iterator
 
@@ -46,14 +47,16 @@ class DaskRunner(EngineRunner):
     ``threads_per_worker`` threads; ``cluster_options`` go to it.
     ``client``: use an existing ``distributed.Client`` (left open).
     ``ship_mapfold``: upload this mapfold's source to the workers (default:
-    when joining a remote cluster).
+    when joining a remote cluster). ``py_files``: zips or ``.py`` files
+    uploaded to every worker, now and as they join, and put on their
+    ``sys.path`` (``mapfold submit --to dask`` ships the code package so).
     """
 
     name = "dask"
 
     def __init__(self, address: str | None = None, workers: int | None = None, threads_per_worker: int = 1,
                  shuffle: str = "engine", client: Any = None, security: Any = None, ship_mapfold: bool | None = None,
-                 scratch: str | None = None, cluster_options: dict | None = None):
+                 scratch: str | None = None, cluster_options: dict | None = None, py_files: list | None = None):
         remote = address is not None or client is not None
         super().__init__(shuffle, remote if ship_mapfold is None else ship_mapfold, scratch)
         self.address = address
@@ -61,6 +64,7 @@ class DaskRunner(EngineRunner):
         self.threads_per_worker = threads_per_worker
         self.security = security
         self.cluster_options = dict(cluster_options or {})
+        self.py_files = [os.fspath(path) for path in (py_files or [])]
         self._client = client
         self._owns_client = client is None
         self._cluster = None
@@ -93,6 +97,9 @@ class DaskRunner(EngineRunner):
         if self.ship_mapfold:  # the driver's mapfold, first on the workers' sys.path (and on later workers')
             upload = distributed.diagnostics.plugin.UploadFile(write_mapfold_zip(self.scratch()), load=True)
             self._client.register_plugin(upload, name="mapfold-source")
+        for path in self.py_files:  # the user's code package (mapfold submit): a zip on every worker's sys.path
+            upload = distributed.diagnostics.plugin.UploadFile(path, load=True)
+            self._client.register_plugin(upload, name=f"mapfold-py-file-{os.path.basename(path)}")
         self._started = True
         return self
 

@@ -5,7 +5,12 @@ joins a cluster; the default is ``local[*]``. When this process already has
 an active SparkContext (a program launched with ``spark-submit`` that made
 one, a notebook), the runner uses it and leaves it running; a
 ``spark-submit`` program without one gets a context built from the
-submit's own settings.
+submit's own settings: its ``--master`` (used as given), ``--name`` and
+``--conf`` live in the JVM spark-submit started, so the runner connects to
+that JVM before it reads ``SparkConf()`` (a ``SparkConf`` made before the
+gateway is up is empty, which is how such a program used to run on
+``local[*]`` as "mapfold"). Under spark-submit, ``spark`` is also the
+default runner (``runners.get_runner``).
 
 Mapping (Spark's own scheduler, retries, UI and shuffle apply throughout):
 
@@ -40,7 +45,7 @@ from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write
 from .engine_tasks import RemoteValue, remote_inputs
 from .spark_tasks import ReduceSide, TaskSide, bucket_of, passthrough, summaries
 
-__all__ = ["SparkRunner", "with_attempts"]
+__all__ = ["SparkRunner", "with_attempts", "under_spark_submit"]
 
 _LOCAL = re.compile(r"^local(?:\[(\*|\d+)(?:,\s*(\d+))?\])?$")
 _FAILED_TASK = re.compile(r"Task (\d+) in stage [\d.]+ failed")
@@ -59,6 +64,17 @@ def with_attempts(master: str, attempts: int | None) -> str:
     if match is None or attempts is None or match.group(2) is not None:
         return master
     return f"local[{match.group(1) or 1},{attempts}]"
+
+
+def under_spark_submit(environ=None) -> bool:
+    """Whether this Python was started by ``spark-submit`` (or ``pyspark``): its
+    launcher runs the JVM first and tells Python where its gateway listens.
+
+    >>> under_spark_submit({}), under_spark_submit({"PYSPARK_GATEWAY_PORT": "4242"})
+    (False, True)
+    """
+    environ = os.environ if environ is None else environ
+    return bool(environ.get("PYSPARK_GATEWAY_PORT"))
 
 
 class SparkShuffle:
@@ -124,6 +140,7 @@ class SparkRunner(EngineRunner):
                  log_level: str = "WARN", context: Any = None):
         remote = master is not None and _LOCAL.match(master) is None
         super().__init__("engine", remote if ship_mapfold is None else ship_mapfold)
+        self._ship_by_master = ship_mapfold is None  # decided again once spark-submit's master is known
         self.master = master
         self.app_name = app_name
         self.conf = dict(conf or {})
@@ -152,10 +169,16 @@ class SparkRunner(EngineRunner):
                     f"process: stop it, or create the runner without master= to use it")
             self._sc = active
             return self
+        if under_spark_submit():  # the JVM spark-submit started holds its --master, --name and --conf
+            pyspark.SparkContext._ensure_initialized()  # connect to it, so SparkConf() loads them
         conf = pyspark.SparkConf()  # under spark-submit: the submit's settings
-        master = self.master or conf.get("spark.master", None) or "local[*]"
+        submitted = conf.get("spark.master", None)
+        master = self.master or submitted or "local[*]"
         local = _LOCAL.match(master) is not None
-        conf.setMaster(with_attempts(master, (self.max_attempts or 3) if local else None))
+        if self._ship_by_master:
+            self.ship_mapfold = not local
+        if self.master is not None or submitted is None:  # spark-submit's master is used as given
+            conf.setMaster(with_attempts(master, (self.max_attempts or 3) if local else None))
         if not local and self.max_attempts is not None:
             conf.set("spark.task.maxFailures", str(self.max_attempts))
         if conf.get("spark.app.name", None) is None:
