@@ -12,12 +12,14 @@ import inspect
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import mapfold
 import pytest
+from mapfold.jobs.commands import substep_args
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SOURCE = str(Path(mapfold.__file__).resolve().parents[1])
@@ -26,6 +28,7 @@ TEXT = ("The quick brown fox\njumps over the lazy dog\n\nthe Dog's caf\u00e9 na\
         "a b c d e f g\r\nfox fox FOX dog\nend without newline")
 MORE = "second file\nthe fox again\n"
 KEYED = "k1\tv1\nk2\tv2\tv3\nalone\nk1\tv0\n\u00e9\tcaf\u00e9\n"
+KITTIES = "a kitty\nkitty meow purr\n\ncat dog\nno cats\nmeow kitty kitty\n"
 EVENTS = '{"user": "ann", "bytes": 120}\n{"user": "bob", "bytes": 80}\n{"user": "ann", "bytes": 30}\n'
 
 # job file -> (input files as {name: text}, extra arguments)
@@ -43,7 +46,14 @@ JOBS = {
     "mr_raw_protocol": ({"keyed.txt": KEYED}, []),
     "mr_bytes": ({"a.txt": TEXT}, []),
     "mr_text_values": ({"a.txt": TEXT}, []),
+    "mr_shell_substeps": ({"keyed.txt": KEYED, "b.txt.gz": MORE}, []),
+    "mr_kitty_pre_filter": ({"kitties.txt": KITTIES}, []),
+    "mr_task_env": ({"a.txt": TEXT, "b.txt.gz": MORE}, ["-D", "cli.key=from -D", "--cmdenv", "FOO=bar"]),
 }
+# jobs that only run where a runner sets their environment: not as plain shell pipelines
+NEEDS_RUNNER = {"mr_task_env"}
+# jobs whose shell substeps mrjob's inline runner refuses run on its local runner
+MRJOB_RUNNER = {"mr_shell_substeps": "local", "mr_kitty_pre_filter": "local"}
 
 _MRJOB_HOME = {"MRJob": "mrjob.job", "MRStep": "mrjob.step"}
 
@@ -99,7 +109,7 @@ sys.path.insert(0, os.path.dirname(sys.argv[1]))  # mrjob finds the job's file f
 module = importlib.import_module(os.path.basename(sys.argv[1])[:-3])
 cls = next(o for o in vars(module).values()
            if inspect.isclass(o) and o.__module__ == module.__name__ and hasattr(o, "steps"))
-with cls(args=["-r", "inline", "--no-conf", *sys.argv[2:]]).make_runner() as runner:
+with cls(args=["--no-conf", *sys.argv[2:]]).make_runner() as runner:
     runner.run()
     sys.stdout.buffer.write(b"".join(runner.cat_output()))
     sys.stderr.write("\\nCOUNTERS " + json.dumps(runner.counters()) + "\\n")
@@ -107,10 +117,11 @@ with cls(args=["-r", "inline", "--no-conf", *sys.argv[2:]]).make_runner() as run
 
 
 def run_mrjob(name: str, folder: Path) -> tuple[list[bytes], list[dict]]:
-    """Real mrjob 0.7.4, ``-r inline``: the output lines (sorted) and ``runner.counters()``."""
+    """Real mrjob 0.7.4, ``-r inline`` (or ``MRJOB_RUNNER``'s): the output lines (sorted) and ``runner.counters()``."""
     inputs, args = write_inputs(name, folder / "input")
     twin = mrjob_twin(name, folder)
-    done = subprocess.run([sys.executable, "-c", _MRJOB_DRIVER, str(twin), *inputs, *args],
+    runner = ["-r", MRJOB_RUNNER.get(name, "inline")]
+    done = subprocess.run([sys.executable, "-c", _MRJOB_DRIVER, str(twin), *runner, *inputs, *args],
                           capture_output=True, env=environment(with_mapfold=False), cwd=folder, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     counters = json.loads(done.stderr.decode().rsplit("COUNTERS ", 1)[1])
@@ -140,15 +151,19 @@ def run_streaming(name: str, folder: Path) -> list[bytes]:
     for num, step in enumerate(job.steps()):
         desc = step.description(num)
         parts = []
+
+        def substep(kind: str) -> str:  # what Hadoop runs for it: the script's task, a command, a pre-filter
+            return shlex.join(substep_args(desc[kind], [*shlex.split(task), f"--{kind}", "--step-num", str(num)]))
+
         if step["mapper_raw"]:  # a raw map task per file: Hadoop hands it the path and the URI
             data = b"".join(subprocess.run(f"{task} --mapper --step-num {num} {p} {p}", shell=True, env=env,
                                            capture_output=True, check=True).stdout for p in inputs)
         elif "mapper" in desc:
-            parts.append(f"{task} --mapper --step-num {num}")
+            parts.append(substep("mapper"))
         if "combiner" in desc:
-            parts += ["sort", f"{task} --combiner --step-num {num}"]
+            parts += ["sort", substep("combiner")]
         if "reducer" in desc:
-            parts += ["sort", f"{task} --reducer --step-num {num}"]
+            parts += ["sort", substep("reducer")]
         if not parts:
             continue
         done = subprocess.run(["bash", "-o", "pipefail", "-c", " | ".join(parts)], input=data,
@@ -162,6 +177,7 @@ class Corpus:
     """The helpers above, handed to tests by the ``corpus`` fixture (test modules cannot import a conftest)."""
 
     jobs = JOBS
+    needs_runner = NEEDS_RUNNER
     write_inputs = staticmethod(write_inputs)
     job_class = staticmethod(job_class)
     run_mrjob = staticmethod(run_mrjob)

@@ -213,6 +213,8 @@ class MRJob:
         add("--no-cat-output", dest="cat_output", action="store_false", help="do not print the output")
         add("--num-cores", type=int, default=None, help="worker processes of the local/processes runner")
         add("-D", "--jobconf", action="append", default=[], metavar="KEY=VALUE", help="a job configuration property")
+        add("--cmdenv", action="append", default=[], metavar="KEY=VALUE",
+            help="an environment variable of every task")
         add("--memory-limit", default=None, help="the shuffle's memory budget per worker (mapfold)")
         add("-c", "--conf-path", action="append", default=[], help="mrjob.conf (not read yet by mapfold)")
         add("-q", "--quiet", action="store_true", help="no counters on stderr")
@@ -321,11 +323,6 @@ class MRJob:
             if not isinstance(step, MRStep):
                 raise JobDefinitionError(
                     f"step {num} is a {type(step).__name__}; mapfold runs MRStep steps only (spark steps: not yet)")
-            for kind in ("mapper", "combiner", "reducer"):
-                if step[f"{kind}_cmd"] or step[f"{kind}_pre_filter"]:
-                    raise JobDefinitionError(
-                        f"step {num} uses {kind}_cmd/{kind}_pre_filter: shell commands as substeps are not "
-                        "supported by mapfold yet; write the substep in Python")
         return steps
 
     def _get_step(self, step_num: int) -> MRStep:
@@ -340,7 +337,7 @@ class MRJob:
         ``raw_input`` is ``(input_path, input_uri)`` for a ``mapper_raw``
         step (in a streaming task: the two positional arguments).
         """
-        step = self._get_step(step_num)
+        step = self._python_substep(step_num, "mapper")
         init, final, raw = step["mapper_init"], step["mapper_final"], step["mapper_raw"]
         if init:
             yield from init() or ()
@@ -365,8 +362,15 @@ class MRJob:
         """The reducer of ``step_num`` over key-sorted ``pairs``, with its init and final."""
         return self._combine_or_reduce(pairs, "reducer", step_num)
 
-    def _combine_or_reduce(self, pairs: Iterable, kind: str, step_num: int) -> Iterator:
+    def _python_substep(self, step_num: int, kind: str) -> MRStep:
         step = self._get_step(step_num)
+        if step[f"{kind}_cmd"]:
+            raise JobDefinitionError(f"step {step_num}'s {kind} is a shell command ({kind}_cmd): it has no Python "
+                                     f"{kind} to call; run the job, or the task (--{kind} --step-num {step_num})")
+        return step
+
+    def _combine_or_reduce(self, pairs: Iterable, kind: str, step_num: int) -> Iterator:
+        step = self._python_substep(step_num, kind)
         task = step[kind]
         if task is None:
             raise JobDefinitionError(f"No {kind} in step {step_num}")
@@ -389,6 +393,14 @@ class MRJob:
         return bool(self._get_step(step_num)["mapper_raw"])
 
     def _run_task(self, kind: str, step_num: int) -> None:
+        command = self._get_step(step_num)[f"{kind}_cmd"]
+        if command:  # the substep is the command: it reads this task's stdin and writes its stdout
+            from .commands import run_command
+
+            run_command(command, f"step {step_num} {kind}_cmd")
+            return
+        # a *_pre_filter is not applied here: whoever runs the task pipes its input through it
+        # (`sh -c 'filter | python job.py --mapper'`), as mrjob's runners and Hadoop do
         read, write = self.pick_protocols(step_num, kind)
         out = sys.stdout.buffer
         if kind == "mapper" and self._is_raw(step_num):

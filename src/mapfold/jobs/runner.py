@@ -37,10 +37,13 @@ import tempfile
 from typing import Any, BinaryIO, Iterator
 
 from ..core.errors import MapfoldError
-from ..dataset.sources import from_sequence, read_text
+from ..dataset.sources import _dataset, from_sequence
 from ..io.sinks import PartWriter, batches
+from ..io.text import TextSource
 from ..runners import get_runner, make_runner
+from .job import UsageError
 from .streaming import expand_inputs
+from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
 from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
@@ -62,6 +65,25 @@ class _LineWriter(PartWriter):
         return written
 
 
+class _SplitSource(TextSource):
+    """Text input cut as Hadoop and mrjob cut it: every split holds one file's byte range, never several
+    small files packed together, so each map task has one ``mapreduce_map_input_file``."""
+
+    def segments(self) -> list:
+        cached = self.__dict__.get("_segments")
+        if cached is None:
+            cached = self.__dict__["_segments"] = [[segment] for part in super().segments() for segment in part]
+        return cached
+
+    def splits(self) -> tuple:
+        """``(file, start, length)`` of each partition, in order."""
+        out = []
+        for (segment,) in self.segments():
+            end = segment.size if segment.end < 0 else segment.end
+            out.append((segment.path, segment.start, max(end - segment.start, 0)))
+        return tuple(out)
+
+
 class JobRunner:
     """Runs one job; a context manager that removes its temporary output at the end.
 
@@ -78,6 +100,9 @@ class JobRunner:
         self._counters: list[dict] = []
         self._stats: dict = {}
         self._ran = False
+        self._job_id = make_job_id(getattr(sys.modules.get(type(job).__module__), "__file__", None)
+                                   or type(job).__name__)
+        self._splits: tuple | None = None
 
     def __enter__(self) -> "JobRunner":
         return self
@@ -126,7 +151,9 @@ class JobRunner:
         if "-" in paths:
             raise MapfoldError("read stdin ('-') alone, or files only")
         # latin-1 turns every byte into one code point, so the lines come back as their exact bytes
-        return read_text(paths, encoding="latin-1").map(latin1_bytes)
+        source = _SplitSource(paths, encoding="latin-1")
+        self._splits = source.splits()
+        return _dataset(source).map(latin1_bytes)
 
     def _reduce_tasks(self) -> int | None:
         conf = self.job.jobconf()
@@ -135,26 +162,58 @@ class JobRunner:
                 return max(1, int(conf[key]))
         return None
 
+    def _output_path(self) -> str:
+        """``-o DIR``, else a temporary folder of this runner's (made once)."""
+        out = self.job.options.output_dir
+        if out is None:
+            if self._tmp is None:
+                self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
+            out = os.path.join(self._tmp, "output")
+        return out
+
+    def _files(self) -> tuple:
+        """The paths of the job's file arguments (``add_file_arg``)."""
+        found: list[str] = []
+        for dest in sorted(self.job._file_arg_dests):
+            value = getattr(self.job.options, dest, None)
+            found.extend(value if isinstance(value, list) else [] if value is None else [value])
+        return tuple(found)
+
+    def _cmdenv(self) -> dict:
+        env = {}
+        for item in self.job.options.cmdenv:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise UsageError(f"--cmdenv takes KEY=VALUE, got {item!r}")
+            env[key] = value
+        return env
+
+    def _job_env(self, steps: list) -> JobEnvironment:
+        job = self.job
+        conf = {**(SORT_VALUES_JOBCONF if job.sort_values() else {}), **job.jobconf()}
+        return JobEnvironment(self._job_id, conf, tuple(step["jobconf"] or {} for step in steps),
+                              self._cmdenv(), os.path.abspath(self._output_path()), self._files(), self._splits)
+
     def dataset(self):
         """The job's steps as one lazy Dataset of output lines (bytes)."""
         job = self.job
         steps = job._checked_steps()
         if not steps:
             raise MapfoldError(f"{type(job).__name__} has no steps: define mapper/reducer methods or steps()")
-        ds = None
         sort_values = job.sort_values()
         partitions = self._reduce_tasks()
+        raw = bool(steps[0]["mapper_raw"])
+        ds = self._input(raw=raw)
+        job_env = self._job_env(steps)  # after the input: it knows the first step's splits
         for num, step in enumerate(steps):
             desc = step.description(num)
-            if num == 0 and step["mapper_raw"]:
-                ds = self._input(raw=True).map_partitions(RawMapTask(job, num))
-            else:
-                if ds is None:
-                    ds = self._input(raw=False)
-                if "mapper" in desc:
-                    ds = ds.map_partitions(MapTask(job, num))
+            if num == 0 and raw:
+                ds = ds.map_partitions(RawMapTask(job, num, job_env))
+            elif "mapper" in desc:
+                ds = ds.map_partitions(MapTask(job, num, job_env))
             if "reducer" in desc:
-                ds = ds.map(key_and_value).group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values))
+                ds = (ds.map(key_and_value).group_by_key(partitions)
+                      .map_partitions(ReduceTask(job, num, sort_values, job_env)))
         return ds
 
     # -- running ----------------------------------------------------------------
@@ -163,10 +222,7 @@ class JobRunner:
         job = self.job
         ds = self.dataset()
         runner = self._mapfold_runner()
-        out = job.options.output_dir
-        if out is None:
-            self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
-            out = os.path.join(self._tmp, "output")
+        out = self._output_path()
         # an exception in the job's code reaches the caller with its own type (and a note on where)
         ds._save(out, "error", _LineWriter, "job output", runner, None, None)
         self._output_dir = out
