@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,55 @@ def run_streaming(name: str, folder: Path) -> list[bytes]:
     return sorted(data.splitlines())
 
 
+def _executable(path: Path, body: str) -> str:
+    path.write_text("#!/bin/bash\nset -eo pipefail\n" + body + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def run_madoop(name: str, folder: Path) -> list[bytes]:
+    """The job under madoop, a Hadoop Streaming emulator from the package index, one madoop run per step.
+
+    madoop takes executables without arguments, so each substep is a small
+    script running what Hadoop would (the job's task, its command, its
+    pre-filter); it has no combiner, so a combiner runs inside the mapper's
+    script (``mapper | sort | combiner``), which Hadoop may also do. Like
+    Hadoop, it reads the input uncompressed, so ``.gz`` inputs are
+    decompressed first.
+    """
+    madoop = shutil.which("madoop") or str(Path(sys.executable).parent / "madoop")
+    inputs, args = write_inputs(name, folder / "input")
+    data = folder / "madoop-input"
+    data.mkdir()
+    for path in inputs:
+        raw = Path(path).read_bytes()
+        target = data / Path(path).name.removesuffix(".gz")
+        target.write_bytes(gzip.decompress(raw) if path.endswith(".gz") else raw)
+    script = CORPUS / f"{name}.py"
+    job = job_class(script)(args=args)
+    env = environment()
+    task = [sys.executable, str(script), *args]
+    source = data
+    for num, step in enumerate(job.steps()):
+        desc = step.description(num)
+
+        def substep(kind: str) -> str:
+            return shlex.join(substep_args(desc[kind], [*task, f"--{kind}", "--step-num", str(num)]))
+
+        mapper = substep("mapper") if "mapper" in desc else "cat"
+        if "combiner" in desc:
+            mapper = f"{mapper} | LC_ALL=C sort | {substep('combiner')}"
+        reducer = substep("reducer") if "reducer" in desc else "cat"
+        out = folder / f"madoop-output-{num}"
+        done = subprocess.run([madoop, "-input", str(source), "-output", str(out),
+                               "-mapper", _executable(folder / f"mapper-{num}.sh", mapper),
+                               "-reducer", _executable(folder / f"reducer-{num}.sh", reducer)],
+                              capture_output=True, env=env, cwd=folder, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()
+        source = out
+    return sorted(line for part in sorted(source.glob("part-*")) for line in part.read_bytes().splitlines())
+
+
 class Corpus:
     """The helpers above, handed to tests by the ``corpus`` fixture (test modules cannot import a conftest)."""
 
@@ -183,6 +233,7 @@ class Corpus:
     run_mrjob = staticmethod(run_mrjob)
     run_mapfold = staticmethod(run_mapfold)
     run_streaming = staticmethod(run_streaming)
+    run_madoop = staticmethod(run_madoop)
     mrjob_twin = staticmethod(mrjob_twin)
     environment = staticmethod(environment)
     path = CORPUS

@@ -43,7 +43,7 @@ from .step import COMBINER_FUNCS, MAPPER_FUNCS, REDUCER_FUNCS, MRStep
 __all__ = ["MRJob", "JobDefinitionError", "UsageError"]
 
 _SUBSTEP_METHODS = MAPPER_FUNCS + COMBINER_FUNCS + REDUCER_FUNCS
-RUNNER_CHOICES = ("inline", "local", "serial", "processes", "dask", "spark", "ray")
+RUNNER_CHOICES = ("inline", "local", "serial", "processes", "dask", "spark", "ray", "hadoop")
 
 
 class JobDefinitionError(MapfoldError, ValueError):
@@ -207,7 +207,7 @@ class MRJob:
         add(dest="args", nargs="*", help="input paths (stdin if none, or '-')")
         add("-h", "--help", action="store_true", help="show this help and exit")
         add("-r", "--runner", choices=RUNNER_CHOICES, default=None,
-            help="inline/serial, local/processes, dask, spark, ray (default: mapfold's choice)")
+            help="inline/serial, local/processes, dask, spark, ray, hadoop (default: mapfold's choice)")
         add("-o", "--output-dir", default=None, help="write the output here (part-NNNNN files)")
         add("--cat-output", dest="cat_output", action="store_true", default=None, help="print the output")
         add("--no-cat-output", dest="cat_output", action="store_false", help="do not print the output")
@@ -217,6 +217,10 @@ class MRJob:
             help="an environment variable of every task")
         add("--memory-limit", default=None, help="the shuffle's memory budget per worker (mapfold)")
         add("-c", "--conf-path", action="append", default=[], help="mrjob.conf (not read yet by mapfold)")
+        add("--hadoop-bin", default=None, help="-r hadoop: the hadoop command (default: hadoop on PATH)")
+        add("--hadoop-streaming-jar", default=None, help="-r hadoop: the streaming jar (default: found in Hadoop's home)")
+        add("--hadoop-tmp-dir", default=None, help="-r hadoop: where steps' intermediate output goes")
+        add("--python-bin", default=None, help="-r hadoop: the Python that runs the tasks on the nodes (python3)")
         add("-q", "--quiet", action="store_true", help="no counters on stderr")
         add("-v", "--verbose", action="store_true", help="more output on stderr")
         add("--mapper", dest="run_mapper", action="store_true", help="run a mapper task (Hadoop Streaming)")

@@ -84,6 +84,18 @@ class _SplitSource(TextSource):
         return tuple(out)
 
 
+def _script_path(job: Any) -> str | None:
+    """The file the job's class is defined in (its module's, or its methods' when the module is not registered)."""
+    cls = type(job)
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if path is None:
+        for value in vars(cls).values():
+            code = getattr(value, "__code__", None)
+            if code is not None and os.path.exists(code.co_filename):
+                return code.co_filename
+    return path
+
+
 class JobRunner:
     """Runs one job; a context manager that removes its temporary output at the end.
 
@@ -100,9 +112,9 @@ class JobRunner:
         self._counters: list[dict] = []
         self._stats: dict = {}
         self._ran = False
-        self._job_id = make_job_id(getattr(sys.modules.get(type(job).__module__), "__file__", None)
-                                   or type(job).__name__)
+        self._job_id = make_job_id(_script_path(job) or type(job).__name__)
         self._splits: tuple | None = None
+        self._hadoop = None
 
     def __enter__(self) -> "JobRunner":
         return self
@@ -216,10 +228,33 @@ class JobRunner:
                       .map_partitions(ReduceTask(job, num, sort_values, job_env)))
         return ds
 
+    # -- -r hadoop ---------------------------------------------------------------
+    def hadoop_job(self):
+        """The job as Hadoop Streaming commands (``-r hadoop``): a :class:`~mapfold.jobs.hadoop.HadoopJob`."""
+        from .hadoop import HadoopJob
+
+        job = self.job
+        script = _script_path(job)
+        hadoop = HadoopJob(job, list(job.options.args), job.options.output_dir or "", job.jobconf(), self._cmdenv(),
+                           script, self._job_id)
+        if not hadoop.output_dir:  # mrjob's default: under the temporary folder
+            hadoop.output_dir = f"{hadoop.tmp_dir}/output"
+        return hadoop
+
+    def _run_hadoop(self) -> None:
+        if not self.job.options.args or "-" in self.job.options.args:
+            raise MapfoldError("-r hadoop reads its input where Hadoop reads it: name the input paths (not stdin)")
+        self._hadoop = self.hadoop_job()
+        self._hadoop.run()
+        self._counters = [{} for _ in self.job.steps()]  # Hadoop prints its counters in its own log
+        self._ran = True
+
     # -- running ----------------------------------------------------------------
     def run(self) -> None:
         """Run every step and write the output (``-o DIR``, else a temporary folder)."""
         job = self.job
+        if job.options.runner == "hadoop":
+            return self._run_hadoop()
         ds = self.dataset()
         runner = self._mapfold_runner()
         out = self._output_path()
@@ -247,6 +282,9 @@ class JobRunner:
         """The output's lines, bytes each ending in ``\\n``, file by file in name order."""
         if not self._ran:
             raise MapfoldError("cat_output() before run(): call runner.run() first")
+        if self._hadoop is not None:
+            yield from self._hadoop.cat_output()
+            return
         for name in sorted(os.listdir(self._output_dir)):
             if name.startswith(("_", ".")):
                 continue
