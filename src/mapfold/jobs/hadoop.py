@@ -42,6 +42,14 @@ _JAR_GLOBS = ("share/hadoop/tools/lib/hadoop-streaming*.jar", "contrib/streaming
               "hadoop-streaming*.jar")
 
 
+_SETTINGS = ("hadoop_bin", "hadoop_streaming_jar", "hadoop_tmp_dir", "python_bin")
+
+
+def _argv(value: str | list) -> list[str]:
+    """A command as argv: a string split as a shell would, a list (mrjob.conf's form) as given."""
+    return shlex.split(value) if isinstance(value, str) else [str(part) for part in value]
+
+
 class HadoopError(MapfoldError):
     """``-r hadoop`` cannot run: no ``hadoop`` binary, no streaming jar, a step that failed."""
 
@@ -104,12 +112,16 @@ class HadoopJob:
     """
 
     def __init__(self, job: Any, inputs: list[str], output_dir: str, jobconf: dict, cmdenv: dict,
-                 script: str | None, job_id: str) -> None:
+                 script: str | None, job_id: str, settings: dict | None = None) -> None:
         self.job, self.inputs, self.output_dir = job, inputs, output_dir
         self.jobconf, self.cmdenv, self.script, self.job_id = jobconf, cmdenv, script, job_id
-        options = job.options
-        self.python_bin = shlex.split(getattr(options, "python_bin", None) or "python3")
-        self.tmp_dir = f"{getattr(options, 'hadoop_tmp_dir', None) or 'tmp/mapfold'}/{job_id}"
+        # hadoop_bin, hadoop_streaming_jar, hadoop_tmp_dir, python_bin: the command line's, else mrjob.conf's
+        self.settings = {name: getattr(job.options, name, None) for name in _SETTINGS}
+        for name, value in (settings or {}).items():
+            if name in _SETTINGS and self.settings[name] is None:
+                self.settings[name] = value
+        self.python_bin = _argv(self.settings["python_bin"] or "python3")
+        self.tmp_dir = f"{self.settings['hadoop_tmp_dir'] or 'tmp/mapfold'}/{job_id}"
 
     # -- building -----------------------------------------------------------------
     def _files(self) -> list[str]:
@@ -170,9 +182,9 @@ class HadoopJob:
     # -- running ------------------------------------------------------------------
     def hadoop_bin(self) -> list[str]:
         """``--hadoop-bin``, else ``hadoop`` on ``PATH``, else ``$HADOOP_HOME/bin/hadoop``; an error if none."""
-        given = getattr(self.job.options, "hadoop_bin", None)
+        given = self.settings["hadoop_bin"]
         if given:
-            return shlex.split(given)
+            return _argv(given)
         found = shutil.which("hadoop")
         for home in (os.environ.get("HADOOP_HOME"), os.environ.get("HADOOP_PREFIX")):
             if not found and home and os.access(os.path.join(home, "bin", "hadoop"), os.X_OK):
@@ -184,7 +196,7 @@ class HadoopJob:
 
     def streaming_jar(self, hadoop_bin: list[str]) -> str:
         """``--hadoop-streaming-jar``, else the first ``hadoop-streaming*.jar`` under Hadoop's home."""
-        given = getattr(self.job.options, "hadoop_streaming_jar", None)
+        given = self.settings["hadoop_streaming_jar"]
         if given:
             return given
         homes = [os.environ.get(name) for name in ("HADOOP_HOME", "HADOOP_PREFIX", "HADOOP_INSTALL")]

@@ -216,7 +216,8 @@ class MRJob:
         add("--cmdenv", action="append", default=[], metavar="KEY=VALUE",
             help="an environment variable of every task")
         add("--memory-limit", default=None, help="the shuffle's memory budget per worker (mapfold)")
-        add("-c", "--conf-path", action="append", default=[], help="mrjob.conf (not read yet by mapfold)")
+        add("-c", "--conf-path", action="append", default=[], help="an mrjob.conf file (default: mrjob's search path)")
+        add("--no-conf", action="store_true", help="read no mrjob.conf file")
         add("--hadoop-bin", default=None, help="-r hadoop: the hadoop command (default: hadoop on PATH)")
         add("--hadoop-streaming-jar", default=None, help="-r hadoop: the streaming jar (default: found in Hadoop's home)")
         add("--hadoop-tmp-dir", default=None, help="-r hadoop: where steps' intermediate output goes")

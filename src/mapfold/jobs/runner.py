@@ -41,6 +41,7 @@ from ..dataset.sources import _dataset, from_sequence
 from ..io.sinks import PartWriter, batches
 from ..io.text import TextSource
 from ..runners import get_runner, make_runner
+from .conf import RUNNER_SECTIONS, conf_paths, runner_options
 from .job import UsageError
 from .streaming import expand_inputs
 from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
@@ -115,6 +116,7 @@ class JobRunner:
         self._job_id = make_job_id(_script_path(job) or type(job).__name__)
         self._splits: tuple | None = None
         self._hadoop = None
+        self._conf: dict | None = None
 
     def __enter__(self) -> "JobRunner":
         return self
@@ -131,19 +133,38 @@ class JobRunner:
             self._owned_runner.close()
             self._owned_runner = None
 
+    # -- mrjob.conf ------------------------------------------------------------------
+    def conf_options(self) -> dict:
+        """The options of the mrjob.conf files for this job's runner (``-c``, else mrjob's search path)."""
+        if self._conf is None:
+            options = self.job.options
+            name = options.runner or get_runner(None)[0].name
+            self._conf = runner_options(conf_paths(options.conf_path, options.no_conf),
+                                        list(RUNNER_SECTIONS.get(name, (name,))))
+        return self._conf
+
+    def _jobconf(self) -> dict:
+        """mrjob.conf's ``jobconf`` under the job's own (``JOBCONF``, ``-D``)."""
+        return {**self.conf_options().get("jobconf", {}), **self.job.jobconf()}
+
     # -- choosing where it runs ---------------------------------------------------
     def _mapfold_runner(self):
         """``-r`` (mrjob's names mapped), else mapfold's own choice (argument, block, environment)."""
         options = self.job.options
+        conf = self.conf_options()
         name = RUNNER_NAMES.get(options.runner, options.runner)
         settings: dict = {}
-        if options.memory_limit is not None:
-            settings["memory_limit"] = options.memory_limit
-        if options.num_cores is not None:
-            if name not in (None, "processes"):
-                raise MapfoldError(f"--num-cores applies to the local/processes runner, not {options.runner!r}")
+        memory_limit = options.memory_limit if options.memory_limit is not None else conf.get("memory_limit")
+        if memory_limit is not None:
+            settings["memory_limit"] = memory_limit
+        num_cores = options.num_cores
+        if num_cores is not None and name not in (None, "processes"):
+            raise MapfoldError(f"--num-cores applies to the local/processes runner, not {options.runner!r}")
+        if num_cores is None and name in (None, "processes"):
+            num_cores = conf.get("num_cores")
+        if num_cores is not None:
             name = name or "processes"
-            settings["workers"] = options.num_cores
+            settings["workers"] = int(num_cores)
         if name is None and not settings:
             return get_runner(None)[0]
         self._owned_runner = make_runner(name or get_runner(None)[0].name, **settings)
@@ -168,7 +189,7 @@ class JobRunner:
         return _dataset(source).map(latin1_bytes)
 
     def _reduce_tasks(self) -> int | None:
-        conf = self.job.jobconf()
+        conf = self._jobconf()
         for key in REDUCE_TASKS_KEYS:
             if key in conf:
                 return max(1, int(conf[key]))
@@ -192,7 +213,7 @@ class JobRunner:
         return tuple(found)
 
     def _cmdenv(self) -> dict:
-        env = {}
+        env = {str(k): str(v) for k, v in self.conf_options().get("cmdenv", {}).items()}
         for item in self.job.options.cmdenv:
             key, sep, value = item.partition("=")
             if not sep:
@@ -202,7 +223,7 @@ class JobRunner:
 
     def _job_env(self, steps: list) -> JobEnvironment:
         job = self.job
-        conf = {**(SORT_VALUES_JOBCONF if job.sort_values() else {}), **job.jobconf()}
+        conf = {**(SORT_VALUES_JOBCONF if job.sort_values() else {}), **self._jobconf()}
         return JobEnvironment(self._job_id, conf, tuple(step["jobconf"] or {} for step in steps),
                               self._cmdenv(), os.path.abspath(self._output_path()), self._files(), self._splits)
 
@@ -235,8 +256,8 @@ class JobRunner:
 
         job = self.job
         script = _script_path(job)
-        hadoop = HadoopJob(job, list(job.options.args), job.options.output_dir or "", job.jobconf(), self._cmdenv(),
-                           script, self._job_id)
+        hadoop = HadoopJob(job, list(job.options.args), job.options.output_dir or "", self._jobconf(),
+                           self._cmdenv(), script, self._job_id, self.conf_options())
         if not hadoop.output_dir:  # mrjob's default: under the temporary folder
             hadoop.output_dir = f"{hadoop.tmp_dir}/output"
         return hadoop
