@@ -29,6 +29,8 @@ TEXT = ("The quick brown fox\njumps over the lazy dog\n\nthe Dog's caf\u00e9 na\
         "a b c d e f g\r\nfox fox FOX dog\nend without newline")
 MORE = "second file\nthe fox again\n"
 KEYED = "k1\tv1\nk2\tv2\tv3\nalone\nk1\tv0\n\u00e9\tcaf\u00e9\n"
+# two chains and a cycle, numbered so that the smallest label needs several rounds to reach the far end
+EDGES = "n5 n4\nn4 n3\nn3 n2\nn2 n1\nn1 n0\nm1 m2\nm2 m3\nc1 c2\nc2 c3\nc3 c1\n"
 KITTIES = "a kitty\nkitty meow purr\n\ncat dog\nno cats\nmeow kitty kitty\n"
 EVENTS = '{"user": "ann", "bytes": 120}\n{"user": "bob", "bytes": 80}\n{"user": "ann", "bytes": 30}\n'
 
@@ -49,6 +51,7 @@ JOBS = {
     "mr_text_values": ({"a.txt": TEXT}, []),
     "mr_shell_substeps": ({"keyed.txt": KEYED, "b.txt.gz": MORE}, []),
     "mr_kitty_pre_filter": ({"kitties.txt": KITTIES}, []),
+    "mr_components": ({"edges.txt": EDGES}, ["--iterations", "3"]),
     "mr_task_env": ({"a.txt": TEXT, "b.txt.gz": MORE}, ["-D", "cli.key=from -D", "--cmdenv", "FOO=bar"]),
 }
 # jobs that only run where a runner sets their environment: not as plain shell pipelines

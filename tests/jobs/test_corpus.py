@@ -13,7 +13,7 @@ import pytest
 NAMES = sorted([
     "mr_bytes", "mr_init_final", "mr_json_values", "mr_map_only", "mr_most_used_word", "mr_passthru",
     "mr_pickle_repr", "mr_raw_lines", "mr_raw_protocol", "mr_sort_values", "mr_text_values", "mr_tuple_keys",
-    "mr_word_count", "mr_shell_substeps", "mr_kitty_pre_filter", "mr_task_env"])
+    "mr_word_count", "mr_shell_substeps", "mr_kitty_pre_filter", "mr_task_env", "mr_components"])
 
 
 def test_names_cover_the_corpus(corpus):
