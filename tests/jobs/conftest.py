@@ -77,16 +77,17 @@ def write_inputs(name: str, folder: Path) -> tuple[list[str], list[str]]:
     return paths, [arg.format(stop=stop) for arg in args]
 
 
-def mrjob_twin(name: str, folder: Path) -> Path:
-    """The job file with ``from mapfold.jobs import ...`` rewritten to mrjob's modules."""
-    source = (CORPUS / f"{name}.py").read_text()
+def mrjob_twin(name: str, folder: Path, source: Path | None = None) -> Path:
+    """The job file (``source``, else the corpus's ``name``) with ``from mapfold.jobs import ...``
+    rewritten to mrjob's modules."""
+    text = (source or CORPUS / f"{name}.py").read_text()
 
     def rewrite(match: re.Match) -> str:
-        names = [n.strip() for n in match.group(1).split(",")]
+        names = [n.strip() for n in match.group(1).split("#")[0].split(",")]
         return "\n".join(f"from {_MRJOB_HOME.get(n, 'mrjob.protocol')} import {n}" for n in names)
 
     twin = folder / f"{name}.py"
-    twin.write_text(re.sub(r"^from mapfold\.jobs import (.+)$", rewrite, source, flags=re.M))
+    twin.write_text(re.sub(r"^from mapfold\.jobs import (.+)$", rewrite, text, flags=re.M))
     return twin
 
 
@@ -120,16 +121,20 @@ with cls(args=["--no-conf", *sys.argv[2:]]).make_runner() as runner:
 """
 
 
-def run_mrjob(name: str, folder: Path) -> tuple[list[bytes], list[dict]]:
-    """Real mrjob 0.7.4, ``-r inline`` (or ``MRJOB_RUNNER``'s): the output lines (sorted) and ``runner.counters()``."""
-    inputs, args = write_inputs(name, folder / "input")
-    twin = mrjob_twin(name, folder)
-    runner = ["-r", MRJOB_RUNNER.get(name, "inline")]
-    done = subprocess.run([sys.executable, "-c", _MRJOB_DRIVER, str(twin), *runner, *inputs, *args],
+def run_mrjob_file(twin: Path, args: list[str], folder: Path, runner: str = "inline") -> tuple[list[bytes], list]:
+    """Real mrjob 0.7.4 on a job file written for it: the output lines (sorted) and ``runner.counters()``."""
+    done = subprocess.run([sys.executable, "-c", _MRJOB_DRIVER, str(twin), "-r", runner, *args],
                           capture_output=True, env=environment(with_mapfold=False), cwd=folder, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     counters = json.loads(done.stderr.decode().rsplit("COUNTERS ", 1)[1])
     return sorted(done.stdout.splitlines()), counters
+
+
+def run_mrjob(name: str, folder: Path) -> tuple[list[bytes], list[dict]]:
+    """Real mrjob 0.7.4, ``-r inline`` (or ``MRJOB_RUNNER``'s): the output lines (sorted) and ``runner.counters()``."""
+    inputs, args = write_inputs(name, folder / "input")
+    twin = mrjob_twin(name, folder)
+    return run_mrjob_file(twin, [*inputs, *args], folder, MRJOB_RUNNER.get(name, "inline"))
 
 
 def run_mapfold(name: str, folder: Path, runner) -> tuple[list[bytes], list[dict]]:
@@ -234,6 +239,7 @@ class Corpus:
     write_inputs = staticmethod(write_inputs)
     job_class = staticmethod(job_class)
     run_mrjob = staticmethod(run_mrjob)
+    run_mrjob_file = staticmethod(run_mrjob_file)
     run_mapfold = staticmethod(run_mapfold)
     run_streaming = staticmethod(run_streaming)
     run_madoop = staticmethod(run_madoop)
