@@ -111,11 +111,11 @@ class MRJob:
         """Run after a map task's last record; may yield pairs."""
 
     def mapper_cmd(self) -> str:
-        """A shell command as the mapper (not supported by mapfold's runners)."""
+        """A shell command as the mapper: return it (a string, or a list of arguments)."""
         raise NotImplementedError
 
     def mapper_pre_filter(self) -> str:
-        """A shell command the mapper's input goes through first (not supported)."""
+        """A shell pipeline the mapper's input goes through first: return it."""
         raise NotImplementedError
 
     def mapper_raw(self, input_path: str, input_uri: str) -> Iterable:
@@ -129,11 +129,11 @@ class MRJob:
         """Run after a reduce task's last key; may yield pairs."""
 
     def reducer_cmd(self) -> str:
-        """A shell command as the reducer (not supported)."""
+        """A shell command as the reducer: return it."""
         raise NotImplementedError
 
     def reducer_pre_filter(self) -> str:
-        """A shell command the reducer's input goes through first (not supported)."""
+        """A shell pipeline the reducer's input goes through first: return it."""
         raise NotImplementedError
 
     def combiner_init(self) -> Iterable | None:
@@ -143,11 +143,11 @@ class MRJob:
         """Run after a combine task's last key."""
 
     def combiner_cmd(self) -> str:
-        """A shell command as the combiner (not supported)."""
+        """A shell command as the combiner: return it."""
         raise NotImplementedError
 
     def combiner_pre_filter(self) -> str:
-        """A shell command the combiner's input goes through first (not supported)."""
+        """A shell pipeline the combiner's input goes through first: return it."""
         raise NotImplementedError
 
     def steps(self) -> list:
