@@ -109,6 +109,15 @@ class HadoopJob:
     ``hadoop_bin`` (``--hadoop-bin``, else ``hadoop`` on ``PATH``) and the
     streaming jar (``--hadoop-streaming-jar``, else found under
     ``$HADOOP_HOME``/``$HADOOP_PREFIX``) are looked up only by ``run``.
+
+    >>> from mapfold.jobs import MRJob
+    >>> class MRCount(MRJob):
+    ...     def mapper(self, _, line):
+    ...         yield line, 1
+    >>> hadoop = HadoopJob(MRCount(args=[]), ["hdfs:///in"], "hdfs:///out", {}, {"TZ": "UTC"}, "/jobs/count.py", "j1")
+    >>> print(" ".join(hadoop.commands(["hadoop"], "streaming.jar")[0]))  # doctest: +NORMALIZE_WHITESPACE
+    hadoop jar streaming.jar -files /jobs/count.py#count.py -D mapreduce.job.reduces=0 -cmdenv TZ=UTC
+    -input hdfs:///in -output hdfs:///out -mapper python3 count.py --step-num=0 --mapper
     """
 
     def __init__(self, job: Any, inputs: list[str], output_dir: str, jobconf: dict, cmdenv: dict,
