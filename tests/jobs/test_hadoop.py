@@ -105,3 +105,14 @@ def test_runs_and_prints_each_step_with_a_hadoop_binary(corpus, tmp_path, capfd)
     printed = capfd.readouterr().err
     assert "Running step 1 of 2...\n> " in printed and "Running step 2 of 2...\n> " in printed
     assert f"{fake} jar {jar} -files" in printed
+
+
+def test_the_command_line_says_what_is_missing(corpus, tmp_path):
+    env = {**corpus.environment(), "PATH": "/usr/bin:/bin"}
+    env.pop("HADOOP_HOME", None)
+    env.pop("HADOOP_PREFIX", None)
+    done = subprocess.run([sys.executable, str(JOBFILE), "-r", "hadoop", "hdfs:///in", "--no-conf"],
+                          capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.decode().strip() == ("MRGolden: -r hadoop: no hadoop binary: none on PATH and no "
+                                            "$HADOOP_HOME/bin/hadoop; install Hadoop, or name it with --hadoop-bin")
