@@ -13,7 +13,7 @@ import pytest
 NAMES = sorted([
     "mr_bytes", "mr_init_final", "mr_json_values", "mr_map_only", "mr_most_used_word", "mr_passthru",
     "mr_pickle_repr", "mr_raw_lines", "mr_raw_protocol", "mr_sort_values", "mr_text_values", "mr_tuple_keys",
-    "mr_word_count"])
+    "mr_word_count", "mr_shell_substeps", "mr_kitty_pre_filter", "mr_task_env", "mr_components"])
 
 
 def test_names_cover_the_corpus(corpus):
@@ -33,4 +33,6 @@ def test_job_equals_mrjob_and_serial(name, runner, corpus, mrjob_result, serial_
 
 @pytest.mark.parametrize("name", NAMES)
 def test_streaming_pipeline_equals_mrjob(name, corpus, mrjob_result, tmp_path):
+    if name in corpus.needs_runner:
+        pytest.skip(f"{name} reads the variables a runner sets for its tasks; a shell pipeline sets none")
     assert corpus.run_streaming(name, tmp_path) == mrjob_result(name)[0]

@@ -7,6 +7,9 @@ Port an mrjob job file by changing its imports to ``from mapfold.jobs import
 >>> MRJob.INPUT_PROTOCOL.__name__, MRJob.INTERNAL_PROTOCOL is JSONProtocol
 ('RawValueProtocol', True)
 """
+from .commands import SubstepCommandError
+from .conf import ConfError, ConfWarning
+from .hadoop import HadoopError
 from .job import JobDefinitionError, MRJob, UsageError
 from .protocols import (
     BytesProtocol,
@@ -34,4 +37,5 @@ __all__ = [
     "BytesProtocol", "BytesValueProtocol", "PickleProtocol", "PickleValueProtocol",
     "ReprProtocol", "ReprValueProtocol",
     "JobDefinitionError", "StepArgumentError", "StepConflictError", "UsageError",
+    "SubstepCommandError", "HadoopError", "ConfError", "ConfWarning",
 ]

@@ -43,7 +43,7 @@ from .step import COMBINER_FUNCS, MAPPER_FUNCS, REDUCER_FUNCS, MRStep
 __all__ = ["MRJob", "JobDefinitionError", "UsageError"]
 
 _SUBSTEP_METHODS = MAPPER_FUNCS + COMBINER_FUNCS + REDUCER_FUNCS
-RUNNER_CHOICES = ("inline", "local", "serial", "processes", "dask", "spark", "ray")
+RUNNER_CHOICES = ("inline", "local", "serial", "processes", "dask", "spark", "ray", "hadoop")
 
 
 class JobDefinitionError(MapfoldError, ValueError):
@@ -111,11 +111,11 @@ class MRJob:
         """Run after a map task's last record; may yield pairs."""
 
     def mapper_cmd(self) -> str:
-        """A shell command as the mapper (not supported by mapfold's runners)."""
+        """A shell command as the mapper: return it (a string, or a list of arguments)."""
         raise NotImplementedError
 
     def mapper_pre_filter(self) -> str:
-        """A shell command the mapper's input goes through first (not supported)."""
+        """A shell pipeline the mapper's input goes through first: return it."""
         raise NotImplementedError
 
     def mapper_raw(self, input_path: str, input_uri: str) -> Iterable:
@@ -129,11 +129,11 @@ class MRJob:
         """Run after a reduce task's last key; may yield pairs."""
 
     def reducer_cmd(self) -> str:
-        """A shell command as the reducer (not supported)."""
+        """A shell command as the reducer: return it."""
         raise NotImplementedError
 
     def reducer_pre_filter(self) -> str:
-        """A shell command the reducer's input goes through first (not supported)."""
+        """A shell pipeline the reducer's input goes through first: return it."""
         raise NotImplementedError
 
     def combiner_init(self) -> Iterable | None:
@@ -143,11 +143,11 @@ class MRJob:
         """Run after a combine task's last key."""
 
     def combiner_cmd(self) -> str:
-        """A shell command as the combiner (not supported)."""
+        """A shell command as the combiner: return it."""
         raise NotImplementedError
 
     def combiner_pre_filter(self) -> str:
-        """A shell command the combiner's input goes through first (not supported)."""
+        """A shell pipeline the combiner's input goes through first: return it."""
         raise NotImplementedError
 
     def steps(self) -> list:
@@ -207,14 +207,21 @@ class MRJob:
         add(dest="args", nargs="*", help="input paths (stdin if none, or '-')")
         add("-h", "--help", action="store_true", help="show this help and exit")
         add("-r", "--runner", choices=RUNNER_CHOICES, default=None,
-            help="inline/serial, local/processes, dask, spark, ray (default: mapfold's choice)")
+            help="inline/serial, local/processes, dask, spark, ray, hadoop (default: mapfold's choice)")
         add("-o", "--output-dir", default=None, help="write the output here (part-NNNNN files)")
         add("--cat-output", dest="cat_output", action="store_true", default=None, help="print the output")
         add("--no-cat-output", dest="cat_output", action="store_false", help="do not print the output")
         add("--num-cores", type=int, default=None, help="worker processes of the local/processes runner")
         add("-D", "--jobconf", action="append", default=[], metavar="KEY=VALUE", help="a job configuration property")
+        add("--cmdenv", action="append", default=[], metavar="KEY=VALUE",
+            help="an environment variable of every task")
         add("--memory-limit", default=None, help="the shuffle's memory budget per worker (mapfold)")
-        add("-c", "--conf-path", action="append", default=[], help="mrjob.conf (not read yet by mapfold)")
+        add("-c", "--conf-path", action="append", default=[], help="an mrjob.conf file (default: mrjob's search path)")
+        add("--no-conf", action="store_true", help="read no mrjob.conf file")
+        add("--hadoop-bin", default=None, help="-r hadoop: the hadoop command (default: hadoop on PATH)")
+        add("--hadoop-streaming-jar", default=None, help="-r hadoop: the streaming jar (default: found in Hadoop's home)")
+        add("--hadoop-tmp-dir", default=None, help="-r hadoop: where steps' intermediate output goes")
+        add("--python-bin", default=None, help="-r hadoop: the Python that runs the tasks on the nodes (python3)")
         add("-q", "--quiet", action="store_true", help="no counters on stderr")
         add("-v", "--verbose", action="store_true", help="more output on stderr")
         add("--mapper", dest="run_mapper", action="store_true", help="run a mapper task (Hadoop Streaming)")
@@ -321,11 +328,6 @@ class MRJob:
             if not isinstance(step, MRStep):
                 raise JobDefinitionError(
                     f"step {num} is a {type(step).__name__}; mapfold runs MRStep steps only (spark steps: not yet)")
-            for kind in ("mapper", "combiner", "reducer"):
-                if step[f"{kind}_cmd"] or step[f"{kind}_pre_filter"]:
-                    raise JobDefinitionError(
-                        f"step {num} uses {kind}_cmd/{kind}_pre_filter: shell commands as substeps are not "
-                        "supported by mapfold yet; write the substep in Python")
         return steps
 
     def _get_step(self, step_num: int) -> MRStep:
@@ -340,7 +342,7 @@ class MRJob:
         ``raw_input`` is ``(input_path, input_uri)`` for a ``mapper_raw``
         step (in a streaming task: the two positional arguments).
         """
-        step = self._get_step(step_num)
+        step = self._python_substep(step_num, "mapper")
         init, final, raw = step["mapper_init"], step["mapper_final"], step["mapper_raw"]
         if init:
             yield from init() or ()
@@ -365,8 +367,15 @@ class MRJob:
         """The reducer of ``step_num`` over key-sorted ``pairs``, with its init and final."""
         return self._combine_or_reduce(pairs, "reducer", step_num)
 
-    def _combine_or_reduce(self, pairs: Iterable, kind: str, step_num: int) -> Iterator:
+    def _python_substep(self, step_num: int, kind: str) -> MRStep:
         step = self._get_step(step_num)
+        if step[f"{kind}_cmd"]:
+            raise JobDefinitionError(f"step {step_num}'s {kind} is a shell command ({kind}_cmd): it has no Python "
+                                     f"{kind} to call; run the job, or the task (--{kind} --step-num {step_num})")
+        return step
+
+    def _combine_or_reduce(self, pairs: Iterable, kind: str, step_num: int) -> Iterator:
+        step = self._python_substep(step_num, kind)
         task = step[kind]
         if task is None:
             raise JobDefinitionError(f"No {kind} in step {step_num}")
@@ -389,6 +398,14 @@ class MRJob:
         return bool(self._get_step(step_num)["mapper_raw"])
 
     def _run_task(self, kind: str, step_num: int) -> None:
+        command = self._get_step(step_num)[f"{kind}_cmd"]
+        if command:  # the substep is the command: it reads this task's stdin and writes its stdout
+            from .commands import run_command
+
+            run_command(command, f"step {step_num} {kind}_cmd")
+            return
+        # a *_pre_filter is not applied here: whoever runs the task pipes its input through it
+        # (`sh -c 'filter | python job.py --mapper'`), as mrjob's runners and Hadoop do
         read, write = self.pick_protocols(step_num, kind)
         out = sys.stdout.buffer
         if kind == "mapper" and self._is_raw(step_num):

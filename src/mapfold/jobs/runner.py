@@ -37,10 +37,14 @@ import tempfile
 from typing import Any, BinaryIO, Iterator
 
 from ..core.errors import MapfoldError
-from ..dataset.sources import from_sequence, read_text
+from ..dataset.sources import _dataset, from_sequence
 from ..io.sinks import PartWriter, batches
+from ..io.text import TextSource
 from ..runners import get_runner, make_runner
+from .conf import RUNNER_SECTIONS, conf_paths, runner_options
+from .job import UsageError
 from .streaming import expand_inputs
+from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
 from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
@@ -62,6 +66,37 @@ class _LineWriter(PartWriter):
         return written
 
 
+class _SplitSource(TextSource):
+    """Text input cut as Hadoop and mrjob cut it: every split holds one file's byte range, never several
+    small files packed together, so each map task has one ``mapreduce_map_input_file``."""
+
+    def segments(self) -> list:
+        cached = self.__dict__.get("_segments")
+        if cached is None:
+            cached = self.__dict__["_segments"] = [[segment] for part in super().segments() for segment in part]
+        return cached
+
+    def splits(self) -> tuple:
+        """``(file, start, length)`` of each partition, in order."""
+        out = []
+        for (segment,) in self.segments():
+            end = segment.size if segment.end < 0 else segment.end
+            out.append((segment.path, segment.start, max(end - segment.start, 0)))
+        return tuple(out)
+
+
+def _script_path(job: Any) -> str | None:
+    """The file the job's class is defined in (its module's, or its methods' when the module is not registered)."""
+    cls = type(job)
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if path is None:
+        for value in vars(cls).values():
+            code = getattr(value, "__code__", None)
+            if code is not None and os.path.exists(code.co_filename):
+                return code.co_filename
+    return path
+
+
 class JobRunner:
     """Runs one job; a context manager that removes its temporary output at the end.
 
@@ -78,6 +113,10 @@ class JobRunner:
         self._counters: list[dict] = []
         self._stats: dict = {}
         self._ran = False
+        self._job_id = make_job_id(_script_path(job) or type(job).__name__)
+        self._splits: tuple | None = None
+        self._hadoop = None
+        self._conf: dict | None = None
 
     def __enter__(self) -> "JobRunner":
         return self
@@ -94,19 +133,38 @@ class JobRunner:
             self._owned_runner.close()
             self._owned_runner = None
 
+    # -- mrjob.conf ------------------------------------------------------------------
+    def conf_options(self) -> dict:
+        """The options of the mrjob.conf files for this job's runner (``-c``, else mrjob's search path)."""
+        if self._conf is None:
+            options = self.job.options
+            name = options.runner or get_runner(None)[0].name
+            self._conf = runner_options(conf_paths(options.conf_path, options.no_conf),
+                                        list(RUNNER_SECTIONS.get(name, (name,))))
+        return self._conf
+
+    def _jobconf(self) -> dict:
+        """mrjob.conf's ``jobconf`` under the job's own (``JOBCONF``, ``-D``)."""
+        return {**self.conf_options().get("jobconf", {}), **self.job.jobconf()}
+
     # -- choosing where it runs ---------------------------------------------------
     def _mapfold_runner(self):
         """``-r`` (mrjob's names mapped), else mapfold's own choice (argument, block, environment)."""
         options = self.job.options
+        conf = self.conf_options()
         name = RUNNER_NAMES.get(options.runner, options.runner)
         settings: dict = {}
-        if options.memory_limit is not None:
-            settings["memory_limit"] = options.memory_limit
-        if options.num_cores is not None:
-            if name not in (None, "processes"):
-                raise MapfoldError(f"--num-cores applies to the local/processes runner, not {options.runner!r}")
+        memory_limit = options.memory_limit if options.memory_limit is not None else conf.get("memory_limit")
+        if memory_limit is not None:
+            settings["memory_limit"] = memory_limit
+        num_cores = options.num_cores
+        if num_cores is not None and name not in (None, "processes"):
+            raise MapfoldError(f"--num-cores applies to the local/processes runner, not {options.runner!r}")
+        if num_cores is None and name in (None, "processes"):
+            num_cores = conf.get("num_cores")
+        if num_cores is not None:
             name = name or "processes"
-            settings["workers"] = options.num_cores
+            settings["workers"] = int(num_cores)
         if name is None and not settings:
             return get_runner(None)[0]
         self._owned_runner = make_runner(name or get_runner(None)[0].name, **settings)
@@ -126,14 +184,48 @@ class JobRunner:
         if "-" in paths:
             raise MapfoldError("read stdin ('-') alone, or files only")
         # latin-1 turns every byte into one code point, so the lines come back as their exact bytes
-        return read_text(paths, encoding="latin-1").map(latin1_bytes)
+        source = _SplitSource(paths, encoding="latin-1")
+        self._splits = source.splits()
+        return _dataset(source).map(latin1_bytes)
 
     def _reduce_tasks(self) -> int | None:
-        conf = self.job.jobconf()
+        conf = self._jobconf()
         for key in REDUCE_TASKS_KEYS:
             if key in conf:
                 return max(1, int(conf[key]))
         return None
+
+    def _output_path(self) -> str:
+        """``-o DIR``, else a temporary folder of this runner's (made once)."""
+        out = self.job.options.output_dir
+        if out is None:
+            if self._tmp is None:
+                self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
+            out = os.path.join(self._tmp, "output")
+        return out
+
+    def _files(self) -> tuple:
+        """The paths of the job's file arguments (``add_file_arg``)."""
+        found: list[str] = []
+        for dest in sorted(self.job._file_arg_dests):
+            value = getattr(self.job.options, dest, None)
+            found.extend(value if isinstance(value, list) else [] if value is None else [value])
+        return tuple(found)
+
+    def _cmdenv(self) -> dict:
+        env = {str(k): str(v) for k, v in self.conf_options().get("cmdenv", {}).items()}
+        for item in self.job.options.cmdenv:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise UsageError(f"--cmdenv takes KEY=VALUE, got {item!r}")
+            env[key] = value
+        return env
+
+    def _job_env(self, steps: list) -> JobEnvironment:
+        job = self.job
+        conf = {**(SORT_VALUES_JOBCONF if job.sort_values() else {}), **self._jobconf()}
+        return JobEnvironment(self._job_id, conf, tuple(step["jobconf"] or {} for step in steps),
+                              self._cmdenv(), os.path.abspath(self._output_path()), self._files(), self._splits)
 
     def dataset(self):
         """The job's steps as one lazy Dataset of output lines (bytes)."""
@@ -141,32 +233,52 @@ class JobRunner:
         steps = job._checked_steps()
         if not steps:
             raise MapfoldError(f"{type(job).__name__} has no steps: define mapper/reducer methods or steps()")
-        ds = None
         sort_values = job.sort_values()
         partitions = self._reduce_tasks()
+        raw = bool(steps[0]["mapper_raw"])
+        ds = self._input(raw=raw)
+        job_env = self._job_env(steps)  # after the input: it knows the first step's splits
         for num, step in enumerate(steps):
             desc = step.description(num)
-            if num == 0 and step["mapper_raw"]:
-                ds = self._input(raw=True).map_partitions(RawMapTask(job, num))
-            else:
-                if ds is None:
-                    ds = self._input(raw=False)
-                if "mapper" in desc:
-                    ds = ds.map_partitions(MapTask(job, num))
+            if num == 0 and raw:
+                ds = ds.map_partitions(RawMapTask(job, num, job_env))
+            elif "mapper" in desc:
+                ds = ds.map_partitions(MapTask(job, num, job_env))
             if "reducer" in desc:
-                ds = ds.map(key_and_value).group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values))
+                ds = (ds.map(key_and_value).group_by_key(partitions)
+                      .map_partitions(ReduceTask(job, num, sort_values, job_env)))
         return ds
+
+    # -- -r hadoop ---------------------------------------------------------------
+    def hadoop_job(self):
+        """The job as Hadoop Streaming commands (``-r hadoop``): a :class:`~mapfold.jobs.hadoop.HadoopJob`."""
+        from .hadoop import HadoopJob
+
+        job = self.job
+        script = _script_path(job)
+        hadoop = HadoopJob(job, list(job.options.args), job.options.output_dir or "", self._jobconf(),
+                           self._cmdenv(), script, self._job_id, self.conf_options())
+        if not hadoop.output_dir:  # mrjob's default: under the temporary folder
+            hadoop.output_dir = f"{hadoop.tmp_dir}/output"
+        return hadoop
+
+    def _run_hadoop(self) -> None:
+        if not self.job.options.args or "-" in self.job.options.args:
+            raise MapfoldError("-r hadoop reads its input where Hadoop reads it: name the input paths (not stdin)")
+        self._hadoop = self.hadoop_job()
+        self._hadoop.run()
+        self._counters = [{} for _ in self.job.steps()]  # Hadoop prints its counters in its own log
+        self._ran = True
 
     # -- running ----------------------------------------------------------------
     def run(self) -> None:
         """Run every step and write the output (``-o DIR``, else a temporary folder)."""
         job = self.job
+        if job.options.runner == "hadoop":
+            return self._run_hadoop()
         ds = self.dataset()
         runner = self._mapfold_runner()
-        out = job.options.output_dir
-        if out is None:
-            self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
-            out = os.path.join(self._tmp, "output")
+        out = self._output_path()
         # an exception in the job's code reaches the caller with its own type (and a note on where)
         ds._save(out, "error", _LineWriter, "job output", runner, None, None)
         self._output_dir = out
@@ -191,6 +303,9 @@ class JobRunner:
         """The output's lines, bytes each ending in ``\\n``, file by file in name order."""
         if not self._ran:
             raise MapfoldError("cat_output() before run(): call runner.run() first")
+        if self._hadoop is not None:
+            yield from self._hadoop.cat_output()
+            return
         for name in sorted(os.listdir(self._output_dir)):
             if name.startswith(("_", ".")):
                 continue

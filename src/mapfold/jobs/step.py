@@ -17,6 +17,7 @@ MRStep() got an unexpected keyword argument 'mapepr'
 """
 from __future__ import annotations
 
+import shlex
 from typing import Any, Callable, Iterable
 
 from ..core.errors import MapfoldError
@@ -134,5 +135,6 @@ class MRStep:
         if cmd:
             if pre_filter:
                 raise StepConflictError(f"Cannot specify both {kind}_cmd and {kind}_pre_filter")
-            return {"type": "command", "command": cmd if isinstance(cmd, str) else " ".join(cmd)}
+            # a list is quoted into one command line, as mrjob's cmd_line does: it splits back the same
+            return {"type": "command", "command": cmd if isinstance(cmd, str) else shlex.join(map(str, cmd))}
         return {"type": "script", **({"pre_filter": pre_filter} if pre_filter else {})}

@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
+
+from ..core.task_context import current_task
+from .commands import SH_BIN, command_args, pipe_lines
+from .taskenv import JobEnvironment
 
 __all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes"]
 
@@ -184,40 +188,113 @@ def _encoded(write, pairs: Iterable[tuple]) -> Iterator[bytes]:
     return (dumps(k) + b"\t" + dumps(v) for k, v in pairs)
 
 
+def _task_number() -> int:
+    task = current_task()
+    return task.partition if task is not None and task.partition is not None else 0
+
+
+def _counts(job: Any) -> Callable:
+    """Counters a command reports on stderr, counted as the job's own."""
+    return lambda group, name, amount: job.increment_counter(group, name, amount)
+
+
+class _Commands:
+    """A task's shell commands (``*_cmd``, ``*_pre_filter``), each run with the task's variables."""
+
+    def __init__(self, job: Any, num: int, job_env: JobEnvironment | None, env: dict | None) -> None:
+        self.job, self.num, self.job_env, self.env = job, num, job_env, env
+
+    def _env(self) -> dict | None:
+        if self.env is None:
+            return None
+        return self.job_env.switch.command_env(self.env)
+
+    def command(self, kind: str, desc: dict, lines: Iterable[bytes]) -> Iterator[bytes]:
+        """``lines`` through the substep's command (``kind_cmd``)."""
+        return pipe_lines(command_args(desc["command"]), lines, f"step {self.num} {kind}_cmd", self._env(),
+                          _counts(self.job))
+
+    def pre_filter(self, kind: str, desc: dict, lines: Iterable[bytes]) -> Iterator[bytes]:
+        """``lines`` through the substep's pre-filter (``kind_pre_filter``), a shell pipeline."""
+        return pipe_lines([*SH_BIN, "-c", desc["pre_filter"]], lines, f"step {self.num} {kind}_pre_filter",
+                          self._env(), _counts(self.job), pre_filter=True)
+
+
+def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable[bytes] | None, cmds: _Commands,
+              pairs: Iterable[tuple] | None = None) -> Iterator[bytes]:
+    """One map task's output lines: its mapper (Python with an optional pre-filter, or a command),
+    then its combiner (Python, pre-filtered Python, or a command), which has its own copy of the job."""
+    out_lines = None
+    mapper = desc.get("mapper", {"type": "script"})
+    if pairs is None and mapper["type"] == "command":
+        out_lines = cmds.command("mapper", mapper, lines)
+    elif pairs is None:
+        if mapper.get("pre_filter"):
+            lines = cmds.pre_filter("mapper", mapper, lines)
+        read, _ = job.pick_protocols(num, "mapper")
+        pairs = job.map_pairs(map(read, lines), num)
+    combiner = desc.get("combiner")
+    if combiner is None:
+        return out_lines if out_lines is not None else _encoded(job.pick_protocols(num, "mapper")[1], pairs)
+    read, write = job.pick_protocols(num, "combiner")
+    if combiner["type"] == "command" or combiner.get("pre_filter"):
+        # a shell command sees what mrjob's local runner gives it: the task's lines sorted by `sort`
+        # (whole lines, byte order)
+        ordered = sorted(out_lines if out_lines is not None else _encoded(write, pairs))
+        if combiner["type"] == "command":
+            return cmds.command("combiner", combiner, ordered)
+        filtered = cmds.pre_filter("combiner", combiner, ordered)
+        return _encoded(write, combiner_job.combine_pairs(map(read, filtered), num))
+    if pairs is None:
+        pairs = map(read, out_lines)
+    return _combined(combiner_job, num, pairs)
+
+
 class MapTask:
     """One map task of a step: mapper (with init and final), then the combiner if the step has one.
 
     The combiner runs over the task's own output sorted by key, as in mrjob
     (where one map task's output is sorted before its combiner); that holds
-    one task's map output in memory, as encoded bytes.
+    one task's map output in memory, as encoded bytes. With a
+    :class:`~mapfold.jobs.taskenv.JobEnvironment`, the task's code runs
+    with its Hadoop-style variables in ``os.environ``.
     """
 
-    def __init__(self, job: Any, step_num: int) -> None:
-        self.job, self.step_num = job, step_num
+    def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None) -> None:
+        self.job, self.step_num, self.job_env = job, step_num, job_env
+
+    def _env(self, kind: str) -> dict | None:
+        return None if self.job_env is None else self.job_env.env(kind, self.step_num, _task_number())
+
+    def _wrapped(self, out: Iterator[bytes], env: dict | None) -> Iterator[bytes]:
+        return out if env is None else self.job_env.switch.output(out, env)
 
     def __call__(self, lines: Iterable[bytes]) -> Iterator[bytes]:
         num = self.step_num
         job = _task_job(self.job, num)
-        read, write = job.pick_protocols(num, "mapper")
-        pairs = job.map_pairs(map(read, lines), num)
-        if job._get_step(num).has_explicit_combiner:
-            return _combined(_task_job(self.job, num), num, pairs)
-        return _encoded(write, pairs)
+        env = self._env("mapper")
+        if env is not None and num > 0:  # fed by an earlier step's reducer, which sets its own variables
+            lines = self.job_env.switch.input(lines, env)
+        desc = job._get_step(num).description(num)
+        cmds = _Commands(job, num, self.job_env, env)
+        return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds), env)
 
 
 class RawMapTask(MapTask):
     """The map task of a ``mapper_raw`` step: one input file, ``(path, uri)``, per task."""
 
     def __call__(self, files: Iterable[tuple]) -> Iterator[bytes]:
+        env = self._env("mapper")
+        return self._wrapped(self._files(files, env), env)
+
+    def _files(self, files: Iterable[tuple], env: dict | None) -> Iterator[bytes]:
         num = self.step_num
         for path, uri in files:
             job = _task_job(self.job, num)
-            _, write = job.pick_protocols(num, "mapper")
+            desc = job._get_step(num).description(num)
             pairs = job.map_pairs((), num, raw_input=(path, uri))
-            if job._get_step(num).has_explicit_combiner:
-                yield from _combined(_task_job(self.job, num), num, pairs)
-            else:
-                yield from _encoded(write, pairs)
+            cmds = _Commands(job, num, self.job_env, env)
+            yield from _map_side(job, _task_job(self.job, num), num, desc, None, cmds, pairs)
 
 
 def key_and_value(line: bytes) -> tuple:
@@ -243,12 +320,37 @@ class ReduceTask:
     value bytes, as mrjob's sort does), which holds that group in memory.
     """
 
-    def __init__(self, job: Any, step_num: int, sort_values: bool) -> None:
-        self.job, self.step_num, self.sort_values = job, step_num, sort_values
+    def __init__(self, job: Any, step_num: int, sort_values: bool, job_env: JobEnvironment | None = None) -> None:
+        self.job, self.step_num, self.sort_values, self.job_env = job, step_num, sort_values, job_env
 
     def __call__(self, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
         job = _task_job(self.job, num)
+        env = None if self.job_env is None else self.job_env.env("reducer", num, _task_number())
+        reducer = job._get_step(num).description(num)["reducer"]
+        if reducer["type"] == "command" or reducer.get("pre_filter"):
+            out = self._shell(job, reducer, groups, _Commands(job, num, self.job_env, env))
+        else:
+            out = self._python(job, groups)
+        return out if env is None else self.job_env.switch.output(out, env)
+
+    def _group_lines(self, groups: Iterable[tuple]) -> Iterator[bytes]:
+        # each key's lines together, as a reduce task's sorted input has them
+        for kb, values in groups:
+            if self.sort_values:
+                values = sorted(values, key=lambda vb: (vb is not None, vb or b""))
+            for vb in values:
+                yield _line(kb, vb)
+
+    def _shell(self, job: Any, reducer: dict, groups: Iterable[tuple], cmds: _Commands) -> Iterator[bytes]:
+        if reducer["type"] == "command":
+            return cmds.command("reducer", reducer, self._group_lines(groups))
+        read, write = job.pick_protocols(self.step_num, "reducer")
+        filtered = cmds.pre_filter("reducer", reducer, self._group_lines(groups))
+        return _encoded(write, job.reduce_pairs(map(read, filtered), self.step_num))
+
+    def _python(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
+        num = self.step_num
         read, write = job.pick_protocols(num, "reducer")
         sort_values = self.sort_values
         codec = _codec(read)
