@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["Params", "Transformer", "Estimator", "Model", "Evaluator", "check_choice"]
+from ..core.errors import MapfoldError
+
+__all__ = ["Params", "Transformer", "Estimator", "Model", "Evaluator", "ParamError", "check_choice"]
+
+
+class ParamError(MapfoldError, ValueError):
+    """A parameter value an estimator cannot use; the message names the class, the parameter and the value.
+
+    >>> issubclass(ParamError, ValueError)
+    True
+    """
 
 
 class Params:
@@ -110,6 +120,6 @@ def check_choice(owner: Params, name: str, choices: tuple) -> Any:
     """The parameter ``name`` of ``owner``, a ``ValueError`` listing ``choices`` if not one of them."""
     value = owner.get_params()[name]
     if value not in choices:
-        raise ValueError(f"{type(owner).__name__}: {name}={value!r} is not one of "
+        raise ParamError(f"{type(owner).__name__}: {name}={value!r} is not one of "
                          f"{', '.join(repr(c) for c in choices)}")
     return value
