@@ -26,6 +26,7 @@ metrics are the same bit for bit as with ``parallelism=1``.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Iterable
 
 from ..core.hashing import stable_hash
@@ -164,8 +165,9 @@ class _Split:
         return labelled.filter(_first_is(True)).map(_record), labelled.filter(_first_is(False)).map(_record)
 
 
-def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner) -> list[tuple[int, int, float]]:
-    """``(split, candidate, metric)`` of each pair, the pairs fitted one after the other on ``runner``."""
+def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner,
+           keep_models: bool = False) -> list[tuple]:
+    """``(split, candidate, metric, model or None)`` of each pair, fitted one after the other on ``runner``."""
     labelled = ds.zip_with_index(runner=runner).map(splitter.assign()).persist()
     try:
         scored, sides = [], {}
@@ -174,27 +176,30 @@ def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner) 
                 sides = {split: splitter.sides(labelled, split)}  # pairs come split by split
             train, validation = sides[split]
             model = candidates[i].fit(train, runner=runner)
-            scored.append((split, i, evaluator.evaluate(model.transform(validation), runner=runner)))
+            metric = evaluator.evaluate(model.transform(validation), runner=runner)
+            scored.append((split, i, metric, model if keep_models else None))
         return scored
     finally:
         labelled.unpersist()
 
 
-def _score_task(ds, splitter, candidates: list, evaluator: Evaluator):
+def _score_task(ds, splitter, candidates: list, evaluator: Evaluator, keep_models: bool):
     def score(pairs: Iterable) -> list:
-        return _score(ds, splitter, list(pairs), candidates, evaluator, "serial")
+        return _score(ds, splitter, list(pairs), candidates, evaluator, "serial", keep_models)
 
     return score
 
 
-def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, parallelism: int, runner) -> list[list]:
-    """``metrics[split][candidate]``: in the caller's loop, or as at most ``parallelism`` tasks of the runner."""
+def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, parallelism: int, runner,
+                   keep_models: bool = False) -> tuple[list[list], list[list] | None]:
+    """``metrics[split][candidate]`` (and the models, when kept): in the caller's loop, or as at most
+    ``parallelism`` tasks of the runner."""
     pairs = [(split, i) for split in range(splitter.count) for i in range(len(candidates))]
     if parallelism == 1:
-        scored = _score(ds, splitter, pairs, candidates, evaluator, runner)
+        scored = _score(ds, splitter, pairs, candidates, evaluator, runner, keep_models)
     else:
         work = from_sequence(pairs, partitions=min(parallelism, len(pairs)))
-        work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator))
+        work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator, keep_models))
         chosen = get_runner(runner)[0]
         if chosen.name == "serial":  # the reference runner runs tasks one by one: a pool of its own
             pool = make_runner("processes", workers=parallelism)
@@ -205,9 +210,10 @@ def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, paralle
         else:
             scored = work.collect(runner=chosen)
     metrics = [[0.0] * len(candidates) for _ in range(splitter.count)]
-    for split, i, metric in scored:
-        metrics[split][i] = metric
-    return metrics
+    models = [[None] * len(candidates) for _ in range(splitter.count)]
+    for split, i, metric, model in scored:
+        metrics[split][i], models[split][i] = metric, model
+    return metrics, models if keep_models else None
 
 
 def _check_parallelism(owner: Params) -> int:
@@ -236,26 +242,36 @@ class CrossValidator(Estimator):
     """
 
     _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "num_folds": 3, "seed": 0,
-                 "parallelism": 1}
+                 "parallelism": 1, "collect_sub_models": False}
 
     def fit(self, ds, runner=None) -> "CrossValidatorModel":
         candidates = _check_tuning(self)
         if not isinstance(self.num_folds, int) or self.num_folds < 2:
             raise ParamError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
-        metrics = _split_metrics(ds, _Folds(self.seed, self.num_folds), candidates, self.evaluator,
-                                 _check_parallelism(self), runner)
+        metrics, sub_models = _split_metrics(ds, _Folds(self.seed, self.num_folds), candidates, self.evaluator,
+                                             _check_parallelism(self), runner, bool(self.collect_sub_models))
         avg_metrics = [sum(m[i] for m in metrics) / self.num_folds for i in range(len(candidates))]
+        std_metrics = [math.sqrt(sum((m[i] - avg) ** 2 for m in metrics) / self.num_folds)
+                       for i, avg in enumerate(avg_metrics)]
         best_index = _best(self.evaluator, avg_metrics)
         best_model = candidates[best_index].fit(ds, runner=runner)
-        return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, best_index=best_index,
-                                   **self.get_params())
+        return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, std_metrics=std_metrics,
+                                   best_index=best_index, sub_models=sub_models, **self.get_params())
 
 
 class CrossValidatorModel(Model):
-    """``best_model`` (refitted on all the data), ``avg_metrics`` (one per parameter map), ``best_index``;
-    ``transform`` is the best model's."""
+    """``best_model`` (refitted on all the data), ``avg_metrics`` and ``std_metrics`` (one per parameter
+    map, over the folds), ``best_index``, and with ``collect_sub_models=True`` ``sub_models[fold][map]``;
+    ``transform`` is the best model's. ``save``/``load`` keep all of them (PySpark's
+    ``CrossValidatorModel.write``/``read``, sub-models included when collected).
 
-    _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "best_index": 0}
+    >>> model = CrossValidatorModel(avg_metrics=[0.5, 0.75], best_index=1)
+    >>> model.avg_metrics[model.best_index]
+    0.75
+    """
+
+    _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "std_metrics": [],
+                 "best_index": 0, "sub_models": None}
 
     def transform(self, ds):
         return self.best_model.transform(ds)
@@ -289,24 +305,28 @@ class TrainValidationSplit(Estimator):
     """
 
     _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "train_ratio": 0.75,
-                 "seed": 0, "parallelism": 1}
+                 "seed": 0, "parallelism": 1, "collect_sub_models": False}
 
     def fit(self, ds, runner=None) -> "TrainValidationSplitModel":
         candidates = _check_tuning(self)
         if not isinstance(self.train_ratio, (int, float)) or not 0 < self.train_ratio < 1:
             raise ParamError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
-        [metrics] = _split_metrics(ds, _Split(self.seed, float(self.train_ratio)), candidates, self.evaluator,
-                                   _check_parallelism(self), runner)
+        [metrics], sub_models = _split_metrics(ds, _Split(self.seed, float(self.train_ratio)), candidates,
+                                               self.evaluator, _check_parallelism(self), runner,
+                                               bool(self.collect_sub_models))
         best_index = _best(self.evaluator, metrics)
         best_model = candidates[best_index].fit(ds, runner=runner)
         return TrainValidationSplitModel(best_model=best_model, validation_metrics=metrics, best_index=best_index,
+                                         sub_models=None if sub_models is None else sub_models[0],
                                          **self.get_params())
 
 
 class TrainValidationSplitModel(Model):
-    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``."""
+    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``, and with
+    ``collect_sub_models=True`` ``sub_models`` (one per parameter map); ``save``/``load`` keep them all."""
 
-    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0}
+    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0,
+                 "sub_models": None}
 
     def transform(self, ds):
         return self.best_model.transform(ds)
