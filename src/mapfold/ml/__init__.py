@@ -19,6 +19,9 @@ from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, Standard
 from .pipeline import Pipeline, PipelineModel
 from .regression import LinearRegression, LinearRegressionModel
 from .persistence import load, save
+from .trees import (DecisionTreeClassificationModel, DecisionTreeClassifier, DecisionTreeRegressionModel,
+                    DecisionTreeRegressor, RandomForestClassificationModel, RandomForestClassifier,
+                    RandomForestRegressionModel, RandomForestRegressor)
 from .tuning import (CrossValidator, CrossValidatorModel, ParamGridBuilder, TrainValidationSplit,
                      TrainValidationSplitModel)
 
@@ -43,6 +46,14 @@ __all__ = [
     "NaiveBayesModel",
     "LinearRegression",
     "LinearRegressionModel",
+    "DecisionTreeClassifier",
+    "DecisionTreeClassificationModel",
+    "DecisionTreeRegressor",
+    "DecisionTreeRegressionModel",
+    "RandomForestClassifier",
+    "RandomForestClassificationModel",
+    "RandomForestRegressor",
+    "RandomForestRegressionModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
     "RegressionEvaluator",

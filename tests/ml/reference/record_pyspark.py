@@ -21,7 +21,16 @@ the inputs from the file and never need PySpark:
   Bayes on the first 300 rows of wine and Gaussian on the first 300 of
   digits;
 * ``linear_regression``: coefficients and intercept on scikit-learn's
-  diabetes data (unscaled) for a few regularisations.
+  diabetes data (unscaled) for a few regularisations;
+* ``trees``: decision trees (classification on iris, breast cancer, wine
+  and digits, regression on diabetes) and random forests, trained on the
+  rows ``i % 4 != 0`` and applied to the rows ``i % 4 == 0`` (conftest's
+  ``split_records``): ``toDebugString``, depth, node count,
+  ``featureImportances``, test predictions (and, for forests, accuracy or
+  RMSE).
+
+``--only trees`` records just that part, leaving the rest of the file as it
+is.
 """
 from __future__ import annotations
 
@@ -52,8 +61,65 @@ def scores() -> tuple[list, list]:
     return [s for s, _ in rows], [y for _, y in rows]
 
 
+TREE_CASES = [
+    # (kind, data, parameters)
+    ("DecisionTreeClassifier", "iris", {"maxDepth": 5}),
+    ("DecisionTreeClassifier", "breast_cancer", {"maxDepth": 4, "impurity": "entropy", "minInstancesPerNode": 5}),
+    ("DecisionTreeClassifier", "breast_cancer", {"maxDepth": 5, "maxBins": 8}),
+    ("DecisionTreeClassifier", "wine", {"maxDepth": 3, "minInfoGain": 0.05}),
+    ("DecisionTreeClassifier", "digits", {"maxDepth": 6}),
+    ("DecisionTreeRegressor", "diabetes", {"maxDepth": 4}),
+    ("RandomForestClassifier", "breast_cancer", {"numTrees": 20, "seed": 1}),
+    ("RandomForestClassifier", "wine", {"numTrees": 10, "featureSubsetStrategy": "sqrt", "seed": 2}),
+    ("RandomForestClassifier", "digits", {"numTrees": 20, "maxDepth": 8, "subsamplingRate": 0.7, "seed": 3}),
+    ("RandomForestRegressor", "diabetes", {"numTrees": 20, "maxDepth": 5, "seed": 4}),
+]
+
+
+def record_trees(spark) -> list:
+    from pyspark.ml import classification, regression
+    from pyspark.ml.linalg import Vectors
+    from sklearn import datasets
+
+    out = []
+    for kind, name, params in TREE_CASES:
+        data = datasets.load_diabetes(scaled=False) if name == "diabetes" else getattr(datasets, f"load_{name}")()
+        rows = [(Vectors.dense(x.tolist()), float(t)) for x, t in zip(data.data, data.target)]
+        train = spark.createDataFrame([r for i, r in enumerate(rows) if i % 4], ["features", "label"])
+        test = spark.createDataFrame([r for i, r in enumerate(rows) if not i % 4], ["features", "label"])
+        module = classification if kind.endswith("Classifier") else regression
+        model = getattr(module, kind)(**params).fit(train)
+        predicted = [r.prediction for r in model.transform(test).select("prediction").collect()]
+        labels = [r[1] for i, r in enumerate(rows) if not i % 4]
+        case = {"kind": kind, "data": name, "params": params, "predictions": predicted,
+                "feature_importances": model.featureImportances.toArray().tolist()}
+        if kind.startswith("DecisionTree"):
+            case.update(debug=model.toDebugString, depth=model.depth, num_nodes=model.numNodes)
+        else:
+            case["total_num_nodes"] = model.totalNumNodes
+        if kind.endswith("Classifier"):
+            case["accuracy"] = sum(p == y for p, y in zip(predicted, labels)) / len(labels)
+        else:
+            case["rmse"] = (sum((p - y) ** 2 for p, y in zip(predicted, labels)) / len(labels)) ** 0.5
+        out.append(case)
+    return out
+
+
 def main() -> None:
+    import sys
+
     from pyspark.sql import SparkSession
+
+    if sys.argv[1:] == ["--only", "trees"]:
+        spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+                 .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+        path = HERE / "pyspark_expected.json"
+        out = json.loads(path.read_text())
+        out["trees"] = record_trees(spark)
+        spark.stop()
+        path.write_text(json.dumps(out, indent=1) + "\n")
+        return
+
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
     from pyspark.ml.feature import StringIndexer
@@ -133,6 +199,7 @@ def main() -> None:
         linear.append({"reg_param": reg, "elastic_net_param": alpha, "standardization": std,
                        "coefficients": model.coefficients.toArray().tolist(), "intercept": model.intercept})
     out["linear_regression"] = linear
+    out["trees"] = record_trees(spark)
     spark.stop()
     (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 

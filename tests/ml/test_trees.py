@@ -1,0 +1,166 @@
+"""Decision trees and random forests against real PySpark (recorded by
+``reference/record_pyspark.py``) and scikit-learn, on bundled datasets.
+
+Every dataset here is under Spark's sample size (10000 records), so Spark
+finds its thresholds from all the data, as mapfold does: a decision tree's
+structure (features, thresholds, predictions, node by node) must equal
+PySpark's, its importances to 1e-9. Forests draw their bootstrap weights
+and feature subsets from another generator than Spark's, so they are
+compared by what they predict: test accuracy within 0.04 of PySpark's
+(RMSE within 10%), predictions agreeing on 90% of the test rows, and
+importances alike (averaged over four seeds: the most important feature
+among PySpark's top five, three of the top five shared, correlation above
+0.8). Against
+scikit-learn: test accuracy within 0.05 (or 3 test rows).
+"""
+import re
+
+import numpy as np
+import pytest
+
+import mapfold as mf
+from mapfold.ml import (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
+                        RandomForestClassificationModel, RandomForestRegressor, load)
+
+SNAKE = {"maxDepth": "max_depth", "maxBins": "max_bins", "minInstancesPerNode": "min_instances_per_node",
+         "minInfoGain": "min_info_gain", "impurity": "impurity", "numTrees": "num_trees", "seed": "seed",
+         "featureSubsetStrategy": "feature_subset_strategy", "subsamplingRate": "subsampling_rate"}
+ESTIMATORS = {"DecisionTreeClassifier": DecisionTreeClassifier, "DecisionTreeRegressor": DecisionTreeRegressor,
+              "RandomForestClassifier": RandomForestClassifier, "RandomForestRegressor": RandomForestRegressor}
+
+
+def _split(name):
+    from sklearn import datasets
+
+    data = datasets.load_diabetes(scaled=False) if name == "diabetes" else getattr(datasets, f"load_{name}")()
+    rows = [{"features": x, "label": float(y)} for x, y in zip(data.data, data.target)]
+    return [r for i, r in enumerate(rows) if i % 4], [r for i, r in enumerate(rows) if not i % 4]
+
+
+def _fit(case, runner="serial", partitions=3):
+    train, test = _split(case["data"])
+    estimator = ESTIMATORS[case["kind"]](**{SNAKE[k]: v for k, v in case["params"].items()})
+    model = estimator.fit(mf.from_sequence(train, partitions=partitions), runner=runner)
+    predicted = [r["prediction"] for r in model.transform(mf.from_sequence(test, partitions=2)).collect(runner="serial")]
+    return model, predicted, [r["label"] for r in test]
+
+
+def _structure(debug: str) -> list:
+    """The nodes of a toDebugString, depth first: ("if", depth, feature, threshold) or ("leaf", depth, value)."""
+    nodes = []
+    for line in debug.splitlines()[1:]:
+        depth = len(line) - len(line.lstrip())
+        if m := re.match(r"\s*If \(feature (\d+) <= (\S+)\)", line):
+            nodes.append(("if", depth, int(m[1]), float(m[2])))
+        elif m := re.match(r"\s*Predict: (\S+)", line):
+            nodes.append(("leaf", depth, float(m[1])))
+    return nodes
+
+
+def _cases(pyspark_expected, prefix):
+    return [c for c in pyspark_expected["trees"] if c["kind"].startswith(prefix)]
+
+
+def test_decision_trees_equal_the_recorded_ones_node_by_node(pyspark_expected):
+    for case in _cases(pyspark_expected, "DecisionTree"):
+        model, predicted, _ = _fit(case)
+        label = f"{case['kind']} on {case['data']} {case['params']}"
+        ours, theirs = _structure(model.to_debug_string()), _structure(case["debug"])
+        assert [n[:3] for n in ours] == [n[:3] for n in theirs], label
+        np.testing.assert_allclose([n[-1] for n in ours], [n[-1] for n in theirs], rtol=1e-12, err_msg=label)
+        assert (model.depth, model.num_nodes) == (case["depth"], case["num_nodes"]), label
+        np.testing.assert_allclose(model.feature_importances, case["feature_importances"], atol=1e-9, err_msg=label)
+        np.testing.assert_allclose(predicted, case["predictions"], rtol=1e-12, err_msg=label)
+
+
+def test_forests_predict_as_well_as_the_recorded_ones(pyspark_expected):
+    for case in _cases(pyspark_expected, "RandomForest"):
+        model, predicted, labels = _fit(case)
+        label = f"{case['kind']} on {case['data']} {case['params']}"
+        assert model.get_num_trees == case["params"]["numTrees"]
+        if case["kind"].endswith("Classifier"):
+            accuracy = np.mean(np.equal(predicted, labels))
+            assert accuracy >= case["accuracy"] - 0.04, (label, accuracy, case["accuracy"])
+            agreement = np.mean(np.equal(predicted, case["predictions"]))
+            assert agreement >= 0.9, (label, agreement)
+        else:
+            rmse = float(np.sqrt(np.mean((np.asarray(predicted) - labels) ** 2)))
+            assert rmse <= case["rmse"] * 1.1, (label, rmse, case["rmse"])
+        assert model.feature_importances.sum() == pytest.approx(1.0)
+
+
+def test_forest_importances_alike_the_recorded_ones(pyspark_expected):
+    """One forest's importances vary with its seed (between two of ours on breast cancer, whose
+    size features are correlated, the correlation is 0.4 to 0.8): compare the mean over four seeds."""
+    for case in _cases(pyspark_expected, "RandomForest"):
+        seeds = [case["params"]["seed"] + i for i in range(4)]
+        ours = np.mean([_fit({**case, "params": {**case["params"], "seed": s}})[0].feature_importances
+                        for s in seeds], axis=0)
+        theirs = np.asarray(case["feature_importances"])
+        label = f"{case['kind']} on {case['data']}"
+        assert int(np.argmax(ours)) in set(np.argsort(theirs)[-5:]), label
+        assert len(set(np.argsort(theirs)[-5:]) & set(np.argsort(ours)[-5:])) >= 3, label
+        assert np.corrcoef(ours, theirs)[0, 1] > 0.8, label
+
+
+@pytest.mark.parametrize("name", ["iris", "breast_cancer", "wine", "digits"])
+def test_tree_accuracy_within_005_or_3_rows_of_sklearn(name):
+    from sklearn.ensemble import RandomForestClassifier as SkForest
+    from sklearn.tree import DecisionTreeClassifier as SkTree
+
+    train, test = _split(name)
+    x, y = np.vstack([r["features"] for r in train]), [r["label"] for r in train]
+    xt, yt = np.vstack([r["features"] for r in test]), [r["label"] for r in test]
+    ds = mf.from_sequence(train, partitions=3)
+    tolerance = max(0.05, 3 / len(yt))  # iris has 38 test rows: 3 rows are 0.079
+    for ours, theirs in ((DecisionTreeClassifier(max_depth=5), SkTree(max_depth=5, random_state=0)),
+                         (RandomForestClassifier(num_trees=20, seed=1),
+                          SkForest(n_estimators=20, max_depth=5, max_features="sqrt", random_state=0))):
+        model = ours.fit(ds, runner="serial")
+        predicted = [r["prediction"] for r in model.transform(mf.from_sequence(test)).collect(runner="serial")]
+        assert np.mean(np.equal(predicted, yt)) >= theirs.fit(x, y).score(xt, yt) - tolerance, (name, ours)
+
+
+def test_the_same_trees_on_every_runner(runner):
+    train, _ = _split("wine")
+    forest = RandomForestClassifier(num_trees=4, max_depth=3, seed=5)
+    expected = forest.fit(mf.from_sequence(train, partitions=3), runner="serial")
+    got = forest.fit(mf.from_sequence(train, partitions=3), runner=runner)
+    assert got.forest == expected.forest  # bit for bit
+
+
+def test_regression_tree_against_sklearn_on_the_same_thresholds():
+    """Without a depth limit on few distinct values, both grow until the leaves are pure."""
+    from sklearn.tree import DecisionTreeRegressor as SkTree
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 6, size=(300, 3)).astype(float)
+    y = x[:, 0] * 2 + (x[:, 1] > 2) * 5.0
+    ds = mf.from_sequence([{"features": a, "label": b} for a, b in zip(x, y)], partitions=2)
+    model = DecisionTreeRegressor(max_depth=10).fit(ds, runner="serial")
+    predicted = [r["prediction"] for r in model.transform(ds).collect(runner="serial")]
+    np.testing.assert_allclose(predicted, SkTree().fit(x, y).predict(x), atol=1e-9)
+    np.testing.assert_allclose(model.feature_importances[2], 0.0, atol=1e-12)
+
+
+def test_forest_models_save_and_load(tmp_path):
+    train, test = _split("iris")
+    model = RandomForestClassifier(num_trees=3, seed=2).fit(mf.from_sequence(train), runner="serial")
+    model.save(str(tmp_path / "rf"))
+    loaded = RandomForestClassificationModel.load(str(tmp_path / "rf"))
+    out = lambda m: [r["probability"].tolist() for r in m.transform(mf.from_sequence(test)).collect(runner="serial")]  # noqa: E731
+    assert out(loaded) == out(model)
+    assert [t.num_nodes for t in loaded.trees] == [t.num_nodes for t in model.trees]
+    assert load(str(tmp_path / "rf")).total_num_nodes == model.total_num_nodes
+
+
+def test_parameters_are_checked():
+    ds = mf.from_sequence([{"features": [1.0], "label": 0.0}])
+    with pytest.raises(mf.MapfoldError, match="max_depth=-1 must be an int >= 0"):
+        DecisionTreeClassifier(max_depth=-1).fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="impurity='variance' is not one of"):
+        DecisionTreeClassifier(impurity="variance").fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="feature_subset_strategy='most'"):
+        RandomForestClassifier(feature_subset_strategy="most").fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="class indices"):
+        DecisionTreeClassifier().fit(mf.from_sequence([{"features": [1.0], "label": 0.5}]), runner="serial")
