@@ -164,3 +164,35 @@ def test_parameters_are_checked():
         RandomForestClassifier(feature_subset_strategy="most").fit(ds, runner="serial")
     with pytest.raises(mf.MapfoldError, match="class indices"):
         DecisionTreeClassifier().fit(mf.from_sequence([{"features": [1.0], "label": 0.5}]), runner="serial")
+
+
+def test_past_the_sample_size_thresholds_come_from_a_sample():
+    """12000 records > max(32**2, 10000): thresholds are quantiles of a Bernoulli sample (seeded by
+    seed and partition), still at most max_bins - 1 per feature, the same on every partitioning's rerun."""
+    from mapfold.ml.tree import find_thresholds
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(12000, 2))
+    ds = mf.from_sequence([{"features": a, "label": float(a[0] > 0.3)} for a in x], partitions=4)
+    n, thresholds = find_thresholds(ds, "features", 32, 7, "serial")
+    assert n == 12000 and [len(t) for t in thresholds] == [31, 31]
+    assert thresholds == find_thresholds(ds, "features", 32, 7, "serial")[1]
+    quantiles = np.quantile(x[:, 0], np.arange(1, 32) / 32)
+    np.testing.assert_allclose(thresholds[0], quantiles, atol=0.05)
+    model = DecisionTreeClassifier(max_depth=2, seed=7).fit(ds, runner="serial")
+    assert model.tree["feature"][0] == 0 and abs(model.tree["threshold"][0] - 0.3) < 0.1
+
+
+def test_a_tree_tuned_by_cross_validation_in_a_pipeline():
+    from mapfold.ml import CrossValidator, MulticlassClassificationEvaluator, ParamGridBuilder, Pipeline, VectorAssembler
+
+    train, _ = _split("wine")
+    records = [{"a": r["features"][0], "b": r["features"][6], "c": r["features"][9], "label": r["label"]}
+               for r in train]
+    tree = DecisionTreeClassifier()
+    pipeline = Pipeline(stages=[VectorAssembler(input_cols=["a", "b", "c"], output_col="features"), tree])
+    cv = CrossValidator(estimator=pipeline, evaluator=MulticlassClassificationEvaluator(metric_name="accuracy"),
+                        estimator_param_maps=ParamGridBuilder().add_grid((tree, "max_depth"), [0, 3]).build())
+    model = cv.fit(mf.from_sequence(records, partitions=2), runner="serial")
+    assert model.best_index == 1 and model.avg_metrics[1] > model.avg_metrics[0] + 0.3
+    assert model.best_model.stages[1].depth <= 3

@@ -35,7 +35,7 @@ import math
 from typing import Any, Iterable
 
 from ..core.errors import MapfoldError
-from .aggregate import as_vector, partition_values
+from .aggregate import as_label, as_vector, partition_values
 
 __all__ = ["TreeParams", "grow", "find_thresholds", "impurity_of", "predict_leaves", "feature_importances",
            "subset_size", "TreeGrowthError"]
@@ -139,7 +139,7 @@ def _binned(features_col: str, label_col: str, thresholds: list, params: TreePar
         rows, labels = [], []
         for record in records:
             rows.append(as_vector(record[features_col], features_col))
-            labels.append(float(record[label_col]))
+            labels.append(as_label(record[label_col], label_col))
         if not rows:
             return []
         x = np.vstack(rows)

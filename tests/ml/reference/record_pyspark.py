@@ -29,7 +29,13 @@ the inputs from the file and never need PySpark:
   ``featureImportances``, test predictions (and, for forests, accuracy or
   RMSE).
 
-``--only trees`` records just that part, leaving the rest of the file as it
+* ``string_indexer_columns``: ``StringIndexer(inputCols, outputCols)`` over
+  two columns, one of them boolean (``labelsArray``, indices of test rows
+  under ``keep``);
+* ``boolean_label``: what PySpark's estimators do with a boolean label
+  column (the error's message, or the fitted model's predictions).
+
+``--only NAME`` records just that part (trees, extras), leaving the rest of the file as it
 is.
 """
 from __future__ import annotations
@@ -105,17 +111,61 @@ def record_trees(spark) -> list:
     return out
 
 
+def _outcome(fit_and_apply) -> dict:
+    """What PySpark did: its output, or its error's class and first line."""
+    try:
+        return {"output": fit_and_apply()}
+    except Exception as error:  # the message is what the tests compare with
+        return {"error": type(error).__name__, "message": str(error).splitlines()[0][:300]}
+
+
+def record_extras(spark, out: dict) -> None:
+    from pyspark.ml.classification import DecisionTreeClassifier, LogisticRegression
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.ml.linalg import Vectors
+
+    train, test = categorical()
+    numbers = [float(i % 4) for i in range(len(train))]  # a numeric column: indexed as its string form
+    test_numbers = [0.0, 3.0, None, 1.0, 9.0, 2.0, 0.0, 1.0, 3.0]
+    train_df = spark.createDataFrame(list(zip(train, numbers)), "c string, n double")
+    test_df = spark.createDataFrame([(i, v, f) for i, (v, f) in enumerate(zip(test, test_numbers))],
+                                    "id int, c string, n double")
+    orders = {}
+    for order in ("frequencyDesc", "alphabetAsc"):
+        model = StringIndexer(inputCols=["c", "n"], outputCols=["ci", "ni"], stringOrderType=order,
+                              handleInvalid="keep").fit(train_df)
+        rows = {r.id: (r.ci, r.ni) for r in model.transform(test_df).collect()}
+        orders[order] = {"labels_array": [list(labels) for labels in model.labelsArray],
+                         "keep": [list(rows[i]) for i in range(len(test))]}
+    out["string_indexer_columns"] = {"train": train, "train_numbers": numbers, "test": test,
+                                     "test_numbers": test_numbers, "orders": orders}
+
+    rows = [(Vectors.dense([float(i % 7), float(i % 3)]), i % 7 > 3) for i in range(60)]
+    df = spark.createDataFrame(rows, ["features", "label"])
+    result = {"features": [list(r[0]) for r in rows], "labels": [r[1] for r in rows],
+              "label_type": df.schema["label"].dataType.simpleString()}
+    for name, estimator in (("LogisticRegression", LogisticRegression(maxIter=20)),
+                            ("DecisionTreeClassifier", DecisionTreeClassifier())):
+        result[name] = _outcome(lambda: [r.prediction for r in estimator.fit(df).transform(df).collect()])
+    result["StringIndexer"] = _outcome(
+        lambda: list(StringIndexer(inputCol="label", outputCol="i").fit(df).labels))
+    out["boolean_label"] = result
+
+
 def main() -> None:
     import sys
 
     from pyspark.sql import SparkSession
 
-    if sys.argv[1:] == ["--only", "trees"]:
+    if sys.argv[1:2] == ["--only"]:
         spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
                  .config("spark.sql.shuffle.partitions", "2").getOrCreate())
         path = HERE / "pyspark_expected.json"
         out = json.loads(path.read_text())
-        out["trees"] = record_trees(spark)
+        if sys.argv[2] == "trees":
+            out["trees"] = record_trees(spark)
+        else:
+            record_extras(spark, out)
         spark.stop()
         path.write_text(json.dumps(out, indent=1) + "\n")
         return
@@ -200,6 +250,7 @@ def main() -> None:
                        "coefficients": model.coefficients.toArray().tolist(), "intercept": model.intercept})
     out["linear_regression"] = linear
     out["trees"] = record_trees(spark)
+    record_extras(spark, out)
     spark.stop()
     (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 
