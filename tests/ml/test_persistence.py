@@ -109,11 +109,12 @@ def _tuned(tmp_path, tuner_class, **params):
     return tuner, tuner.fit(ds, runner="serial"), ds
 
 
-@pytest.mark.parametrize("tuner_name", ["CrossValidator", "TrainValidationSplit"])
-def test_tuning_models_round_trip_with_sub_models(tmp_path, tuner_name):
+@pytest.mark.parametrize("tuner_name, parallelism", [("CrossValidator", 1), ("TrainValidationSplit", 1),
+                                                     ("CrossValidator", 2)])
+def test_tuning_models_round_trip_with_sub_models(tmp_path, tuner_name, parallelism):
     import mapfold.ml as ml
 
-    tuner, model, ds = _tuned(tmp_path, getattr(ml, tuner_name))
+    tuner, model, ds = _tuned(tmp_path, getattr(ml, tuner_name), parallelism=parallelism)
     model_class = getattr(ml, tuner_name + "Model")
     folder = str(tmp_path / "tuned")
     model.save(folder)
