@@ -100,7 +100,26 @@ class Model(Transformer):
 
 
 class Estimator(Params):
-    """Something with ``fit(ds, runner=None) -> Model``; ``fit`` runs on the runner."""
+    """Something with ``fit(ds, runner=None) -> Model``; ``fit`` runs on the runner.
+
+    ``fit_imports`` names the modules a fit imports (lazily): a tuner with
+    ``parallelism`` imports them before it forks its pool, so the workers
+    share them instead of each importing them again.
+    """
+
+    fit_imports: ClassVar[tuple[str, ...]] = ("numpy",)
+
+    def all_fit_imports(self) -> tuple[str, ...]:
+        """``fit_imports`` of this estimator (a pipeline: of its stages too).
+
+        >>> Estimator().all_fit_imports()
+        ('numpy',)
+        """
+        names = list(self.fit_imports)
+        for stage in self.get_params().get("stages") or []:
+            if isinstance(stage, Estimator):
+                names += [n for n in stage.all_fit_imports() if n not in names]
+        return tuple(names)
 
     def fit(self, ds, runner=None) -> Model:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.fit")

@@ -25,6 +25,7 @@ metrics are the same bit for bit as with ``parallelism=1``.
 """
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 from typing import Any, Iterable
@@ -202,6 +203,8 @@ def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, paralle
         work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator, keep_models))
         chosen = get_runner(runner)[0]
         if chosen.name == "serial":  # the reference runner runs tasks one by one: a pool of its own
+            for name in dict.fromkeys(n for c in candidates for n in c.all_fit_imports()):
+                importlib.import_module(name)  # before the fork: the workers share them
             pool = make_runner("processes", workers=parallelism)
             try:
                 scored = work.collect(runner=pool)
