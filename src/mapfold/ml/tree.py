@@ -37,7 +37,7 @@ from typing import Any, Iterable
 from ..core.errors import MapfoldError
 from .aggregate import as_label, as_vector, partition_values
 
-__all__ = ["TreeParams", "grow", "find_thresholds", "impurity_of", "predict_leaves", "feature_importances",
+__all__ = ["TreeParams", "grow", "prepare", "class_count", "grow_blocks", "route_bins", "find_thresholds", "impurity_of", "predict_leaves", "feature_importances",
            "subset_size", "TreeGrowthError"]
 
 IMPURITIES = ("gini", "entropy", "variance")
@@ -132,7 +132,7 @@ def find_thresholds(ds, features_col: str, max_bins: int, seed: int, runner) -> 
 
 # -- 2. binned blocks -------------------------------------------------------------
 
-def _binned(features_col: str, label_col: str, thresholds: list, params: TreeParams, classify: bool):
+def _binned(features_col: str, label_col: str, thresholds: list, params: TreeParams, classify: bool = False):
     def to_block(index: int, records: Iterable) -> list:
         import numpy as np
 
@@ -205,8 +205,8 @@ def _prediction(stats, kind: str) -> float:
 
 # -- 3. levels ------------------------------------------------------------------------
 
-def _route(tree: dict, bins):
-    """The node of every row (its leaf so far), following split bins."""
+def route_bins(tree: dict, bins):
+    """The node of every binned row (its leaf so far), following split bins."""
     import numpy as np
 
     feature = np.asarray(tree["feature"], dtype=np.int64)
@@ -230,7 +230,8 @@ def _histograms(trees: list, frontier: list, subsets, num_bins: int, stats_size:
     def hist(blocks: Iterable):
         import numpy as np
 
-        for bins, y, weights in blocks:
+        for block in blocks:
+            bins, y, weights = block[:3]
             k = subsets.shape[1]
             out = np.zeros((len(frontier), k, num_bins, stats_size))
             size = out.size // stats_size
@@ -241,7 +242,7 @@ def _histograms(trees: list, frontier: list, subsets, num_bins: int, stats_size:
                     table[node] = slot_of.get((t, node), -1)
                 if (table < 0).all():
                     continue
-                slots = table[_route(tree, bins)]
+                slots = table[route_bins(tree, bins)]
                 w = weights[:, t]
                 keep = (slots >= 0) & (w > 0)
                 if not keep.any():
@@ -329,88 +330,106 @@ def _best_split(hist, bins_per_feature, params: TreeParams):
     return float(gain[feature, split]), int(feature), int(split), left[feature, split], right[feature, split]
 
 
+def prepare(ds, features_col: str, label_col: str, params: TreeParams, runner):
+    """``(thresholds, blocks)``: Spark's thresholds, and the persisted blocks of ``(bins, labels,
+    weights)`` (``unpersist()`` them after use)."""
+    _, thresholds = find_thresholds(ds, features_col, params.max_bins, params.seed, runner)
+    blocks = ds.map_partitions_with_index(_binned(features_col, label_col, thresholds, params, False)).persist()
+    return thresholds, blocks
+
+
+def class_count(blocks, runner) -> int:
+    """The number of classes of the blocks' labels (at least 2); an error unless they are 0, 1, 2, ..."""
+    labels = [v for v in partition_values(blocks, _label_range, runner) if v is not None]
+    low, high = min(v[0] for v in labels), max(v[1] for v in labels)
+    if low < 0 or any(not v[2] for v in labels):
+        raise TreeGrowthError(f"labels must be class indices 0, 1, 2, ...; got values in [{low}, {high}]")
+    return max(int(high) + 1, 2)
+
+
 def grow(ds, features_col: str, label_col: str, params: TreeParams, classify: bool, runner) -> dict[str, Any]:
     """Grow ``params.num_trees`` trees on ``ds``; ``{"trees", "num_features", "num_classes"}``."""
-    import numpy as np
-
-    n, thresholds = find_thresholds(ds, features_col, params.max_bins, params.seed, runner)
-    d = len(thresholds)
-    blocks = ds.map_partitions_with_index(_binned(features_col, label_col, thresholds, params, classify)).persist()
+    thresholds, blocks = prepare(ds, features_col, label_col, params, runner)
     try:
-        num_classes = 0
-        if classify:
-            labels = [v for v in partition_values(blocks, _label_range, runner) if v is not None]
-            low, high = min(v[0] for v in labels), max(v[1] for v in labels)
-            if low < 0 or any(not v[2] for v in labels):
-                raise TreeGrowthError(f"labels must be class indices 0, 1, 2, ...; got values in [{low}, {high}]")
-            num_classes = max(int(high) + 1, 2)
-        stats_size = num_classes if classify else 3
-        num_bins = max(len(t) for t in thresholds) + 1
-        bins_per_feature = [len(t) + 1 for t in thresholds]
-        k = subset_size(params.subset, d, params.num_trees, classify)
-        rng = np.random.default_rng([params.seed, 3])
-
-        def subset():  # a node's features, in ascending order (Spark's order of search)
-            return np.arange(d) if k >= d else np.sort(rng.choice(d, size=k, replace=False))
-
-        trees = [{name: [] for name in ("feature", "split_bin", "threshold", "left", "right", "stats", "impurity",
-                                        "gain", "prediction")} for _ in range(params.num_trees)]
-        for tree in trees:
-            _new_node(tree, np.zeros(stats_size), params.impurity)  # the root; its statistics come with level 0
-        frontier = [((t, 0), subset()) for t in range(params.num_trees)]
-        depth = 0
-        while frontier:
-            keys = [key for key, _ in frontier]
-            subsets = np.vstack([features for _, features in frontier])
-            make = _histograms(trees, keys, subsets, num_bins, stats_size, classify)
-            hist = None
-            for part in partition_values(blocks, make, runner):
-                if part is not None:
-                    hist = part if hist is None else hist + part
-            if hist is None:
-                raise TreeGrowthError("cannot grow a tree: every record has weight 0")
-            next_frontier = []
-            for s, (t, node) in enumerate(keys):
-                tree = trees[t]
-                if depth == 0:  # the root learns its statistics from its histogram
-                    root = hist[s][0].sum(axis=0)
-                    tree["stats"][node] = root.tolist()
-                    tree["impurity"][node] = float(impurity_of(root, params.impurity))
-                    tree["prediction"][node] = _prediction(root, params.impurity)
-                if depth >= params.max_depth:
-                    continue
-                features = subsets[s]
-                best = _best_split(hist[s], [bins_per_feature[j] for j in features], params)
-                if best is None or best[0] <= 0:
-                    continue
-                gain, position, split, left_stats, right_stats = best
-                feature = int(features[position])
-                tree["feature"][node], tree["split_bin"][node] = feature, split
-                tree["threshold"][node], tree["gain"][node] = float(thresholds[feature][split]), gain
-                for side, stats in (("left", left_stats), ("right", right_stats)):
-                    child = _new_node(tree, stats, params.impurity)
-                    tree[side][node] = child
-                    if depth + 1 < params.max_depth and abs(tree["impurity"][child]) >= EPSILON:
-                        next_frontier.append(((t, child), subset()))
-            frontier = next_frontier
-            depth += 1
+        num_classes = class_count(blocks, runner) if classify else 0
+        trees = grow_blocks(blocks, thresholds, params, num_classes, runner)
     finally:
         blocks.unpersist()
-    return {"trees": [_pruned(tree) for tree in trees], "num_features": d, "num_classes": num_classes}
+    return {"trees": trees, "num_features": len(thresholds), "num_classes": num_classes}
+
+
+def grow_blocks(blocks, thresholds: list, params: TreeParams, num_classes: int, runner) -> list[dict]:
+    """The trees grown on binned blocks (``num_classes`` 0: regression on the blocks' labels)."""
+    import numpy as np
+
+    classify = num_classes > 0
+    d = len(thresholds)
+    stats_size = num_classes if classify else 3
+    num_bins = max(len(t) for t in thresholds) + 1
+    bins_per_feature = [len(t) + 1 for t in thresholds]
+    k = subset_size(params.subset, d, params.num_trees, classify)
+    rng = np.random.default_rng([params.seed, 3])
+
+    def subset():  # a node's features, in ascending order (Spark's order of search)
+        return np.arange(d) if k >= d else np.sort(rng.choice(d, size=k, replace=False))
+
+    trees = [{name: [] for name in ("feature", "split_bin", "threshold", "left", "right", "stats", "impurity",
+                                    "gain", "prediction")} for _ in range(params.num_trees)]
+    for tree in trees:
+        _new_node(tree, np.zeros(stats_size), params.impurity)  # the root; its statistics come with level 0
+    frontier = [((t, 0), subset()) for t in range(params.num_trees)]
+    depth = 0
+    while frontier:
+        keys = [key for key, _ in frontier]
+        subsets = np.vstack([features for _, features in frontier])
+        make = _histograms(trees, keys, subsets, num_bins, stats_size, classify)
+        hist = None
+        for part in partition_values(blocks, make, runner):
+            if part is not None:
+                hist = part if hist is None else hist + part
+        if hist is None:
+            raise TreeGrowthError("cannot grow a tree: every record has weight 0")
+        next_frontier = []
+        for s, (t, node) in enumerate(keys):
+            tree = trees[t]
+            if depth == 0:  # the root learns its statistics from its histogram
+                root = hist[s][0].sum(axis=0)
+                tree["stats"][node] = root.tolist()
+                tree["impurity"][node] = float(impurity_of(root, params.impurity))
+                tree["prediction"][node] = _prediction(root, params.impurity)
+            if depth >= params.max_depth:
+                continue
+            features = subsets[s]
+            best = _best_split(hist[s], [bins_per_feature[j] for j in features], params)
+            if best is None or best[0] <= 0:
+                continue
+            gain, position, split, left_stats, right_stats = best
+            feature = int(features[position])
+            tree["feature"][node], tree["split_bin"][node] = feature, split
+            tree["threshold"][node], tree["gain"][node] = float(thresholds[feature][split]), gain
+            for side, stats in (("left", left_stats), ("right", right_stats)):
+                child = _new_node(tree, stats, params.impurity)
+                tree[side][node] = child
+                if depth + 1 < params.max_depth and abs(tree["impurity"][child]) >= EPSILON:
+                    next_frontier.append(((t, child), subset()))
+        frontier = next_frontier
+        depth += 1
+    return [_pruned(tree) for tree in trees]
 
 
 def _label_range(blocks: Iterable):
     import numpy as np
 
-    for _, y, _ in blocks:
+    for block in blocks:
+        y = block[1]
         return float(y.min()), float(y.max()), bool(np.all(y == np.floor(y)))
     return None
 
 
 def _pruned(tree: dict) -> dict:
     """Spark's pruning: an inner node whose two children are leaves of one prediction becomes a leaf;
-    the nodes renumbered depth first (root 0, left subtree, right subtree); ``split_bin`` dropped."""
-    names = ("feature", "threshold", "left", "right", "stats", "impurity", "gain", "prediction")
+    the nodes renumbered depth first (root 0, left subtree, right subtree)."""
+    names = ("feature", "split_bin", "threshold", "left", "right", "stats", "impurity", "gain", "prediction")
 
     def is_leaf(node: int) -> bool:
         return tree["feature"][node] < 0
@@ -432,7 +451,7 @@ def _pruned(tree: dict) -> dict:
         for name in names:
             out[name].append(tree[name][node])
         if is_leaf(node):
-            out["left"][index] = out["right"][index] = -1
+            out["left"][index] = out["right"][index] = out["split_bin"][index] = -1
             out["threshold"][index] = 0.0
             return index
         out["left"][index] = copy(tree["left"][node])
