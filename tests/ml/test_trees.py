@@ -6,7 +6,8 @@ finds its thresholds from all the data, as mapfold does: a decision tree's
 structure (features, thresholds, predictions, node by node) must equal
 PySpark's, its importances to 1e-9. Forests draw their bootstrap weights
 and feature subsets from another generator than Spark's, so they are
-compared by what they predict: test accuracy within 0.04 of PySpark's
+compared by what they predict (boosted trees: see their test):
+test accuracy within 0.04 of PySpark's
 (RMSE within 10%), predictions agreeing on 90% of the test rows, and
 importances alike (averaged over four seeds: the most important feature
 among PySpark's top five, three of the top five shared, correlation above
@@ -196,3 +197,68 @@ def test_a_tree_tuned_by_cross_validation_in_a_pipeline():
     model = cv.fit(mf.from_sequence(records, partitions=2), runner="serial")
     assert model.best_index == 1 and model.avg_metrics[1] > model.avg_metrics[0] + 0.3
     assert model.best_model.stages[1].depth <= 3
+
+
+def _gbt(case, runner="serial"):
+    from mapfold.ml import GBTClassifier
+
+    train, test = _split(case["data"])
+    names = {**SNAKE, "maxIter": "max_iter", "stepSize": "step_size"}
+    model = GBTClassifier(**{names[k]: v for k, v in case["params"].items()}).fit(
+        mf.from_sequence(train, partitions=3), runner=runner)
+    return model, model.transform(mf.from_sequence(test, partitions=2)).collect(runner="serial"), test
+
+
+def test_boosted_trees_predict_what_the_recorded_ones_predict(pyspark_expected):
+    """Probabilities equal PySpark's to 1e-9 (3e-16 here). The first tree (on labels of +-1, exact
+    sums) is PySpark's node for node; later trees are grown on float residuals whose sums differ
+    from Spark's in the last bits, so where two features split a node's training rows alike (their
+    gains equal but for that noise: breast cancer's correlated size features) either may be
+    chosen; the rows each leaf gets, and so the predictions, are the same."""
+    cases = _cases(pyspark_expected, "GBT")
+    assert cases
+    for case in cases:
+        model, out, _ = _gbt(case)
+        label = f"GBTClassifier {case['params']}"
+        assert model.tree_weights == case["tree_weights"], label
+        ours, theirs = _structure(model.trees[0].to_debug_string()), _structure(case["debug"][0])
+        assert [n[:-1] for n in ours] == [n[:-1] for n in theirs], label
+        np.testing.assert_allclose([n[-1] for n in ours], [n[-1] for n in theirs], rtol=1e-12, err_msg=label)
+        for tree, debug in zip(model.trees, case["debug"]):
+            ours, theirs = _structure(tree.to_debug_string()), _structure(debug)
+            assert [n[:2] for n in ours] == [n[:2] for n in theirs], label  # the same shape
+            np.testing.assert_allclose([n[-1] for n in ours if n[0] == "leaf"],
+                                       [n[-1] for n in theirs if n[0] == "leaf"], rtol=1e-9, err_msg=label)
+        np.testing.assert_allclose([r["probability"] for r in out], case["probabilities"], rtol=1e-9, atol=1e-12,
+                                   err_msg=label)
+        assert [r["prediction"] for r in out] == case["predictions"], label
+        assert model.total_num_nodes == case["total_num_nodes"], label
+        assert np.abs(model.feature_importances - case["feature_importances"]).sum() < 0.05, label
+
+
+def test_boosted_trees_against_sklearn_and_on_every_runner(runner):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    case = {"data": "breast_cancer", "params": {"maxIter": 10, "maxDepth": 3}}
+    model, out, test = _gbt(case, runner=runner)
+    expected, _, _ = _gbt(case)
+    assert model.forest == expected.forest  # bit for bit on every runner
+    train, _ = _split("breast_cancer")
+    sk = GradientBoostingClassifier(n_estimators=10, max_depth=3, random_state=0).fit(
+        np.vstack([r["features"] for r in train]), [r["label"] for r in train])
+    theirs = sk.score(np.vstack([r["features"] for r in test]), [r["label"] for r in test])
+    assert np.mean([r["prediction"] == t["label"] for r, t in zip(out, test)]) >= theirs - 0.03
+
+
+def test_boosting_takes_binary_labels_and_subsamples_per_tree():
+    from mapfold.ml import GBTClassifier
+
+    train, test = _split("iris")
+    with pytest.raises(mf.MapfoldError, match="labels must be 0 and 1"):
+        GBTClassifier(max_iter=2).fit(mf.from_sequence(train), runner="serial")
+    binary = [{**r, "label": float(r["label"] == 2)} for r in train]
+    model = GBTClassifier(max_iter=5, subsampling_rate=0.5, seed=3).fit(mf.from_sequence(binary, partitions=2),
+                                                                       runner="serial")
+    roots = {tuple(t["stats"][0]) for t in model.forest}
+    assert len(roots) == 5  # each tree its own sample (and its own residuals)
+    assert [t["stats"][0][0] for t in model.forest] != [len(binary)] * 5

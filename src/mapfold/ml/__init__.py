@@ -12,6 +12,7 @@ package is.
 ['b', 'a']
 """
 from .base import Estimator, Model, Params, Transformer
+from .boosting import GBTClassificationModel, GBTClassifier
 from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
 from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator
 from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
@@ -54,6 +55,8 @@ __all__ = [
     "RandomForestClassificationModel",
     "RandomForestRegressor",
     "RandomForestRegressionModel",
+    "GBTClassifier",
+    "GBTClassificationModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
     "RegressionEvaluator",

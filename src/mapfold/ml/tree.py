@@ -358,8 +358,10 @@ def grow(ds, features_col: str, label_col: str, params: TreeParams, classify: bo
     return {"trees": trees, "num_features": len(thresholds), "num_classes": num_classes}
 
 
-def grow_blocks(blocks, thresholds: list, params: TreeParams, num_classes: int, runner) -> list[dict]:
-    """The trees grown on binned blocks (``num_classes`` 0: regression on the blocks' labels)."""
+def grow_blocks(blocks, thresholds: list, params: TreeParams, num_classes: int, runner,
+                prune: bool = True) -> list[dict]:
+    """The trees grown on binned blocks (``num_classes`` 0: regression on the blocks' labels);
+    ``prune=False`` keeps sibling leaves of one prediction (Spark's boosted trees do)."""
     import numpy as np
 
     classify = num_classes > 0
@@ -414,7 +416,7 @@ def grow_blocks(blocks, thresholds: list, params: TreeParams, num_classes: int, 
                     next_frontier.append(((t, child), subset()))
         frontier = next_frontier
         depth += 1
-    return [_pruned(tree) for tree in trees]
+    return [_pruned(tree, prune) for tree in trees]
 
 
 def _label_range(blocks: Iterable):
@@ -426,7 +428,7 @@ def _label_range(blocks: Iterable):
     return None
 
 
-def _pruned(tree: dict) -> dict:
+def _pruned(tree: dict, prune_leaves: bool = True) -> dict:
     """Spark's pruning: an inner node whose two children are leaves of one prediction becomes a leaf;
     the nodes renumbered depth first (root 0, left subtree, right subtree)."""
     names = ("feature", "split_bin", "threshold", "left", "right", "stats", "impurity", "gain", "prediction")
@@ -443,7 +445,8 @@ def _pruned(tree: dict) -> dict:
         if is_leaf(left) and is_leaf(right) and tree["prediction"][left] == tree["prediction"][right]:
             tree["feature"][node], tree["gain"][node] = -1, 0.0
 
-    prune(0)
+    if prune_leaves:
+        prune(0)
     out: dict = {name: [] for name in names}
 
     def copy(node: int) -> int:
@@ -488,9 +491,9 @@ def predict_leaves(tree: dict, x):
         node[r] = np.where(x[r, feature[at]] <= threshold[at], left[at], right[at])
 
 
-def feature_importances(trees: list, num_features: int, kind: str) -> list[float]:
-    """Spark's importances: per tree, each split's gain times its node's count, normalised to 1;
-    the trees' vectors added and normalised again."""
+def feature_importances(trees: list, num_features: int, kind: str, per_tree: bool = True) -> list[float]:
+    """Spark's importances: per tree, each split's gain times its node's count, normalised to 1
+    (not for boosted trees: ``per_tree=False``); the trees' vectors added and normalised again."""
     import numpy as np
 
     total = np.zeros(num_features)
@@ -500,5 +503,5 @@ def feature_importances(trees: list, num_features: int, kind: str) -> list[float
             if feature >= 0:
                 importance[feature] += gain * float(_count(np.asarray(stats), kind))
         if importance.sum() > 0:
-            total += importance / importance.sum()
+            total += importance / importance.sum() if per_tree else importance
     return (total / total.sum()).tolist() if total.sum() > 0 else total.tolist()

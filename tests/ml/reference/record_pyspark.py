@@ -27,7 +27,8 @@ the inputs from the file and never need PySpark:
   rows ``i % 4 != 0`` and applied to the rows ``i % 4 == 0`` (conftest's
   ``split_records``): ``toDebugString``, depth, node count,
   ``featureImportances``, test predictions (and, for forests, accuracy or
-  RMSE).
+  RMSE); gradient-boosted trees on breast cancer (each tree's
+  ``toDebugString``, the tree weights, test probabilities).
 
 * ``string_indexer_columns``: ``StringIndexer(inputCols, outputCols)`` over
   two columns, one of them boolean (``labelsArray``, indices of test rows
@@ -79,6 +80,8 @@ TREE_CASES = [
     ("RandomForestClassifier", "wine", {"numTrees": 10, "featureSubsetStrategy": "sqrt", "seed": 2}),
     ("RandomForestClassifier", "digits", {"numTrees": 20, "maxDepth": 8, "subsamplingRate": 0.7, "seed": 3}),
     ("RandomForestRegressor", "diabetes", {"numTrees": 20, "maxDepth": 5, "seed": 4}),
+    ("GBTClassifier", "breast_cancer", {"maxIter": 10, "maxDepth": 3}),
+    ("GBTClassifier", "breast_cancer", {"maxIter": 20, "stepSize": 0.3, "maxDepth": 2, "maxBins": 16}),
 ]
 
 
@@ -101,7 +104,11 @@ def record_trees(spark) -> list:
                 "feature_importances": model.featureImportances.toArray().tolist()}
         if kind.startswith("DecisionTree"):
             case.update(debug=model.toDebugString, depth=model.depth, num_nodes=model.numNodes)
-        else:
+        elif kind.startswith("GBT"):
+            case.update(debug=[tree.toDebugString for tree in model.trees], tree_weights=list(model.treeWeights),
+                        probabilities=[r.probability.toArray().tolist()
+                                       for r in model.transform(test).select("probability").collect()])
+        if not kind.startswith("DecisionTree"):
             case["total_num_nodes"] = model.totalNumNodes
         if kind.endswith("Classifier"):
             case["accuracy"] = sum(p == y for p, y in zip(predicted, labels)) / len(labels)
