@@ -153,6 +153,12 @@ def test_forest_models_save_and_load(tmp_path):
     assert out(loaded) == out(model)
     assert [t.num_nodes for t in loaded.trees] == [t.num_nodes for t in model.trees]
     assert load(str(tmp_path / "rf")).total_num_nodes == model.total_num_nodes
+    from mapfold.ml import GBTClassificationModel, GBTClassifier
+
+    binary = [{**r, "label": float(r["label"] == 1)} for r in train]
+    boosted = GBTClassifier(max_iter=3, max_depth=2).fit(mf.from_sequence(binary), runner="serial")
+    boosted.save(str(tmp_path / "gbt"))
+    assert out(GBTClassificationModel.load(str(tmp_path / "gbt"))) == out(boosted)
 
 
 def test_parameters_are_checked():
