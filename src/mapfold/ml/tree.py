@@ -332,14 +332,25 @@ def _best_split(hist, bins_per_feature, params: TreeParams):
 
 def prepare(ds, features_col: str, label_col: str, params: TreeParams, runner):
     """``(thresholds, blocks)``: Spark's thresholds, and the persisted blocks of ``(bins, labels,
-    weights)`` (``unpersist()`` them after use)."""
+    weights)`` (``unpersist()`` them after use).
+
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence([{"f": [float(v)], "y": v % 2} for v in range(4)], partitions=1)
+    >>> thresholds, blocks = prepare(ds, "f", "y", TreeParams("gini", 2, 32, 1, 0.0), "serial")
+    >>> [(b[:, 0].tolist(), y.tolist()) for b, y, _ in blocks.collect(runner="serial")], thresholds
+    ([([0, 1, 2, 3], [0.0, 1.0, 0.0, 1.0])], [[0.5, 1.5, 2.5]])
+    >>> class_count(blocks, "serial")
+    2
+    >>> _ = blocks.unpersist()
+    """
     _, thresholds = find_thresholds(ds, features_col, params.max_bins, params.seed, runner)
     blocks = ds.map_partitions_with_index(_binned(features_col, label_col, thresholds, params, False)).persist()
     return thresholds, blocks
 
 
 def class_count(blocks, runner) -> int:
-    """The number of classes of the blocks' labels (at least 2); an error unless they are 0, 1, 2, ..."""
+    """The number of classes of the blocks' labels (at least 2); an error unless they are 0, 1, 2, ...
+    (an example at ``prepare``)."""
     labels = [v for v in partition_values(blocks, _label_range, runner) if v is not None]
     low, high = min(v[0] for v in labels), max(v[1] for v in labels)
     if low < 0 or any(not v[2] for v in labels):
@@ -348,7 +359,18 @@ def class_count(blocks, runner) -> int:
 
 
 def grow(ds, features_col: str, label_col: str, params: TreeParams, classify: bool, runner) -> dict[str, Any]:
-    """Grow ``params.num_trees`` trees on ``ds``; ``{"trees", "num_features", "num_classes"}``."""
+    """Grow ``params.num_trees`` trees on ``ds``; ``{"trees", "num_features", "num_classes"}``.
+
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence([{"f": [float(v)], "y": float(v > 1)} for v in range(4)], partitions=2)
+    >>> grown = grow(ds, "f", "y", TreeParams("gini", 2, 32, 1, 0.0), True, "serial")
+    >>> tree = grown["trees"][0]
+    >>> tree["feature"], tree["threshold"], tree["prediction"]
+    ([0, -1, -1], [1.5, 0.0, 0.0], [0.0, 0.0, 1.0])
+    >>> import numpy as np
+    >>> route_bins(tree, np.array([[0], [3]])).tolist()  # bins 0 and 3 of the feature
+    [1, 2]
+    """
     thresholds, blocks = prepare(ds, features_col, label_col, params, runner)
     try:
         num_classes = class_count(blocks, runner) if classify else 0
@@ -361,7 +383,16 @@ def grow(ds, features_col: str, label_col: str, params: TreeParams, classify: bo
 def grow_blocks(blocks, thresholds: list, params: TreeParams, num_classes: int, runner,
                 prune: bool = True) -> list[dict]:
     """The trees grown on binned blocks (``num_classes`` 0: regression on the blocks' labels);
-    ``prune=False`` keeps sibling leaves of one prediction (Spark's boosted trees do)."""
+    ``prune=False`` keeps sibling leaves of one prediction (Spark's boosted trees do).
+
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence([{"f": [float(v)], "y": float(v * v)} for v in range(4)], partitions=1)
+    >>> params = TreeParams("variance", 1, 32, 1, 0.0)
+    >>> thresholds, blocks = prepare(ds, "f", "y", params, "serial")
+    >>> grow_blocks(blocks, thresholds, params, 0, "serial")[0]["prediction"]  # root, 0 1 4 | 9
+    [3.5, 1.6666666666666667, 9.0]
+    >>> _ = blocks.unpersist()
+    """
     import numpy as np
 
     classify = num_classes > 0
@@ -493,7 +524,12 @@ def predict_leaves(tree: dict, x):
 
 def feature_importances(trees: list, num_features: int, kind: str, per_tree: bool = True) -> list[float]:
     """Spark's importances: per tree, each split's gain times its node's count, normalised to 1
-    (not for boosted trees: ``per_tree=False``); the trees' vectors added and normalised again."""
+    (not for boosted trees: ``per_tree=False``); the trees' vectors added and normalised again.
+
+    >>> tree = {"feature": [1, -1, -1], "gain": [0.5, 0.0, 0.0], "stats": [[2.0, 2.0], [2.0, 0.0], [0.0, 2.0]]}
+    >>> feature_importances([tree], 3, "gini")
+    [0.0, 1.0, 0.0]
+    """
     import numpy as np
 
     total = np.zeros(num_features)
