@@ -106,3 +106,51 @@ def test_one_hot_encoder_drop_last_and_keep(runner):
     assert kept["va"].tolist() == [0.0, 0.0, 0.0] and kept["vb"].tolist() == [0.0, 1.0]
     full = model.copy(handle_invalid="keep", drop_last=False).transform(unseen).collect(runner="serial")[0]
     assert full["va"].tolist() == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_string_indexer_over_several_columns_as_recorded(pyspark_expected):
+    from mapfold.ml import StringIndexer
+
+    expected = pyspark_expected["string_indexer_columns"]
+    train = mf.from_sequence([{"c": c, "n": n} for c, n in zip(expected["train"], expected["train_numbers"])],
+                             partitions=3)
+    test = mf.from_sequence([{"c": c, "n": n} for c, n in zip(expected["test"], expected["test_numbers"])])
+    for order, want in expected["orders"].items():
+        model = StringIndexer(input_cols=["c", "n"], output_cols=["ci", "ni"], string_order_type=order,
+                              handle_invalid="keep").fit(train, runner="serial")
+        assert model.labels_array == want["labels_array"]
+        assert [[r["ci"], r["ni"]] for r in model.transform(test).collect(runner="serial")] == want["keep"]
+    skipped = model.copy(handle_invalid="skip").transform(test).collect(runner="serial")
+    assert len(skipped) == sum(1 for row in want["keep"] if row[0] < 8 and row[1] < 4)
+
+
+def test_string_indexer_takes_input_col_or_input_cols():
+    from mapfold.ml import StringIndexer
+
+    ds = mf.from_sequence([{"c": "a"}])
+    with pytest.raises(mf.MapfoldError, match="not both"):
+        StringIndexer(input_col="c", input_cols=["c"], output_cols=["i"]).fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="not neither"):
+        StringIndexer().fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="one field per input column"):
+        StringIndexer(input_cols=["c"], output_cols=["i", "j"]).fit(ds, runner="serial")
+
+
+def test_a_boolean_label_is_refused_as_recorded(pyspark_expected):
+    """PySpark: IllegalArgumentException "Column label must be of type numeric but was actually of
+    type boolean" from LogisticRegression and DecisionTreeClassifier; StringIndexer "must be either
+    string type or numeric type, but got BooleanType"."""
+    from mapfold.ml import DecisionTreeClassifier, LogisticRegression, StringIndexer
+
+    expected = pyspark_expected["boolean_label"]
+    assert expected["label_type"] == "boolean"
+    for name in ("LogisticRegression", "DecisionTreeClassifier", "StringIndexer"):
+        assert expected[name]["error"] == "IllegalArgumentException"
+    ds = mf.from_sequence([{"features": f, "label": y} for f, y in zip(expected["features"], expected["labels"])])
+    for estimator in (LogisticRegression(max_iter=20), DecisionTreeClassifier()):
+        with pytest.raises(mf.MapfoldError, match="must hold numbers, as PySpark's numeric label column; it holds a bool"):
+            estimator.fit(ds, runner="serial")
+    with pytest.raises(mf.MapfoldError, match="holds a boolean"):
+        StringIndexer(input_col="label").fit(ds, runner="serial")
+    numeric = ds.map(lambda r: {**r, "label": float(r["label"])})
+    assert LogisticRegression(max_iter=20).fit(numeric, runner="serial").coefficients.shape == (2,)

@@ -90,3 +90,65 @@ def test_save_and_load_through_an_fsspec_url():
     model = StringIndexer(input_col="c").fit(mf.from_sequence([{"c": "x"}, {"c": "y"}, {"c": "y"}]), runner="serial")
     model.save("memory://mapfold-ml-test/indexer", overwrite=True)
     assert load("memory://mapfold-ml-test/indexer").labels == ["y", "x"]
+
+
+def _tuned(tmp_path, tuner_class, **params):
+    from mapfold.ml import BinaryClassificationEvaluator, ParamGridBuilder
+
+    lr = LogisticRegression(max_iter=10, features_col="scaled")
+    pipeline = Pipeline(stages=[StandardScaler(input_col="features", output_col="scaled"), lr])
+    grid = ParamGridBuilder().add_grid((lr, "reg_param"), [0.01, 1.0]).base_on(
+        {(pipeline.stages[0], "with_mean"): True}).build()
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    ds = mf.from_sequence([{"features": x, "label": float(y)} for x, y in zip(data.data[:200], data.target[:200])],
+                          partitions=2)
+    tuner = tuner_class(estimator=pipeline, estimator_param_maps=grid, evaluator=BinaryClassificationEvaluator(),
+                        collect_sub_models=True, seed=5, **params)
+    return tuner, tuner.fit(ds, runner="serial"), ds
+
+
+@pytest.mark.parametrize("tuner_name, parallelism", [("CrossValidator", 1), ("TrainValidationSplit", 1),
+                                                     ("CrossValidator", 2)])
+def test_tuning_models_round_trip_with_sub_models(tmp_path, tuner_name, parallelism):
+    import mapfold.ml as ml
+
+    tuner, model, ds = _tuned(tmp_path, getattr(ml, tuner_name), parallelism=parallelism)
+    model_class = getattr(ml, tuner_name + "Model")
+    folder = str(tmp_path / "tuned")
+    model.save(folder)
+    loaded = model_class.load(folder)
+    metric_names = ["avg_metrics", "std_metrics"] if tuner_name == "CrossValidator" else ["validation_metrics"]
+    for name in metric_names + ["best_index", "num_folds" if tuner_name == "CrossValidator" else "train_ratio"]:
+        assert loaded.get_params()[name] == model.get_params()[name]
+    out = lambda m: [r["probability"].tolist() for r in m.transform(ds).collect(runner="serial")]  # noqa: E731
+    assert out(loaded) == out(model)
+    subs = model.sub_models if tuner_name == "TrainValidationSplit" else model.sub_models[-1]
+    loaded_subs = loaded.sub_models if tuner_name == "TrainValidationSplit" else loaded.sub_models[-1]
+    assert [type(s).__name__ for s in loaded_subs] == ["PipelineModel", "PipelineModel"]
+    assert [s.stages[1].coefficient_matrix for s in loaded_subs] == [s.stages[1].coefficient_matrix for s in subs]
+    # the loaded parameter maps name the loaded estimator's own stage
+    [((lr, name), value), ((scaler, with_mean), true)] = loaded.estimator_param_maps[1].items()
+    assert lr is loaded.estimator.stages[1] and (name, value) == ("reg_param", 1.0)
+    assert scaler is loaded.estimator.stages[0] and (with_mean, true) == ("with_mean", True)
+    again = loaded_tuner = ml.load(_saved(tuner, tmp_path / "tuner"))
+    assert type(loaded_tuner) is type(tuner)
+    refit = again.fit(ds, runner="serial")
+    for name in metric_names:
+        assert refit.get_params()[name] == model.get_params()[name]
+
+
+def _saved(obj, path):
+    obj.save(str(path))
+    return str(path)
+
+
+def test_cross_validator_without_sub_models_saves_none(tmp_path):
+    from mapfold.ml import CrossValidator, CrossValidatorModel
+
+    _, model, _ = _tuned(tmp_path, CrossValidator)
+    model = model.copy(sub_models=None)
+    model.save(str(tmp_path / "m"))
+    assert CrossValidatorModel.load(str(tmp_path / "m")).sub_models is None
+    assert not (tmp_path / "m" / "sub_models").exists()

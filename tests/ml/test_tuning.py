@@ -162,3 +162,22 @@ def test_train_validation_split_as_sklearn_on_the_same_split():
         expected.append(roc_auc_score(y[~train], model.decision_function(scaler.transform(x[~train]))))
     assert got.best_index == int(np.argmax(expected))
     np.testing.assert_allclose(got.validation_metrics, expected, atol=0.02)
+
+
+def test_parallel_fits_give_the_same_metrics_as_one_at_a_time(runner):
+    """parallelism=2: the grid's (fold, parameter map) fits as tasks of the runner (a pool of
+    two processes on the serial runner), each on the serial runner inside its task."""
+    small = _cross_validator(estimator=LogisticRegression(max_iter=8))
+    one = small.fit(_dataset(), runner="serial")
+    parallel = small.copy(parallelism=2).fit(_dataset(), runner=runner)
+    assert parallel.avg_metrics == one.avg_metrics  # bit for bit
+    assert parallel.best_index == one.best_index
+    np.testing.assert_array_equal(parallel.best_model.coefficients, one.best_model.coefficients)
+    tvs = _train_validation_split(8)
+    assert (tvs.copy(parallelism=3).fit(_dataset(), runner=runner).validation_metrics
+            == tvs.fit(_dataset(), runner="serial").validation_metrics)
+
+
+def test_parallelism_must_be_a_positive_int():
+    with pytest.raises(mf.MapfoldError, match="parallelism=0 must be an int >= 1"):
+        _cross_validator(parallelism=0).fit(_dataset(), runner="serial")

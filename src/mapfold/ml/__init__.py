@@ -12,6 +12,7 @@ package is.
 ['b', 'a']
 """
 from .base import Estimator, Model, Params, Transformer
+from .boosting import GBTClassificationModel, GBTClassifier
 from .classification import LogisticRegression, LogisticRegressionModel, NaiveBayes, NaiveBayesModel
 from .evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator
 from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, StandardScaler, StandardScalerModel,
@@ -19,6 +20,9 @@ from .feature import (IndexToString, OneHotEncoder, OneHotEncoderModel, Standard
 from .pipeline import Pipeline, PipelineModel
 from .regression import LinearRegression, LinearRegressionModel
 from .persistence import load, save
+from .trees import (DecisionTreeClassificationModel, DecisionTreeClassifier, DecisionTreeRegressionModel,
+                    DecisionTreeRegressor, RandomForestClassificationModel, RandomForestClassifier,
+                    RandomForestRegressionModel, RandomForestRegressor)
 from .tuning import (CrossValidator, CrossValidatorModel, ParamGridBuilder, TrainValidationSplit,
                      TrainValidationSplitModel)
 
@@ -43,6 +47,16 @@ __all__ = [
     "NaiveBayesModel",
     "LinearRegression",
     "LinearRegressionModel",
+    "DecisionTreeClassifier",
+    "DecisionTreeClassificationModel",
+    "DecisionTreeRegressor",
+    "DecisionTreeRegressionModel",
+    "RandomForestClassifier",
+    "RandomForestClassificationModel",
+    "RandomForestRegressor",
+    "RandomForestRegressionModel",
+    "GBTClassifier",
+    "GBTClassificationModel",
     "BinaryClassificationEvaluator",
     "MulticlassClassificationEvaluator",
     "RegressionEvaluator",

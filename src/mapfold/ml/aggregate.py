@@ -17,13 +17,37 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["partition_values", "merge_in_order", "merge_moments", "feature_blocks", "as_vector", "batch_transform",
+from ..core.errors import MapfoldError
+
+__all__ = ["LabelTypeError", "as_label", "partition_values", "merge_in_order", "merge_moments", "feature_blocks", "as_vector", "batch_transform",
            "BATCH_SIZE"]
 
 # Records per batch of a model's transform: big enough that numpy's per-call cost is
 # spread thin (~1 us a row instead of ~10 us for one row at a time), small enough to
 # stay a few MB of features.
 BATCH_SIZE = 1024
+
+
+class LabelTypeError(MapfoldError, ValueError):
+    """A label that is not a number (PySpark: "Column label must be of type numeric")."""
+
+
+def as_label(value, field: str) -> float:
+    """A record's label as a float; a boolean (or a string) is refused, as PySpark refuses a
+    boolean label column ("must be of type numeric but was actually of type boolean").
+
+    >>> as_label(1, "label")
+    1.0
+    >>> as_label(True, "label")
+    Traceback (most recent call last):
+    ...
+    mapfold.ml.aggregate.LabelTypeError: field 'label' must hold numbers, as PySpark's numeric label column; it holds a bool (True): ...
+    """
+    if isinstance(value, (bool, str, bytes)) or type(value).__name__ == "bool_":
+        raise LabelTypeError(f"field {field!r} must hold numbers, as PySpark's numeric label column; it holds a "
+                             f"{type(value).__name__} ({value!r}): map it to 1.0/0.0 (or index it with "
+                             "StringIndexer) first")
+    return float(value)
 
 
 def _single(summarize: Callable[[Iterable], Any]) -> Callable[[Iterable], list]:
@@ -97,7 +121,7 @@ def _blocks(features_col: str, label_col: str | None):
         for record in records:
             rows.append(as_vector(record[features_col], features_col))
             if label_col is not None:
-                labels.append(float(record[label_col]))
+                labels.append(as_label(record[label_col], label_col))
         if not rows:
             return []
         return [(np.vstack(rows), np.asarray(labels, dtype=np.float64) if label_col is not None else None)]

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["Params", "Transformer", "Estimator", "Model", "Evaluator", "check_choice"]
+from ..core.errors import MapfoldError
+
+__all__ = ["Params", "Transformer", "Estimator", "Model", "Evaluator", "ParamError", "check_choice"]
+
+
+class ParamError(MapfoldError, ValueError):
+    """A parameter value an estimator cannot use; the message names the class, the parameter and the value.
+
+    >>> issubclass(ParamError, ValueError)
+    True
+    """
 
 
 class Params:
@@ -90,7 +100,26 @@ class Model(Transformer):
 
 
 class Estimator(Params):
-    """Something with ``fit(ds, runner=None) -> Model``; ``fit`` runs on the runner."""
+    """Something with ``fit(ds, runner=None) -> Model``; ``fit`` runs on the runner.
+
+    ``fit_imports`` names the modules a fit imports (lazily): a tuner with
+    ``parallelism`` imports them before it forks its pool, so the workers
+    share them instead of each importing them again.
+    """
+
+    fit_imports: ClassVar[tuple[str, ...]] = ("numpy",)
+
+    def all_fit_imports(self) -> tuple[str, ...]:
+        """``fit_imports`` of this estimator (a pipeline: of its stages too).
+
+        >>> Estimator().all_fit_imports()
+        ('numpy',)
+        """
+        names = list(self.fit_imports)
+        for stage in self.get_params().get("stages") or []:
+            if isinstance(stage, Estimator):
+                names += [n for n in stage.all_fit_imports() if n not in names]
+        return tuple(names)
 
     def fit(self, ds, runner=None) -> Model:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.fit")
@@ -110,6 +139,6 @@ def check_choice(owner: Params, name: str, choices: tuple) -> Any:
     """The parameter ``name`` of ``owner``, a ``ValueError`` listing ``choices`` if not one of them."""
     value = owner.get_params()[name]
     if value not in choices:
-        raise ValueError(f"{type(owner).__name__}: {name}={value!r} is not one of "
+        raise ParamError(f"{type(owner).__name__}: {name}={value!r} is not one of "
                          f"{', '.join(repr(c) for c in choices)}")
     return value

@@ -90,6 +90,7 @@ class LogisticRegression(Estimator):
     [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
     """
 
+    fit_imports = ("numpy", "scipy.optimize")
     _defaults = {"features_col": "features", "label_col": "label", "prediction_col": "prediction",
                  "probability_col": "probability", "raw_prediction_col": "raw_prediction",
                  "reg_param": 0.0, "elastic_net_param": 0.0, "max_iter": 100, "tol": 1e-6,

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from .aggregate import merge_moments
+from .aggregate import as_label, merge_moments
 from .base import Evaluator, check_choice
 
 __all__ = ["BinaryClassificationEvaluator", "MulticlassClassificationEvaluator", "RegressionEvaluator", "binary_areas"]
@@ -50,7 +50,7 @@ def _score_counts(score_col: str, label_col: str):
             pair = table.get(score)
             if pair is None:
                 pair = table[score] = [0.0, 0.0]
-            pair[0 if float(record[label_col]) > 0.5 else 1] += 1.0
+            pair[0 if as_label(record[label_col], label_col) > 0.5 else 1] += 1.0
         return table
 
     return counts
@@ -116,7 +116,7 @@ def _confusion(label_col: str, prediction_col: str):
     def confusion(records: Iterable) -> Counter:
         table: Counter = Counter()
         for record in records:
-            table[(float(record[label_col]), float(record[prediction_col]))] += 1
+            table[(as_label(record[label_col], label_col), float(record[prediction_col]))] += 1
         return table
 
     return confusion
@@ -183,7 +183,7 @@ def _regression_sums(label_col: str, prediction_col: str):
     def sums(records: Iterable):
         n, squared, absolute, mean, m2 = 0, 0.0, 0.0, 0.0, 0.0
         for record in records:
-            label, error = float(record[label_col]), float(record[prediction_col]) - float(record[label_col])
+            label, error = as_label(record[label_col], label_col), float(record[prediction_col]) - as_label(record[label_col], label_col)
             n += 1
             squared += error * error
             absolute += abs(error)

@@ -1,7 +1,8 @@
 """Feature transformers: ``StringIndexer``, ``VectorAssembler``, ``StandardScaler``.
 
 ``StringIndexer`` orders labels as PySpark 3+ does: values are cast to
-``str`` (PySpark casts a numeric column to string), nulls are not labels;
+``str`` (PySpark casts a numeric column to string; a boolean one it
+refuses, and so does this), nulls are not labels;
 ``frequencyDesc`` (the default) sorts by count, most frequent first, and
 ``frequencyAsc`` least frequent first, both breaking ties by the label in
 ascending alphabetical order (PySpark 3.0 made ties deterministic this
@@ -22,7 +23,7 @@ from ..core.errors import MapfoldError
 from .aggregate import as_vector, merge_moments, partition_values
 from .base import Estimator, Model, Transformer, check_choice
 
-__all__ = ["InvalidValueError", "StringIndexer", "StringIndexerModel", "IndexToString", "OneHotEncoder",
+__all__ = ["InvalidValueError", "InvalidParamsError", "StringIndexer", "StringIndexerModel", "IndexToString", "OneHotEncoder",
            "OneHotEncoderModel", "VectorAssembler",
            "StandardScaler", "StandardScalerModel"]
 
@@ -34,20 +35,61 @@ class InvalidValueError(MapfoldError, ValueError):
     """A record holds a value a transformer cannot handle (``handle_invalid="error"``)."""
 
 
-def _label(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
+class InvalidParamsError(MapfoldError, ValueError):
+    """Parameters that contradict each other (``input_col`` and ``input_cols`` both set)."""
 
 
-def _counter(column: str):
-    def count(records: Iterable) -> Counter:
-        counts: Counter = Counter()
+def _label(value: Any, column: str = "") -> str:
+    """A value as the string Spark casts it to; a boolean is refused, as PySpark refuses a
+    boolean column ("must be either string type or numeric type, but got BooleanType").
+
+    >>> _label(1.5), _label("x")
+    ('1.5', 'x')
+    >>> _label(True, "b")
+    Traceback (most recent call last):
+    ...
+    mapfold.ml.feature.InvalidValueError: StringIndexer: field 'b' holds a boolean (True); ...
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # Python's or numpy's
+        raise InvalidValueError(f"StringIndexer: field {column!r} holds a boolean ({value!r}); as PySpark's, it "
+                                "indexes strings and numbers only: map the field to a string (or to 0.0/1.0 "
+                                "for a label) first")
+    return str(value)
+
+
+def _counter(columns: list[str]):
+    def count(records: Iterable) -> list[Counter]:
+        counts: list[Counter] = [Counter() for _ in columns]
         for record in records:
-            value = record.get(column)
-            if value is not None:
-                counts[_label(value)] += 1
+            for column, counter in zip(columns, counts):
+                value = record.get(column)
+                if value is not None:
+                    counter[_label(value, column)] += 1
         return counts
 
     return count
+
+
+def _indexer_columns(owner) -> list[tuple[str, str]]:
+    """``(input, output)`` fields of a ``StringIndexer``: ``input_col`` or ``input_cols``, as PySpark's."""
+    name = type(owner).__name__
+    single, many = owner.input_col, owner.input_cols
+    if (single is None) == (many is None):
+        raise InvalidParamsError(f"{name} needs either input_col (a field name) or input_cols (a list of them), "
+                                 f"not {'both' if single is not None else 'neither'}")
+    if single is not None:
+        if not isinstance(single, str):
+            raise TypeError(f"{name} needs input_col, a field name; got {single!r}")
+        return [(single, owner.output_col or f"{single}_index")]
+    if isinstance(many, str) or not many or not all(isinstance(c, str) for c in many):
+        raise TypeError(f"{name} needs input_cols, a list of field names; got {many!r}")
+    outputs = owner.output_cols
+    if outputs is None or isinstance(outputs, str) or len(outputs) != len(many):
+        raise InvalidParamsError(f"{name}: output_cols must name one field per input column "
+                                 f"({len(many)}); got {outputs!r}")
+    return list(zip(many, outputs))
 
 
 def order_labels(counts: dict[str, int], order: str) -> list[str]:
@@ -68,55 +110,66 @@ def order_labels(counts: dict[str, int], order: str) -> list[str]:
 class StringIndexer(Estimator):
     """Index a field's values by frequency (or alphabet), as PySpark's ``StringIndexer``.
 
+    ``input_col``/``output_col`` index one field; ``input_cols``/``output_cols``
+    several, each with labels of its own (``labels_array``), in one pass.
+
     >>> import mapfold as mf
-    >>> ds = mf.from_sequence([{"c": x} for x in "bcab"])
+    >>> ds = mf.from_sequence([{"c": x, "d": float(x < "b")} for x in "bcab"])
     >>> model = StringIndexer(input_col="c", output_col="i").fit(ds, runner="serial")
     >>> model.labels
     ['b', 'a', 'c']
     >>> [r["i"] for r in model.transform(ds).collect(runner="serial")]
     [0.0, 2.0, 1.0, 0.0]
+    >>> both = StringIndexer(input_cols=["c", "d"], output_cols=["ci", "di"]).fit(ds, runner="serial")
+    >>> both.labels_array
+    [['b', 'a', 'c'], ['0.0', '1.0']]
     """
 
-    _defaults = {"input_col": None, "output_col": None, "string_order_type": "frequencyDesc",
-                 "handle_invalid": "error"}
+    _defaults = {"input_col": None, "output_col": None, "input_cols": None, "output_cols": None,
+                 "string_order_type": "frequencyDesc", "handle_invalid": "error"}
 
     def fit(self, ds, runner=None) -> "StringIndexerModel":
         order = check_choice(self, "string_order_type", ORDERS)
         check_choice(self, "handle_invalid", HANDLE_INVALID)
-        if not isinstance(self.input_col, str):
-            raise TypeError(f"StringIndexer needs input_col, a field name; got {self.input_col!r}")
-        counts: Counter = Counter()
-        for part in partition_values(ds, _counter(self.input_col), runner):
-            counts.update(part)
-        return StringIndexerModel(labels=order_labels(counts, order), input_col=self.input_col,
-                                  output_col=self.output_col or f"{self.input_col}_index",
-                                  handle_invalid=self.handle_invalid)
+        columns = _indexer_columns(self)
+        counts: list[Counter] = [Counter() for _ in columns]
+        for part in partition_values(ds, _counter([c for c, _ in columns]), runner):
+            for total, counter in zip(counts, part):
+                total.update(counter)
+        labels_array = [order_labels(c, order) for c in counts]
+        if self.input_col is not None:
+            return StringIndexerModel(labels=labels_array[0], labels_array=labels_array, input_col=self.input_col,
+                                      output_col=columns[0][1], handle_invalid=self.handle_invalid)
+        return StringIndexerModel(labels_array=labels_array, input_cols=list(self.input_cols),
+                                  output_cols=list(self.output_cols), handle_invalid=self.handle_invalid)
 
 
-def _indexer(column: str, output: str, index: dict[str, int], handle: str):
-    unseen = float(len(index))
-
+def _indexer(columns: list[tuple[str, str, dict[str, int]]], handle: str):
     def transform(records: Iterable):
         for record in records:
-            value = record.get(column)
-            position = None if value is None else index.get(_label(value))
-            if position is None:
-                if handle == "skip":
-                    continue
-                if handle == "error":
-                    what = "a null" if value is None else f"the unseen label {_label(value)!r}"
-                    raise InvalidValueError(f"StringIndexer: field {column!r} holds {what}; "
-                                            "handle_invalid='skip' drops such records, 'keep' indexes them "
-                                            f"as {int(unseen)}")
-                yield {**record, output: unseen}
+            added = {}
+            for column, output, index in columns:
+                value = record.get(column)
+                position = None if value is None else index.get(_label(value, column))
+                if position is None:
+                    if handle == "skip":
+                        break
+                    if handle == "error":
+                        what = "a null" if value is None else f"the unseen label {_label(value, column)!r}"
+                        raise InvalidValueError(f"StringIndexer: field {column!r} holds {what}; "
+                                                "handle_invalid='skip' drops such records, 'keep' indexes them "
+                                                f"as {len(index)}")
+                    position = len(index)
+                added[output] = float(position)
             else:
-                yield {**record, output: float(position)}
+                yield {**record, **added}
 
     return transform
 
 
 class StringIndexerModel(Model):
-    """A fitted ``StringIndexer``: ``labels`` in index order.
+    """A fitted ``StringIndexer``: ``labels`` in index order (one field), ``labels_array``
+    (a list of labels per field, PySpark's ``labelsArray``).
 
     >>> import mapfold as mf
     >>> model = StringIndexerModel(labels=["x", "y"], input_col="c", output_col="i", handle_invalid="keep")
@@ -124,12 +177,17 @@ class StringIndexerModel(Model):
     [1.0, 2.0]
     """
 
-    _defaults = {"labels": [], "input_col": None, "output_col": None, "handle_invalid": "error"}
+    _defaults = {"labels": [], "labels_array": [], "input_col": None, "output_col": None, "input_cols": None,
+                 "output_cols": None, "handle_invalid": "error"}
 
     def transform(self, ds):
         handle = check_choice(self, "handle_invalid", HANDLE_INVALID)
-        index = {label: i for i, label in enumerate(self.labels)}
-        return ds.map_partitions(_indexer(self.input_col, self.output_col, index, handle))
+        if self.input_cols is not None:
+            fields = list(zip(self.input_cols, self.output_cols, self.labels_array))
+        else:
+            fields = [(self.input_col, self.output_col, self.labels)]
+        columns = [(c, out, {label: i for i, label in enumerate(labels)}) for c, out, labels in fields]
+        return ds.map_partitions(_indexer(columns, handle))
 
 
 def _invalid(value: Any) -> bool:

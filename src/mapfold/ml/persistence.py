@@ -15,9 +15,14 @@ unpickles or imports code, so a saved model from an untrusted place is
 data, not a program. Floats are written by ``json`` with ``repr`` precision,
 so a loaded model predicts exactly what the saved one did.
 
-Not yet saved: parameter maps keyed by stages (``CrossValidator``'s
-``estimator_param_maps`` with ``(stage, name)`` keys); save its
-``best_model`` instead.
+A tuner's ``estimator_param_maps`` (``CrossValidator``,
+``TrainValidationSplit`` and their models) are saved as lists of
+``[key, value]`` pairs, a ``(stage, name)`` key as
+``{"$stage_index": i, "name": name}``: the position of the stage among
+the saved estimator's stages (``null`` for the estimator itself), so the
+loaded maps name the loaded estimator's stages, as PySpark's name their
+parent's uid. A ``CrossValidatorModel`` keeps ``best_model``, the
+metrics and, when collected, ``sub_models`` in sub-folders.
 """
 from __future__ import annotations
 
@@ -72,10 +77,53 @@ def _encode(value: Any, fs, root: str, where: str, counter: list) -> Any:
     raise TypeError(f"save: cannot save a parameter of type {type(value).__name__}")
 
 
+PARAM_MAPS = "estimator_param_maps"
+
+
+def _stage_index(estimator: Params, stage: Params) -> int | None:
+    if stage is estimator:
+        return None
+    for i, candidate in enumerate(estimator.get_params().get("stages") or []):
+        if candidate is stage:
+            return i
+    raise MapfoldError(f"save: a parameter map names a {type(stage).__name__} that is neither the "
+                       f"estimator ({type(estimator).__name__}) nor one of its stages")
+
+
+def _encode_param_maps(maps: list, estimator: Params) -> list:
+    encoded = []
+    for param_map in maps:
+        pairs = []
+        for key, value in param_map.items():
+            if not isinstance(key, str):
+                stage, name = key
+                key = {"$stage_index": _stage_index(estimator, stage), "name": name}
+            pairs.append([key, _encode(value, None, "", "", [0])])
+        encoded.append(pairs)
+    return encoded
+
+
+def _decode_param_maps(encoded: list, estimator: Params) -> list:
+    maps = []
+    for pairs in encoded:
+        param_map = {}
+        for key, value in pairs:
+            if isinstance(key, dict):
+                index = key["$stage_index"]
+                stage = estimator if index is None else estimator.get_params()["stages"][index]
+                key = (stage, key["name"])
+            param_map[key] = _decode(value, None, "", {})
+        maps.append(param_map)
+    return maps
+
+
 def _write(obj: Params, fs, folder: str) -> None:
     fs.makedirs(folder, exist_ok=True)
     params = {}
     for name, value in obj.get_params().items():
+        if name == PARAM_MAPS and isinstance(obj.get_params().get("estimator"), Params):
+            params[name] = {"$param_maps": _encode_param_maps(value, obj.get_params()["estimator"])}
+            continue
         params[name] = _encode(value, fs, folder, name, [0])
     meta = {"mapfold_ml_format": FORMAT, "class": type(obj).__name__, "params": params}
     with fs.open(f"{folder}/metadata.json", "w") as out:
@@ -124,7 +172,12 @@ def _read(fs, folder: str, classes: dict) -> Params:
     cls = classes.get(meta.get("class"))
     if cls is None:
         raise MapfoldError(f"load: {folder} holds a {meta.get('class')!r}, not a class mapfold.ml exports")
-    return cls(**{name: _decode(v, fs, folder, classes) for name, v in meta["params"].items()})
+    params = {name: _decode(v, fs, folder, classes) for name, v in meta["params"].items()
+              if not (isinstance(v, dict) and "$param_maps" in v)}
+    for name, v in meta["params"].items():
+        if isinstance(v, dict) and "$param_maps" in v:
+            params[name] = _decode_param_maps(v["$param_maps"], params["estimator"])
+    return cls(**params)
 
 
 def load(path: str, storage_options: dict | None = None) -> Params:

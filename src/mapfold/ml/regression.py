@@ -64,6 +64,7 @@ class LinearRegression(Estimator):
     ([2.0], 1.0)
     """
 
+    fit_imports = ("numpy", "scipy.optimize")
     _defaults = {"features_col": "features", "label_col": "label", "prediction_col": "prediction",
                  "reg_param": 0.0, "elastic_net_param": 0.0, "max_iter": 100, "tol": 1e-6, "standardization": True}
 

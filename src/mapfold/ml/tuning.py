@@ -14,14 +14,26 @@ partition order, so ``avg_metrics`` are the same bit for bit on every
 runner for the same input. The best parameters (largest metric, or
 smallest when the evaluator says smaller is better; the first on a tie)
 are refitted on all the data: ``best_model``.
+
+``parallelism=N`` (PySpark's name) fits the grid's models as tasks: each
+pair of (split, parameter map) is fitted and scored by the serial runner
+inside one task of the active runner, in at most ``N`` tasks at a time (a
+processes pool of ``N`` workers when the active runner is serial). A task
+ships the Dataset's plan and rebuilds the split from it, and the serial
+runner adds per-partition values in the same partition order, so the
+metrics are the same bit for bit as with ``parallelism=1``.
 """
 from __future__ import annotations
 
+import importlib
 import itertools
+import math
 from typing import Any, Iterable
 
 from ..core.hashing import stable_hash
-from .base import Estimator, Evaluator, Model, Params
+from ..dataset.sources import from_sequence
+from ..runners import get_runner, make_runner
+from .base import Estimator, Evaluator, Model, ParamError, Params
 
 __all__ = ["ParamGridBuilder", "CrossValidator", "CrossValidatorModel", "TrainValidationSplit",
            "TrainValidationSplitModel", "apply_params"]
@@ -125,6 +137,94 @@ def _check_tuning(owner: Estimator) -> list:
     return [apply_params(owner.estimator, m) for m in param_maps]
 
 
+class _Folds:
+    """CrossValidator's splits: record ``position`` is in fold ``stable_hash((seed, position)) % count``."""
+
+    def __init__(self, seed: int, count: int) -> None:
+        self.seed, self.count = seed, count
+
+    def assign(self):
+        return _fold_of(self.seed, self.count)
+
+    def sides(self, labelled, split: int):
+        return (labelled.filter(_in_fold(split, False)).map(_record),
+                labelled.filter(_in_fold(split, True)).map(_record))
+
+
+class _Split:
+    """TrainValidationSplit's one split: training when the hash, as a fraction, is below ``train_ratio``."""
+
+    count = 1
+
+    def __init__(self, seed: int, train_ratio: float) -> None:
+        self.seed, self.train_ratio = seed, train_ratio
+
+    def assign(self):
+        return _train_side(self.seed, self.train_ratio)
+
+    def sides(self, labelled, split: int):
+        return labelled.filter(_first_is(True)).map(_record), labelled.filter(_first_is(False)).map(_record)
+
+
+def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner,
+           keep_models: bool = False) -> list[tuple]:
+    """``(split, candidate, metric, model or None)`` of each pair, fitted one after the other on ``runner``."""
+    labelled = ds.zip_with_index(runner=runner).map(splitter.assign()).persist()
+    try:
+        scored, sides = [], {}
+        for split, i in pairs:
+            if split not in sides:
+                sides = {split: splitter.sides(labelled, split)}  # pairs come split by split
+            train, validation = sides[split]
+            model = candidates[i].fit(train, runner=runner)
+            metric = evaluator.evaluate(model.transform(validation), runner=runner)
+            scored.append((split, i, metric, model if keep_models else None))
+        return scored
+    finally:
+        labelled.unpersist()
+
+
+def _score_task(ds, splitter, candidates: list, evaluator: Evaluator, keep_models: bool):
+    def score(pairs: Iterable) -> list:
+        return _score(ds, splitter, list(pairs), candidates, evaluator, "serial", keep_models)
+
+    return score
+
+
+def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, parallelism: int, runner,
+                   keep_models: bool = False) -> tuple[list[list], list[list] | None]:
+    """``metrics[split][candidate]`` (and the models, when kept): in the caller's loop, or as at most
+    ``parallelism`` tasks of the runner."""
+    pairs = [(split, i) for split in range(splitter.count) for i in range(len(candidates))]
+    if parallelism == 1:
+        scored = _score(ds, splitter, pairs, candidates, evaluator, runner, keep_models)
+    else:
+        work = from_sequence(pairs, partitions=min(parallelism, len(pairs)))
+        work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator, keep_models))
+        chosen = get_runner(runner)[0]
+        if chosen.name == "serial":  # the reference runner runs tasks one by one: a pool of its own
+            for name in dict.fromkeys(n for c in candidates for n in c.all_fit_imports()):
+                importlib.import_module(name)  # before the fork: the workers share them
+            pool = make_runner("processes", workers=parallelism)
+            try:
+                scored = work.collect(runner=pool)
+            finally:
+                pool.close()
+        else:
+            scored = work.collect(runner=chosen)
+    metrics = [[0.0] * len(candidates) for _ in range(splitter.count)]
+    models = [[None] * len(candidates) for _ in range(splitter.count)]
+    for split, i, metric, model in scored:
+        metrics[split][i], models[split][i] = metric, model
+    return metrics, models if keep_models else None
+
+
+def _check_parallelism(owner: Params) -> int:
+    if not isinstance(owner.parallelism, int) or isinstance(owner.parallelism, bool) or owner.parallelism < 1:
+        raise ParamError(f"{type(owner).__name__}: parallelism={owner.parallelism!r} must be an int >= 1")
+    return owner.parallelism
+
+
 def _best(evaluator: Evaluator, metrics: list[float]) -> int:
     pick = max if evaluator.is_larger_better() else min
     return metrics.index(pick(metrics))
@@ -144,35 +244,37 @@ class CrossValidator(Estimator):
     (True, 0)
     """
 
-    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "num_folds": 3, "seed": 0}
+    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "num_folds": 3, "seed": 0,
+                 "parallelism": 1, "collect_sub_models": False}
 
     def fit(self, ds, runner=None) -> "CrossValidatorModel":
         candidates = _check_tuning(self)
         if not isinstance(self.num_folds, int) or self.num_folds < 2:
-            raise ValueError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
-        folded = ds.zip_with_index(runner=runner).map(_fold_of(self.seed, self.num_folds)).persist()
-        try:
-            sums = [0.0] * len(candidates)
-            for fold in range(self.num_folds):
-                train = folded.filter(_in_fold(fold, False)).map(_record)
-                validation = folded.filter(_in_fold(fold, True)).map(_record)
-                for i, candidate in enumerate(candidates):
-                    model = candidate.fit(train, runner=runner)
-                    sums[i] += self.evaluator.evaluate(model.transform(validation), runner=runner)
-        finally:
-            folded.unpersist()
-        avg_metrics = [total / self.num_folds for total in sums]
+            raise ParamError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
+        metrics, sub_models = _split_metrics(ds, _Folds(self.seed, self.num_folds), candidates, self.evaluator,
+                                             _check_parallelism(self), runner, bool(self.collect_sub_models))
+        avg_metrics = [sum(m[i] for m in metrics) / self.num_folds for i in range(len(candidates))]
+        std_metrics = [math.sqrt(sum((m[i] - avg) ** 2 for m in metrics) / self.num_folds)
+                       for i, avg in enumerate(avg_metrics)]
         best_index = _best(self.evaluator, avg_metrics)
         best_model = candidates[best_index].fit(ds, runner=runner)
-        return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, best_index=best_index,
-                                   **self.get_params())
+        return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, std_metrics=std_metrics,
+                                   best_index=best_index, sub_models=sub_models, **self.get_params())
 
 
 class CrossValidatorModel(Model):
-    """``best_model`` (refitted on all the data), ``avg_metrics`` (one per parameter map), ``best_index``;
-    ``transform`` is the best model's."""
+    """``best_model`` (refitted on all the data), ``avg_metrics`` and ``std_metrics`` (one per parameter
+    map, over the folds), ``best_index``, and with ``collect_sub_models=True`` ``sub_models[fold][map]``;
+    ``transform`` is the best model's. ``save``/``load`` keep all of them (PySpark's
+    ``CrossValidatorModel.write``/``read``, sub-models included when collected).
 
-    _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "best_index": 0}
+    >>> model = CrossValidatorModel(avg_metrics=[0.5, 0.75], best_index=1)
+    >>> model.avg_metrics[model.best_index]
+    0.75
+    """
+
+    _defaults = {**CrossValidator._defaults, "best_model": None, "avg_metrics": [], "std_metrics": [],
+                 "best_index": 0, "sub_models": None}
 
     def transform(self, ds):
         return self.best_model.transform(ds)
@@ -205,30 +307,29 @@ class TrainValidationSplit(Estimator):
     0
     """
 
-    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "train_ratio": 0.75, "seed": 0}
+    _defaults = {"estimator": None, "estimator_param_maps": [{}], "evaluator": None, "train_ratio": 0.75,
+                 "seed": 0, "parallelism": 1, "collect_sub_models": False}
 
     def fit(self, ds, runner=None) -> "TrainValidationSplitModel":
         candidates = _check_tuning(self)
         if not isinstance(self.train_ratio, (int, float)) or not 0 < self.train_ratio < 1:
-            raise ValueError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
-        sided = ds.zip_with_index(runner=runner).map(_train_side(self.seed, float(self.train_ratio))).persist()
-        try:
-            train = sided.filter(_first_is(True)).map(_record)
-            validation = sided.filter(_first_is(False)).map(_record)
-            metrics = [self.evaluator.evaluate(c.fit(train, runner=runner).transform(validation), runner=runner)
-                       for c in candidates]
-        finally:
-            sided.unpersist()
+            raise ParamError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
+        [metrics], sub_models = _split_metrics(ds, _Split(self.seed, float(self.train_ratio)), candidates,
+                                               self.evaluator, _check_parallelism(self), runner,
+                                               bool(self.collect_sub_models))
         best_index = _best(self.evaluator, metrics)
         best_model = candidates[best_index].fit(ds, runner=runner)
         return TrainValidationSplitModel(best_model=best_model, validation_metrics=metrics, best_index=best_index,
+                                         sub_models=None if sub_models is None else sub_models[0],
                                          **self.get_params())
 
 
 class TrainValidationSplitModel(Model):
-    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``."""
+    """``best_model`` (refitted on all the data), ``validation_metrics``, ``best_index``, and with
+    ``collect_sub_models=True`` ``sub_models`` (one per parameter map); ``save``/``load`` keep them all."""
 
-    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0}
+    _defaults = {**TrainValidationSplit._defaults, "best_model": None, "validation_metrics": [], "best_index": 0,
+                 "sub_models": None}
 
     def transform(self, ds):
         return self.best_model.transform(ds)

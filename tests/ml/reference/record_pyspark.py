@@ -21,7 +21,23 @@ the inputs from the file and never need PySpark:
   Bayes on the first 300 rows of wine and Gaussian on the first 300 of
   digits;
 * ``linear_regression``: coefficients and intercept on scikit-learn's
-  diabetes data (unscaled) for a few regularisations.
+  diabetes data (unscaled) for a few regularisations;
+* ``trees``: decision trees (classification on iris, breast cancer, wine
+  and digits, regression on diabetes) and random forests, trained on the
+  rows ``i % 4 != 0`` and applied to the rows ``i % 4 == 0`` (conftest's
+  ``split_records``): ``toDebugString``, depth, node count,
+  ``featureImportances``, test predictions (and, for forests, accuracy or
+  RMSE); gradient-boosted trees on breast cancer (each tree's
+  ``toDebugString``, the tree weights, test probabilities).
+
+* ``string_indexer_columns``: ``StringIndexer(inputCols, outputCols)`` over
+  two columns, one of them boolean (``labelsArray``, indices of test rows
+  under ``keep``);
+* ``boolean_label``: what PySpark's estimators do with a boolean label
+  column (the error's message, or the fitted model's predictions).
+
+``--only NAME`` records just that part (trees, extras), leaving the rest of the file as it
+is.
 """
 from __future__ import annotations
 
@@ -52,8 +68,115 @@ def scores() -> tuple[list, list]:
     return [s for s, _ in rows], [y for _, y in rows]
 
 
+TREE_CASES = [
+    # (kind, data, parameters)
+    ("DecisionTreeClassifier", "iris", {"maxDepth": 5}),
+    ("DecisionTreeClassifier", "breast_cancer", {"maxDepth": 4, "impurity": "entropy", "minInstancesPerNode": 5}),
+    ("DecisionTreeClassifier", "breast_cancer", {"maxDepth": 5, "maxBins": 8}),
+    ("DecisionTreeClassifier", "wine", {"maxDepth": 3, "minInfoGain": 0.05}),
+    ("DecisionTreeClassifier", "digits", {"maxDepth": 6}),
+    ("DecisionTreeRegressor", "diabetes", {"maxDepth": 4}),
+    ("RandomForestClassifier", "breast_cancer", {"numTrees": 20, "seed": 1}),
+    ("RandomForestClassifier", "wine", {"numTrees": 10, "featureSubsetStrategy": "sqrt", "seed": 2}),
+    ("RandomForestClassifier", "digits", {"numTrees": 20, "maxDepth": 8, "subsamplingRate": 0.7, "seed": 3}),
+    ("RandomForestRegressor", "diabetes", {"numTrees": 20, "maxDepth": 5, "seed": 4}),
+    ("GBTClassifier", "breast_cancer", {"maxIter": 10, "maxDepth": 3}),
+    ("GBTClassifier", "breast_cancer", {"maxIter": 20, "stepSize": 0.3, "maxDepth": 2, "maxBins": 16}),
+]
+
+
+def record_trees(spark) -> list:
+    from pyspark.ml import classification, regression
+    from pyspark.ml.linalg import Vectors
+    from sklearn import datasets
+
+    out = []
+    for kind, name, params in TREE_CASES:
+        data = datasets.load_diabetes(scaled=False) if name == "diabetes" else getattr(datasets, f"load_{name}")()
+        rows = [(Vectors.dense(x.tolist()), float(t)) for x, t in zip(data.data, data.target)]
+        train = spark.createDataFrame([r for i, r in enumerate(rows) if i % 4], ["features", "label"])
+        test = spark.createDataFrame([r for i, r in enumerate(rows) if not i % 4], ["features", "label"])
+        module = classification if kind.endswith("Classifier") else regression
+        model = getattr(module, kind)(**params).fit(train)
+        predicted = [r.prediction for r in model.transform(test).select("prediction").collect()]
+        labels = [r[1] for i, r in enumerate(rows) if not i % 4]
+        case = {"kind": kind, "data": name, "params": params, "predictions": predicted,
+                "feature_importances": model.featureImportances.toArray().tolist()}
+        if kind.startswith("DecisionTree"):
+            case.update(debug=model.toDebugString, depth=model.depth, num_nodes=model.numNodes)
+        elif kind.startswith("GBT"):
+            case.update(debug=[tree.toDebugString for tree in model.trees], tree_weights=list(model.treeWeights),
+                        probabilities=[r.probability.toArray().tolist()
+                                       for r in model.transform(test).select("probability").collect()])
+        if not kind.startswith("DecisionTree"):
+            case["total_num_nodes"] = model.totalNumNodes
+        if kind.endswith("Classifier"):
+            case["accuracy"] = sum(p == y for p, y in zip(predicted, labels)) / len(labels)
+        else:
+            case["rmse"] = (sum((p - y) ** 2 for p, y in zip(predicted, labels)) / len(labels)) ** 0.5
+        out.append(case)
+    return out
+
+
+def _outcome(fit_and_apply) -> dict:
+    """What PySpark did: its output, or its error's class and first line."""
+    try:
+        return {"output": fit_and_apply()}
+    except Exception as error:  # the message is what the tests compare with
+        return {"error": type(error).__name__, "message": str(error).splitlines()[0][:300]}
+
+
+def record_extras(spark, out: dict) -> None:
+    from pyspark.ml.classification import DecisionTreeClassifier, LogisticRegression
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.ml.linalg import Vectors
+
+    train, test = categorical()
+    numbers = [float(i % 4) for i in range(len(train))]  # a numeric column: indexed as its string form
+    test_numbers = [0.0, 3.0, None, 1.0, 9.0, 2.0, 0.0, 1.0, 3.0]
+    train_df = spark.createDataFrame(list(zip(train, numbers)), "c string, n double")
+    test_df = spark.createDataFrame([(i, v, f) for i, (v, f) in enumerate(zip(test, test_numbers))],
+                                    "id int, c string, n double")
+    orders = {}
+    for order in ("frequencyDesc", "alphabetAsc"):
+        model = StringIndexer(inputCols=["c", "n"], outputCols=["ci", "ni"], stringOrderType=order,
+                              handleInvalid="keep").fit(train_df)
+        rows = {r.id: (r.ci, r.ni) for r in model.transform(test_df).collect()}
+        orders[order] = {"labels_array": [list(labels) for labels in model.labelsArray],
+                         "keep": [list(rows[i]) for i in range(len(test))]}
+    out["string_indexer_columns"] = {"train": train, "train_numbers": numbers, "test": test,
+                                     "test_numbers": test_numbers, "orders": orders}
+
+    rows = [(Vectors.dense([float(i % 7), float(i % 3)]), i % 7 > 3) for i in range(60)]
+    df = spark.createDataFrame(rows, ["features", "label"])
+    result = {"features": [list(r[0]) for r in rows], "labels": [r[1] for r in rows],
+              "label_type": df.schema["label"].dataType.simpleString()}
+    for name, estimator in (("LogisticRegression", LogisticRegression(maxIter=20)),
+                            ("DecisionTreeClassifier", DecisionTreeClassifier())):
+        result[name] = _outcome(lambda: [r.prediction for r in estimator.fit(df).transform(df).collect()])
+    result["StringIndexer"] = _outcome(
+        lambda: list(StringIndexer(inputCol="label", outputCol="i").fit(df).labels))
+    out["boolean_label"] = result
+
+
 def main() -> None:
+    import sys
+
     from pyspark.sql import SparkSession
+
+    if sys.argv[1:2] == ["--only"]:
+        spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+                 .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+        path = HERE / "pyspark_expected.json"
+        out = json.loads(path.read_text())
+        if sys.argv[2] == "trees":
+            out["trees"] = record_trees(spark)
+        else:
+            record_extras(spark, out)
+        spark.stop()
+        path.write_text(json.dumps(out, indent=1) + "\n")
+        return
+
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
     from pyspark.ml.feature import StringIndexer
@@ -133,6 +256,8 @@ def main() -> None:
         linear.append({"reg_param": reg, "elastic_net_param": alpha, "standardization": std,
                        "coefficients": model.coefficients.toArray().tolist(), "intercept": model.intercept})
     out["linear_regression"] = linear
+    out["trees"] = record_trees(spark)
+    record_extras(spark, out)
     spark.stop()
     (HERE / "pyspark_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 
