@@ -12,13 +12,15 @@ from ..plan.nodes import NarrowNode, Node, PersistNode, UnionNode
 from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
+from .combining import CombiningMixin
 from .keyed import KeyedMixin
+from .statistics import StatisticsMixin
 from .writers import WritersMixin
 
 __all__ = ["Dataset"]
 
 
-class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
+class Dataset(ActionsMixin, KeyedMixin, StatisticsMixin, CombiningMixin, WritersMixin):
     """A lazy, immutable, partitioned collection of records.
 
     >>> import mapfold as mf

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 from ..core.config import default_workers
 from ..plan.nodes import SourceNode
 
-__all__ = ["from_sequence", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
+__all__ = ["from_sequence", "from_slices", "read_pickle", "read_whole_text", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
 
 
 class SequencePartition:
@@ -72,6 +72,50 @@ def from_sequence(items: Iterable, partitions: int | None = None):
         parts.append(SequencePartition(items[start:end], start))
         start = end
     return Dataset(SourceNode(SequenceSource(len(items)), parts))
+
+
+def from_slices(slices: Iterable[Iterable]):
+    """A Dataset whose partition ``i`` holds the items of ``slices[i]``, as given.
+
+    >>> from_slices([[1, 2], [], [3]]).glom().collect(runner="serial")
+    [[1, 2], [], [3]]
+    """
+    from .dataset import Dataset
+
+    parts, start = [], 0
+    for items in slices:
+        items = list(items)
+        parts.append(SequencePartition(items, start))
+        start += len(items)
+    return Dataset(SourceNode(SequenceSource(start), parts))
+
+
+def read_pickle(paths: str | os.PathLike | Iterable, storage_options: dict | None = None):
+    """The records of pickle files written by :meth:`Dataset.save_pickle`, one partition per file.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp() + "/out"
+    >>> _ = from_sequence([(1, "a"), {"b": 2}], partitions=2).save_pickle(out, runner="serial")
+    >>> read_pickle(out).collect(runner="serial")
+    [(1, 'a'), {'b': 2}]
+    """
+    from ..io.wholefiles import PickleSource
+
+    return _dataset(PickleSource(paths, storage_options=storage_options))
+
+
+def read_whole_text(paths: str | os.PathLike | Iterable, encoding: str = "utf-8", storage_options: dict | None = None):
+    """``(url, text)`` for each file, whole (PySpark's ``wholeTextFiles``), one partition per file.
+
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(folder, "a.txt"), "w").write("one\\ntwo\\n")
+    >>> [(url.endswith("/a.txt"), text) for url, text in read_whole_text(folder).collect(runner="serial")]
+    [(True, 'one\\ntwo\\n')]
+    """
+    from ..io.wholefiles import WholeTextSource
+
+    return _dataset(WholeTextSource(paths, storage_options=storage_options, encoding=encoding))
 
 
 class EmptyPartition:
