@@ -123,6 +123,45 @@ class CombiningMixin:
         whole = self.map_partitions_with_index(_WholePartition(groups))
         return whole.partition_by(partitions, _identity).map_partitions(_unwhole)
 
+    def random_split(self, weights: list[float], seed: int | None = None) -> list:
+        """Datasets holding disjoint random parts of the records, about in the
+        proportions of ``weights`` (PySpark's ``randomSplit``): every part draws
+        the same random number per record, from ``seed``, and keeps its range.
+
+        >>> from mapfold import from_sequence
+        >>> parts = from_sequence(range(100), partitions=2).random_split([1, 3], seed=5)
+        >>> a, b = (p.collect(runner="serial") for p in parts)
+        >>> sorted(a + b) == list(range(100)), 10 < len(a) < 40
+        (True, True)
+        """
+        import random
+        import sys
+
+        if not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"random_split(): weights must be non-negative with a positive sum, not {weights!r}")
+        seed = random.randrange(sys.maxsize) if seed is None else seed
+        total = float(sum(weights))
+        bounds = list(itertools.accumulate([0.0] + [w / total for w in weights]))
+        return [self._narrow(_RangeSample(low, high, seed), "random_split", preserves_partitioning=True)
+                for low, high in zip(bounds, bounds[1:])]
+
+    def sample_by_key(self, with_replacement: bool, fractions: dict, seed: int = 0):
+        """``(key, value)`` records sampled with a fraction per key (PySpark's ``sampleByKey``).
+
+        >>> from mapfold import from_sequence
+        >>> ds = from_sequence([("a", i) for i in range(100)] + [("b", i) for i in range(100)])
+        >>> picked = ds.sample_by_key(False, {"a": 0.5, "b": 0.0}, seed=1).collect(runner="serial")
+        >>> {k for k, _ in picked}, 25 < len(picked) < 75
+        ({'a'}, True)
+        """
+        check_bool(with_replacement, "with_replacement", "sample_by_key")
+        for key, fraction in fractions.items():
+            if fraction < 0 or (fraction > 1 and not with_replacement):
+                raise ValueError(f"sample_by_key(): the fraction of {key!r} must be in [0, 1]"
+                                 f"{'' if with_replacement else ' without replacement'}, not {fraction!r}")
+        return self._narrow(_KeySample(dict(fractions), seed, with_replacement), "sample_by_key",
+                            preserves_partitioning=True)
+
     def pipe(self, command: str, env: dict | None = None, check_code: bool = False):
         """Each partition's records, one ``str(record)`` per line, through the
         standard input of ``command`` (split as a shell would, no shell run);
@@ -221,6 +260,40 @@ class _WholePartition:
 def _unwhole(iterator):
     parts = sorted((part for _, part in iterator), key=_first)
     return itertools.chain.from_iterable(records for _, records in parts)
+
+
+class _RangeSample:
+    def __init__(self, low: float, high: float, seed: int):
+        self.low, self.high, self.seed = low, high, seed
+
+    def __call__(self, index, iterator):
+        import random
+
+        rng = random.Random(self.seed * 1_000_003 + index)
+        return (x for x in iterator if self.low <= rng.random() < self.high)
+
+
+class _KeySample:
+    def __init__(self, fractions: dict, seed: int, with_replacement: bool):
+        self.fractions, self.seed, self.with_replacement = fractions, seed, with_replacement
+
+    def __call__(self, index, iterator):
+        import math
+        import random
+
+        rng = random.Random(self.seed * 1_000_003 + index)
+        for record in iterator:
+            fraction = self.fractions[record[0]]
+            if not self.with_replacement:
+                if rng.random() < fraction:
+                    yield record
+                continue
+            k, p, limit = 0, rng.random(), math.exp(-fraction)  # Knuth's Poisson draw
+            while p > limit:
+                k += 1
+                p *= rng.random()
+            for _ in range(k):
+                yield record
 
 
 class _Pipe:
