@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ...dataset.sources import from_slices, read_pickle, read_text, read_whole_text
+from ...core.errors import MapfoldError
 from ...io.paths import expand_paths
 from ...runners import make_runner
 from .accumulators import GROUP, Accumulator, AccumulatorParam, param_for
@@ -97,7 +98,9 @@ class SparkContext:
         self._start = int(time.time() * 1000)
         self._broadcasts: list[Broadcast] = []
         self._accumulators: dict[int, Accumulator] = {}
-        self._files_dir: str | None = None
+        # made now, before the runner starts workers, so that forked workers inherit its name (files.py)
+        self._files_dir: str | None = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
+        os.environ[ENVIRONMENT] = self._files_dir
         self._files: list[str] = []
         self._rdd_ids = 0
         self.runner.add_listener(self._job_event)
@@ -226,8 +229,7 @@ class SparkContext:
     def addFile(self, path: str, recursive: bool = False) -> None:
         """Copy the file (or, with ``recursive``, folder) at ``path`` where ``SparkFiles.get(name)`` finds it."""
         if self._files_dir is None:
-            self._files_dir = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
-            os.environ[ENVIRONMENT] = self._files_dir
+            raise MapfoldError("addFile(): this SparkContext was stopped")
         target = os.path.join(self._files_dir, os.path.basename(os.path.normpath(path)))
         if os.path.isdir(path):
             if not recursive:

@@ -1,10 +1,12 @@
 """``SparkFiles``: files added with ``sc.addFile``, found by name in tasks and on the driver.
 
-``sc.addFile`` copies a file into the SparkContext's own folder and names
-that folder in the process environment (``MAPFOLD_SPARK_FILES``), which
-forked and spawned local workers inherit, as PySpark's workers find
-``SparkFiles.getRootDirectory()`` in theirs. Engine workers on other
-machines do not see the driver's folder: ship the file with the engine.
+A SparkContext makes its own folder when it starts and names it in the
+process environment (``MAPFOLD_SPARK_FILES``) before its runner starts any
+worker, so local workers (forked or spawned later) inherit it, as PySpark's
+workers find ``SparkFiles.getRootDirectory()`` in theirs; ``sc.addFile``
+copies files there. A runner passed in already running, or engine workers
+on other machines, do not see the driver's folder: ship the file with the
+engine. The last SparkContext started in a process names the folder.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class SparkFiles:
     def getRootDirectory(cls) -> str:
         root = os.environ.get(ENVIRONMENT)
         if not root:
-            raise MapfoldError("SparkFiles: no file was added; call sc.addFile(path) before SparkFiles.get(name)")
+            raise MapfoldError("SparkFiles: no SparkContext runs here; start one, and sc.addFile(path), before "
+                               "SparkFiles.get(name)")
         return root
 
     @classmethod
