@@ -197,7 +197,9 @@ class SparkContext:
         return self._rdd(read_pickle(name.split(",") if "," in name else name))
 
     def union(self, rdds: list["RDD"]) -> "RDD":
-        return rdds[0].union(*rdds[1:])
+        if not rdds:
+            raise ValueError("union(): give at least one RDD")
+        return self._rdd(rdds[0].dataset.union(*(r.dataset for r in rdds[1:])))
 
     def runJob(self, rdd: "RDD", partitionFunc: Callable, partitions: list[int] | None = None,
                allowLocal: bool = False) -> list:

@@ -11,7 +11,7 @@ table in ``unsupported.py``.
 ...        .reduceByKey(lambda a, b: a + b).collect())
 [('a', 1), ('b', 2)]
 >>> sc.parallelize(range(10), 3).stats()
-(count: 10, mean: 4.5, stdev: 2.8722813232690143, max: 9, min: 0)
+(count: 10, mean: 4.5, stdev: 2.8722813232690143, max: 9.0, min: 0.0)
 """
 from __future__ import annotations
 

@@ -44,11 +44,12 @@ class StatCounter(Stats):
     def sum(self) -> float:  # type: ignore[override]
         return self.n * self.mu
 
-    def min(self):  # type: ignore[override]
-        return self.min_value
+    def min(self) -> float:  # type: ignore[override]
+        """A float, as PySpark's (its ``numpy.minimum`` against ``inf`` makes one)."""
+        return float(self.min_value)
 
-    def max(self):  # type: ignore[override]
-        return self.max_value
+    def max(self) -> float:  # type: ignore[override]
+        return float(self.max_value)
 
     def variance(self) -> float:  # type: ignore[override]
         return math.nan if self.n == 0 else self.m2 / self.n
@@ -63,9 +64,11 @@ class StatCounter(Stats):
         return math.sqrt(self.sampleVariance())
 
     def asDict(self, sample: bool = False) -> dict:
+        """As PySpark's, whose ``sample`` is the other way round: the sample's
+        stdev and variance by default, the population's with ``sample=True``."""
         return {"count": self.count(), "mean": self.mean(), "sum": self.sum(), "min": self.min(), "max": self.max(),
-                "stdev": self.sampleStdev() if sample else self.stdev(),
-                "variance": self.sampleVariance() if sample else self.variance()}
+                "stdev": self.stdev() if sample else self.sampleStdev(),
+                "variance": self.variance() if sample else self.sampleVariance()}
 
     def __repr__(self) -> str:
-        return f"(count: {self.n}, mean: {self.mu}, stdev: {self.stdev()}, max: {self.max_value}, min: {self.min_value})"
+        return f"(count: {self.n}, mean: {self.mu}, stdev: {self.stdev()}, max: {self.max()}, min: {self.min()})"
