@@ -21,13 +21,13 @@ def public_names(cls) -> list[str]:
     return sorted(name for name in dir(cls) if not name.startswith("_"))
 
 
-@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["RDD", "SparkContext"])
+@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["rdd", "context"])
 def test_every_public_name_exists(theirs, ours):
     missing = [name for name in public_names(theirs) if not hasattr(ours, name)]
     assert not missing, f"{ours.__name__} lacks {missing}: implement them or declare them in UNSUPPORTED"
 
 
-@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["RDD", "SparkContext"])
+@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["rdd", "context"])
 def test_refused_names_raise_a_clear_not_implemented_error(theirs, ours):
     sc = SparkContext("local")
     instance = sc if ours is SparkContext else sc.parallelize([1, 2])
@@ -40,7 +40,7 @@ def test_refused_names_raise_a_clear_not_implemented_error(theirs, ours):
         assert f"{ours.__name__}.{name}()" in str(error) and alternative in str(error)
 
 
-@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["RDD", "SparkContext"])
+@pytest.mark.parametrize("theirs,ours", PAIRS, ids=["rdd", "context"])
 def test_implemented_methods_take_pysparks_arguments(theirs, ours):
     """An implemented method accepts PySpark's parameter names, in PySpark's order, with its defaults."""
     refused = UNSUPPORTED[ours.__name__]
@@ -60,3 +60,14 @@ def _parameters(function) -> list:
     # defaults compared by value only for plain constants (PySpark's lambdas and serializers are its own)
     return [(p.name, p.default if isinstance(p.default, (int, float, str, bool, type(None))) else "<object>")
             for p in params]
+
+
+def test_docs_table_is_the_generated_one():
+    from pathlib import Path
+
+    from mapfold.compat.pyspark.surface import BEGIN, END, surface_table
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "pyspark.md").read_text()
+    assert BEGIN in page and END in page, "docs/pyspark.md lost its surface table markers"
+    table = page.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == surface_table(), "docs/pyspark.md's table is stale: paste surface_table()'s output"
