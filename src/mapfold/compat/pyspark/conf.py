@@ -20,7 +20,11 @@ __all__ = ["SparkConf"]
 
 
 class SparkConf:
-    """Settings for a :class:`~mapfold.compat.pyspark.SparkContext`, by key."""
+    """Settings for a :class:`~mapfold.compat.pyspark.SparkContext`, by key.
+
+    ``loadDefaults`` loads PySpark's ``spark.*`` Java system properties: without
+    a JVM there are none, so either value starts empty.
+    """
 
     def __init__(self, loadDefaults: bool = True, _jvm: Any = None, _jconf: Any = None):
         if _jvm is not None or _jconf is not None:

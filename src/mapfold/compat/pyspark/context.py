@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ...dataset.sources import from_slices, read_pickle, read_text, read_whole_text
@@ -101,6 +102,7 @@ class SparkContext:
         # made now, before the runner starts workers, so that forked workers inherit its name (files.py)
         self._files_dir: str | None = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
         os.environ[ENVIRONMENT] = self._files_dir
+        weakref.finalize(self, shutil.rmtree, self._files_dir, True)  # a context never stopped leaves nothing
         self._files: list[str] = []
         self._rdd_ids = 0
         self.runner.add_listener(self._job_event)
@@ -187,14 +189,17 @@ class SparkContext:
         return self._rdd(read_text(paths, split_size=split))
 
     def wholeTextFiles(self, path: str, minPartitions: int | None = None, use_unicode: bool = True) -> "RDD":
-        """``(url, text)`` for each file, one partition per file (``minPartitions`` is a hint in PySpark too)."""
+        """``(url, text)`` for each file, one partition per file (at least ``minPartitions`` files, or refused)."""
         if use_unicode is not True:
             raise refuse_argument("SparkContext.wholeTextFiles", "use_unicode=False", "texts are always str")
-        return self._rdd(read_whole_text(path.split(",") if "," in path else path))
+        rdd = self._rdd(read_whole_text(path.split(",") if "," in path else path))
+        return _at_least(rdd, minPartitions, "SparkContext.wholeTextFiles")
 
     def pickleFile(self, name: str, minPartitions: int | None = None) -> "RDD":
-        """The records saved by ``RDD.saveAsPickleFile``, one partition per part file."""
-        return self._rdd(read_pickle(name.split(",") if "," in name else name))
+        """The records saved by ``RDD.saveAsPickleFile``, one partition per part file (at least ``minPartitions``
+        files, or refused)."""
+        return _at_least(self._rdd(read_pickle(name.split(",") if "," in name else name)), minPartitions,
+                         "SparkContext.pickleFile")
 
     def union(self, rdds: list["RDD"]) -> "RDD":
         if not rdds:
@@ -203,7 +208,8 @@ class SparkContext:
 
     def runJob(self, rdd: "RDD", partitionFunc: Callable, partitions: list[int] | None = None,
                allowLocal: bool = False) -> list:
-        """``partitionFunc`` over the chosen partitions' iterators, the results flattened in partition order."""
+        """``partitionFunc`` over the chosen partitions' iterators, the results flattened in partition order
+        (``allowLocal`` has no effect in PySpark either)."""
         chosen = range(rdd.getNumPartitions()) if partitions is None else list(partitions)
         per_partition = rdd.mapPartitionsWithIndex(_Chosen(set(chosen), partitionFunc)).glom().collect()
         return [x for i in chosen for x in per_partition[i]]
@@ -265,6 +271,15 @@ class SparkContext:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _at_least(rdd: "RDD", wanted: int | None, method: str) -> "RDD":
+    """``rdd``, whose partitions are whole files: refused when it has fewer than ``wanted``."""
+    if wanted is not None and rdd.getNumPartitions() < wanted:
+        raise refuse_argument(method, f"minPartitions={wanted}",
+                              f"whole files are read one partition each, and there are {rdd.getNumPartitions()}; "
+                              "call repartition(n) on the result")
+    return rdd
 
 
 class _Chosen:

@@ -42,3 +42,19 @@ def surface_table() -> str:
                 status, note = "yes", _note(cls, name)
             rows.append(f"| `{cls.__name__}.{name}` | {status} | {note} |".replace(" |  |", " | |"))
     return "\n".join(rows)
+
+
+def rewrite(path: str) -> None:
+    """Put the current table between the markers of the Markdown page at ``path``."""
+    with open(path) as f:
+        page = f.read()
+    before, rest = page.split(BEGIN, 1)
+    after = rest.split(END, 1)[1]
+    with open(path, "w") as f:
+        f.write(f"{before}{BEGIN}\n{surface_table()}\n{END}{after}")
+
+
+if __name__ == "__main__":  # python -m mapfold.compat.pyspark.surface docs/pyspark.md
+    import sys
+
+    rewrite(sys.argv[1])
