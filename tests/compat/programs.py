@@ -204,6 +204,9 @@ def joins(sc, data):
         "groupWith": sorted((k, [sorted(vs) for vs in groups])
                             for k, groups in sales.groupWith(regions, sc.parallelize([("east", 0)])).collect()),
         "subtractByKey": sorted(sales.subtractByKey(regions).collect()),
+        "partitions": [sales.subtractByKey(regions).getNumPartitions(), sales.cogroup(regions).getNumPartitions(),
+                       sales.leftOuterJoin(regions, 4).getNumPartitions(),
+                       sales.partitionBy(3).join(regions.partitionBy(3)).getNumPartitions()],
     }
 
 
@@ -215,7 +218,9 @@ def set_operations(sc, data):
             "intersection": sorted(a.intersection(b).collect()),
             "cartesian": sorted(a.cartesian(sc.parallelize("xy", 1)).collect()),
             "cartesian_partitions": a.cartesian(b).getNumPartitions(),
-            "sc_union": sorted(sc.union([a, b, sc.parallelize([0])]).collect())}
+            "sc_union": sorted(sc.union([a, b, sc.parallelize([0])]).collect()),
+            "partitions": [a.subtract(b).getNumPartitions(), a.intersection(b).getNumPartitions(),
+                           a.distinct().getNumPartitions(), a.subtract(b, 2).getNumPartitions()]}
 
 
 # -- sorting --------------------------------------------------------------------------------

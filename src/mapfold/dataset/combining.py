@@ -89,7 +89,7 @@ class CombiningMixin:
         check_datasets([other], "subtract", "other")
         return self.map(_with_true).subtract_by_key(other.map(_with_true), partitions).keys()
 
-    def intersection(self, other):
+    def intersection(self, other, partitions: int | None = None):
         """The distinct records found in both Datasets.
 
         >>> from mapfold import from_sequence
@@ -97,7 +97,7 @@ class CombiningMixin:
         [2, 3]
         """
         check_datasets([other], "intersection", "other")
-        return self.map(_with_none).cogroup(other.map(_with_none)).filter(_in_both).keys()
+        return self.map(_with_none).cogroup(other.map(_with_none), partitions=partitions).filter(_in_both).keys()
 
     def coalesce(self, partitions: int, shuffle: bool = False):
         """Fewer partitions: neighbouring partitions merged in order

@@ -94,7 +94,7 @@ class RDD:
         return self._ds.partitioner
 
     def toDebugString(self) -> str:
-        """The plan's stages as text (mapfold's ``explain_string()``)."""
+        """The plan's stages as text (mapfold's ``explain_string()``): a ``str``, where PySpark's is ``bytes``."""
         return self._ds.explain_string()
 
     # -- narrow transformations ------------------------------------------------
@@ -143,18 +143,22 @@ class RDD:
         return self._new(self._ds.union(other._ds))
 
     def zip(self, other: "RDD") -> "RDD":
+        """Pairs by position; both sides need as many partitions and records per partition (counted first)."""
         return self._new(self._ds.zip(other._ds, **self._run()))
 
     def zipWithIndex(self) -> "RDD":
+        """``(record, index)``; counts the partitions first, as PySpark."""
         return self._new(self._ds.zip_with_index(**self._run()))
 
     def zipWithUniqueId(self) -> "RDD":
         return self._new(self._ds.zip_with_unique_id())
 
     def cartesian(self, other: "RDD") -> "RDD":
+        """Every pair; partition ``i * m + j`` pairs partition ``i`` with the other's ``j``, as PySpark."""
         return self._new(self._ds.cartesian(other._ds))
 
     def pipe(self, command: str, env: dict | None = None, checkCode: bool = False) -> "RDD":
+        """Each partition through ``command``'s stdin, one ``str(record)`` a line; its output lines."""
         return self._new(self._ds.pipe(command, env, checkCode))
 
     def sample(self, withReplacement: bool, fraction: float, seed: int | None = None) -> "RDD":
@@ -168,9 +172,11 @@ class RDD:
         return [self._new(part) for part in self._ds.random_split(weights, seed)]
 
     def coalesce(self, numPartitions: int, shuffle: bool = False) -> "RDD":
+        """Neighbouring partitions merged as Spark merges them (moved through the shuffle: see docs/pyspark.md)."""
         return self._new(self._ds.coalesce(numPartitions, shuffle))
 
     def repartition(self, numPartitions: int) -> "RDD":
+        """Records spread round-robin over ``numPartitions`` (from a fixed start, where Spark's is random)."""
         return self._new(self._ds.repartition(numPartitions))
 
     # -- wide transformations ----------------------------------------------------
@@ -237,13 +243,13 @@ class RDD:
         return self._new(self._ds.full_outer_join(other._ds, self._pair_partitions(other, numPartitions)))
 
     def subtractByKey(self, other: "RDD", numPartitions: int | None = None) -> "RDD":
-        return self._new(self._ds.subtract_by_key(other._ds, numPartitions))
+        return self._new(self._ds.subtract_by_key(other._ds, self._pair_partitions(other, numPartitions)))
 
     def subtract(self, other: "RDD", numPartitions: int | None = None) -> "RDD":
-        return self._new(self._ds.subtract(other._ds, numPartitions))
+        return self._new(self._ds.subtract(other._ds, self._pair_partitions(other, numPartitions)))
 
     def intersection(self, other: "RDD") -> "RDD":
-        return self._new(self._ds.intersection(other._ds))
+        return self._new(self._ds.intersection(other._ds, self._pair_partitions(other, None)))
 
     def sortBy(self, keyfunc: Callable, ascending: bool = True, numPartitions: int | None = None) -> "RDD":
         return self._new(self._ds.sort_by(keyfunc, ascending, numPartitions, **self._run()))
@@ -255,6 +261,7 @@ class RDD:
         return self._new(self._ds.sort_by(_KeyOfKey(keyfunc), ascending, numPartitions, **self._run()))
 
     def partitionBy(self, numPartitions: int, partitionFunc: Callable = portable_hash) -> "RDD":
+        """Records to ``partitionFunc(key) % numPartitions`` (default: mapfold's stable hash)."""
         return self._new(self._ds.partition_by(numPartitions, partitionFunc))
 
     def repartitionAndSortWithinPartitions(self, numPartitions: int | None = None,
@@ -316,6 +323,7 @@ class RDD:
         return self._ds.take(num, **self._run())
 
     def takeSample(self, withReplacement: bool, num: int, seed: int | None = None) -> list:
+        """``num`` records at random (PySpark's algorithm; the records drawn differ: see docs/pyspark.md)."""
         return self._ds.take_sample(withReplacement, num, seed, **self._run())
 
     def first(self) -> Any:
@@ -340,12 +348,14 @@ class RDD:
         return self._ds.aggregate(zeroValue, seqOp, combOp, **self._run())
 
     def treeAggregate(self, zeroValue: Any, seqOp: Callable, combOp: Callable, depth: int = 2) -> Any:
+        """:meth:`aggregate` combined in a tree of ``depth`` levels through shuffles, as PySpark."""
         return self._ds.tree_aggregate(zeroValue, seqOp, combOp, depth, **self._run())
 
     def sum(self) -> Any:
         return self._ds.sum(**self._run())
 
     def stats(self) -> StatCounter:
+        """A :class:`StatCounter`, merged per partition in partition order as PySpark's."""
         return StatCounter.of(self._ds.stats(**self._run()))
 
     def mean(self) -> float:
@@ -379,9 +389,11 @@ class RDD:
         return self._ds.take_ordered(num, key, **self._run())
 
     def countByKey(self) -> defaultdict:
+        """``defaultdict(int)`` of counts per key, as PySpark."""
         return defaultdict(int, self._ds.count_by_key(**self._run()))
 
     def countByValue(self) -> defaultdict:
+        """``defaultdict(int)`` of counts per record, as PySpark."""
         return defaultdict(int, self._ds.count_by_value(**self._run()))
 
     def countApproxDistinct(self, relativeSD: float = 0.05) -> int:
@@ -391,6 +403,7 @@ class RDD:
         return self._ds.filter(_KeyIs(key)).values().collect(**self._run())
 
     def foreach(self, f: Callable) -> None:
+        """``f`` on every record, in the tasks (accumulators reach the driver)."""
         self._ds.map_partitions(_ForEach(f)).collect(**self._run())
 
     def foreachPartition(self, f: Callable) -> None:
