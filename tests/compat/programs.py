@@ -89,6 +89,16 @@ def text_min_partitions(sc, data):
 
 
 @program
+def text_layout(sc, data):
+    folder, one = os.path.join(data, "text"), os.path.join(data, "text", "tale.txt")
+    return {"folder": sc.textFile(folder).glom().map(len).collect(),
+            "folder_3": sc.textFile(folder, 3).glom().map(len).collect(),
+            "file_4": sc.textFile(one, 4).glom().map(len).collect(),
+            "file_5": sc.textFile(one, 5).glom().map(len).collect(),
+            "gzip_and_text": sc.textFile(",".join([os.path.join(data, "gz"), one])).glom().map(len).collect()}
+
+
+@program
 def whole_text_files(sc, data):
     files = sc.wholeTextFiles(os.path.join(data, "text"))
     return sorted((os.path.basename(path), len(text), text.count("\n")) for path, text in files.collect())

@@ -142,13 +142,16 @@ def _dataset(source):
 
 
 def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None, min_partitions: int | None = None,
-              encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise"):
+              encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise",
+              layout: str = "packed"):
     """Lines of text files (no line endings), from files, folders, globs or URLs.
 
     Uncompressed files split into line-aligned byte ranges; ``.gz``,
     ``.bz2``, ``.zst`` and ``.xz`` files are one partition each. No data is
     read here. ``errors="skip"`` skips undecodable lines and the unreadable
     rest of a truncated compressed file, counting them (``Dataset.bad_records``).
+    ``layout="hadoop"`` cuts as Hadoop's ``TextInputFormat`` (each file on its
+    own, small files never packed together: ``io/text.hadoop_segments``).
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -160,7 +163,7 @@ def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None
 
     _check_splits(split_size, min_partitions, "read_text")
     source = TextSource(paths, split_size=split_size, min_partitions=min_partitions, encoding=encoding,
-                        storage_options=storage_options, errors=errors)
+                        storage_options=storage_options, errors=errors, layout=layout)
     return _dataset(source)
 
 

@@ -184,9 +184,9 @@ class SparkContext:
         paths = name.split(",") if "," in name else name
         wanted = minPartitions if minPartitions is not None else self.defaultMinPartitions
         _, files = expand_paths(paths)
-        total = sum(f.size for f in files if f.compression is None)
+        total = sum(f.size for f in files)  # compressed files count too, as in Hadoop's goal size
         split = max(1, min(total // max(wanted, 1), _LOCAL_BLOCK))
-        return self._rdd(read_text(paths, split_size=split))
+        return self._rdd(read_text(paths, split_size=split, layout="hadoop"))
 
     def wholeTextFiles(self, path: str, minPartitions: int | None = None, use_unicode: bool = True) -> "RDD":
         """``(url, text)`` for each file, one partition per file (at least ``minPartitions`` files, or refused)."""
