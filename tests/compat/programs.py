@@ -334,6 +334,28 @@ def accumulators(sc, data):
     return {"words": words, "blank": blank.value, "chars": chars.value, "foreach": before, "seen": seen.value}
 
 
+@program
+def accumulators_and_caching(sc, data):
+    """Updates count once per task run: a cached RDD's tasks run once; sortBy's sampling pass runs them too."""
+    seen = sc.accumulator(0)
+
+    def touch(x):
+        seen.add(1)
+        return x
+
+    cached = sc.parallelize(range(20), 4).map(touch).cache()
+    cached.count()
+    cached.count()
+    once = seen.value
+    cached.unpersist()
+    cached.count()
+    after_unpersist = seen.value
+    sorted_seen = sc.accumulator(0)
+    ordered = sc.parallelize(range(20), 4).map(lambda x: sorted_seen.add(1) or x).sortBy(lambda x: -x).collect()
+    return {"once": once, "after_unpersist": after_unpersist, "ordered": ordered,
+            "sort_ran_the_map_more_than_once": sorted_seen.value > 20}
+
+
 # -- partition layout -----------------------------------------------------------------------------------------------
 @program
 def partition_layout(sc, data):
