@@ -104,13 +104,16 @@ class CombiningMixin:
         (``shuffle=True``: :meth:`repartition`, which can also make more).
         Asking for as many or more partitions without a shuffle keeps them.
 
-        Unlike Spark, whose coalesce reads several parent partitions in one
-        task, this moves each whole partition (as one record) through the
-        shuffle to its group; the layout is Spark's.
+        Each output partition's task reads its parents one after the other
+        (no shuffle); a runner that cannot read several inputs in one task
+        (Spark's) moves each whole parent partition through a shuffle instead.
 
         >>> from mapfold import from_sequence
-        >>> from_sequence(range(6), partitions=3).coalesce(2).glom().collect(runner="serial")
-        [[0, 1], [2, 3, 4, 5]]
+        >>> merged = from_sequence(range(6), partitions=3).coalesce(2)
+        >>> merged.glom().collect(runner="serial"), merged.glom().collect(runner="processes")
+        ([[0, 1], [2, 3, 4, 5]], [[0, 1], [2, 3, 4, 5]])
+        >>> "no shuffle" in merged.explain_string()
+        True
         """
         check_count(partitions, "partitions", "coalesce")
         check_bool(shuffle, "shuffle", "coalesce")
@@ -119,9 +122,14 @@ class CombiningMixin:
         parents = self.num_partitions
         if partitions >= parents:
             return self
-        groups = [g for g in range(partitions) for _ in range(g * parents // partitions, (g + 1) * parents // partitions)]
-        whole = self.map_partitions_with_index(_WholePartition(groups))
-        return whole.partition_by(partitions, _identity).map_partitions(_unwhole)
+        from ..plan.nodes import CoalesceNode
+        from .dataset import Dataset
+
+        groups = [list(range(g * parents // partitions, (g + 1) * parents // partitions)) for g in range(partitions)]
+        target = [g for g, group in enumerate(groups) for _ in group]
+        whole = self.map_partitions_with_index(_WholePartition(target))
+        fallback = whole.partition_by(partitions, _identity).map_partitions(_unwhole)
+        return Dataset(CoalesceNode(self.node, groups, fallback.node))
 
     def random_split(self, weights: list[float], seed: int | None = None) -> list:
         """Datasets holding disjoint random parts of the records, about in the

@@ -7,7 +7,7 @@ reads together.
 """
 from __future__ import annotations
 
-from .nodes import CombineNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
+from .nodes import CoalesceNode, CombineNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
 
 __all__ = ["explain"]
 
@@ -44,6 +44,10 @@ def _stage_lines(node: Node, depth: int, out: list, seen: set, title: str = "sta
             how = "shuffled into the join's partitioning" if isinstance(parent, ShuffleNode) else \
                 f"no shuffle, {current.skipped}"
             _stage_lines(parent, depth + 2, out, seen, title=f"side {side} ({how})")
+    elif isinstance(current, CoalesceNode):
+        out.append(f"{pad}  reads {len(current.groups)} groups of neighbouring partitions, each in one task "
+                   f"(no shuffle; a runner that cannot read several inputs in a task shuffles them) of:")
+        _stage_lines(current.parent, depth + 2, out, seen)
     elif isinstance(current, ShuffleNode):
         combine = "map-side combine" if current.aggregator is not None else "no combine"
         out.append(f"{pad}  reads {current.name} shuffle into {current.num_partitions} buckets ({combine}) of:")

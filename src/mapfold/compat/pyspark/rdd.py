@@ -172,7 +172,7 @@ class RDD:
         return [self._new(part) for part in self._ds.random_split(weights, seed)]
 
     def coalesce(self, numPartitions: int, shuffle: bool = False) -> "RDD":
-        """Neighbouring partitions merged as Spark merges them (moved through the shuffle: see docs/pyspark.md)."""
+        """Neighbouring partitions merged as Spark merges them, each group read in one task (no shuffle)."""
         return self._new(self._ds.coalesce(numPartitions, shuffle))
 
     def repartition(self, numPartitions: int) -> "RDD":
