@@ -75,11 +75,10 @@ def _load_batches(stream) -> Iterator:
         yield from batch
 
 
-def group_files(paths: list[str], min_partitions: int | None) -> list[list[str]]:
-    """One partition per file, in order (``min_partitions`` is a lower bound
-    that one file per partition already meets when there are enough files).
+def group_files(paths: list[str]) -> list[list[str]]:
+    """One partition per file, in order.
 
-    >>> group_files(["a", "b", "c"], None)
+    >>> group_files(["a", "b", "c"])
     [['a'], ['b'], ['c']]
     """
     return [[path] for path in paths]
@@ -88,14 +87,13 @@ def group_files(paths: list[str], min_partitions: int | None) -> list[list[str]]
 class _FilesSource:
     kind = "pickle"
 
-    def __init__(self, paths, min_partitions: int | None = None, storage_options: dict | None = None):
+    def __init__(self, paths, storage_options: dict | None = None):
         fs, files = expand_paths(paths, storage_options)
         self.fs = None if is_local(fs) else fs
         self.files = [f.path for f in files]
-        self.min_partitions = min_partitions
 
     def partitions(self) -> list:
-        return [FilesPartition(self.fs, group, self.kind) for group in group_files(self.files, self.min_partitions)]
+        return [FilesPartition(self.fs, group, self.kind) for group in group_files(self.files)]
 
     def describe(self) -> str:
         return f"{self.kind} files: {len(self.files)}"
@@ -110,7 +108,6 @@ class PickleSource(_FilesSource):
 class WholeTextSource(_FilesSource):
     """``(url, whole text)`` of each file (PySpark's ``wholeTextFiles``), one partition per file."""
 
-    def __init__(self, paths, min_partitions: int | None = None, storage_options: dict | None = None,
-                 encoding: str = "utf-8"):
-        super().__init__(paths, min_partitions, storage_options)
+    def __init__(self, paths, storage_options: dict | None = None, encoding: str = "utf-8"):
+        super().__init__(paths, storage_options)
         self.kind = encoding

@@ -25,7 +25,7 @@ values.
 """
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ...core.errors import MapfoldError
 from ...core.task_context import current_task

@@ -16,7 +16,7 @@ mapfold.core.errors.MapfoldError: Broadcast 0 was destroyed; its value cannot be
 """
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ...core.errors import MapfoldError
 
