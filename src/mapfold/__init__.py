@@ -19,7 +19,8 @@ from .core.errors import (
     WorkerLostError,
 )
 from .dataset.dataset import Dataset
-from .dataset.sources import from_sequence, read_csv, read_jsonl, read_key_value, read_parquet, read_text
+from .dataset.sources import (from_sequence, from_slices, read_csv, read_jsonl, read_key_value, read_parquet, read_pickle,
+                              read_text, read_whole_text)
 from . import storage
 from .io.badrecords import BadRecord, BadRecordsReport
 from .parallel.pool import Pool
@@ -31,6 +32,9 @@ __all__ = [
     "Dataset",
     "from_sequence",
     "read_text",
+    "from_slices",
+    "read_pickle",
+    "read_whole_text",
     "read_key_value",
     "read_jsonl",
     "read_csv",

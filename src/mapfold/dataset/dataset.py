@@ -13,7 +13,9 @@ from ..plan.rewrites import Rewrite
 from . import transforms as t
 from .checks import check_bool, check_callable, check_count, check_datasets, check_fraction
 from .actions import ActionsMixin
+from .combining import CombiningMixin
 from .keyed import KeyedMixin
+from .statistics import StatisticsMixin
 from .writers import WritersMixin
 
 __all__ = ["Dataset"]
@@ -21,7 +23,7 @@ __all__ = ["Dataset"]
 WORDS = Rewrite("words", replaces=1, label="flat_map(str.split) → word path (text split once per block)")
 
 
-class Dataset(ActionsMixin, KeyedMixin, WritersMixin):
+class Dataset(ActionsMixin, KeyedMixin, StatisticsMixin, CombiningMixin, WritersMixin):
     """A lazy, immutable, partitioned collection of records.
 
     >>> import mapfold as mf

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 from ..core.config import default_workers
 from ..plan.nodes import SourceNode
 
-__all__ = ["from_sequence", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
+__all__ = ["from_sequence", "from_slices", "read_pickle", "read_whole_text", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
 
 
 class SequencePartition:
@@ -74,6 +74,50 @@ def from_sequence(items: Iterable, partitions: int | None = None):
     return Dataset(SourceNode(SequenceSource(len(items)), parts))
 
 
+def from_slices(slices: Iterable[Iterable]):
+    """A Dataset whose partition ``i`` holds the items of ``slices[i]``, as given.
+
+    >>> from_slices([[1, 2], [], [3]]).glom().collect(runner="serial")
+    [[1, 2], [], [3]]
+    """
+    from .dataset import Dataset
+
+    parts, start = [], 0
+    for items in slices:
+        items = list(items)
+        parts.append(SequencePartition(items, start))
+        start += len(items)
+    return Dataset(SourceNode(SequenceSource(start), parts))
+
+
+def read_pickle(paths: str | os.PathLike | Iterable, storage_options: dict | None = None):
+    """The records of pickle files written by :meth:`Dataset.save_pickle`, one partition per file.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp() + "/out"
+    >>> _ = from_sequence([(1, "a"), {"b": 2}], partitions=2).save_pickle(out, runner="serial")
+    >>> read_pickle(out).collect(runner="serial")
+    [(1, 'a'), {'b': 2}]
+    """
+    from ..io.wholefiles import PickleSource
+
+    return _dataset(PickleSource(paths, storage_options=storage_options))
+
+
+def read_whole_text(paths: str | os.PathLike | Iterable, encoding: str = "utf-8", storage_options: dict | None = None):
+    """``(url, text)`` for each file, whole (PySpark's ``wholeTextFiles``), one partition per file.
+
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(folder, "a.txt"), "w").write("one\\ntwo\\n")
+    >>> [(url.endswith("/a.txt"), text) for url, text in read_whole_text(folder).collect(runner="serial")]
+    [(True, 'one\\ntwo\\n')]
+    """
+    from ..io.wholefiles import WholeTextSource
+
+    return _dataset(WholeTextSource(paths, storage_options=storage_options, encoding=encoding))
+
+
 class EmptyPartition:
     """No records: stands in when a source has nothing to read (all row groups pruned)."""
 
@@ -98,13 +142,16 @@ def _dataset(source):
 
 
 def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None, min_partitions: int | None = None,
-              encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise"):
+              encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise",
+              layout: str = "packed"):
     """Lines of text files (no line endings), from files, folders, globs or URLs.
 
     Uncompressed files split into line-aligned byte ranges; ``.gz``,
     ``.bz2``, ``.zst`` and ``.xz`` files are one partition each. No data is
     read here. ``errors="skip"`` skips undecodable lines and the unreadable
     rest of a truncated compressed file, counting them (``Dataset.bad_records``).
+    ``layout="hadoop"`` cuts as Hadoop's ``TextInputFormat`` (each file on its
+    own, small files never packed together: ``io/text.hadoop_segments``).
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -116,7 +163,7 @@ def read_text(paths: str | os.PathLike | Iterable, split_size: int | None = None
 
     _check_splits(split_size, min_partitions, "read_text")
     source = TextSource(paths, split_size=split_size, min_partitions=min_partitions, encoding=encoding,
-                        storage_options=storage_options, errors=errors)
+                        storage_options=storage_options, errors=errors, layout=layout)
     return _dataset(source)
 
 

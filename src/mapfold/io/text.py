@@ -92,6 +92,39 @@ def plan_segments(files: list[FileInfo], split_size: int, split: bool = True) ->
     return partitions
 
 
+HADOOP_SLOP = 1.1  # Hadoop's FileInputFormat.SPLIT_SLOP: a file's last split may be this much larger
+
+
+def hadoop_segments(files: list[FileInfo], split_size: int) -> list[list[Segment]]:
+    """Cut files as Hadoop's ``TextInputFormat`` does: each file on its own
+    (never packed with another), in pieces of ``split_size`` while more than
+    ``HADOOP_SLOP`` times that remains; a compressed file whole; an empty file
+    one empty split. Hadoop's split ``[s, e)`` reads the lines that start in
+    ``(s, e]`` (and the first, at 0); a segment owns the lines that start in
+    it, so each inner boundary moves one byte on.
+
+    >>> from mapfold.io.paths import FileInfo
+    >>> [len(p) for p in hadoop_segments([FileInfo("a.txt", 100, None), FileInfo("b.txt", 100, None)], 1 << 20)]
+    [1, 1]
+    >>> [(p[0].start, p[0].end) for p in hadoop_segments([FileInfo("a.txt", 103, None)], 25)]
+    [(0, 26), (26, 51), (51, 76), (76, 101), (101, 103)]
+    >>> [(p[0].start, p[0].end) for p in hadoop_segments([FileInfo("a.txt", 102, None)], 25)]
+    [(0, 26), (26, 51), (51, 76), (76, 102)]
+    """
+    partitions: list[list[Segment]] = []
+    for info in files:
+        if info.compression is not None:
+            partitions.append([Segment(info.path, 0, -1, info.compression, info.size)])
+            continue
+        bounds, start, remaining = [0], 0, info.size
+        while remaining / split_size > HADOOP_SLOP:
+            start, remaining = start + split_size, remaining - split_size
+            bounds.append(start + 1)
+        bounds.append(max(info.size, 1))
+        partitions.extend([Segment(info.path, a, b, None, info.size)] for a, b in zip(bounds, bounds[1:]))
+    return partitions
+
+
 def default_split_size(files: list[FileInfo], min_partitions: int | None, max_split: int = MAX_SPLIT,
                        per_worker: int = 2) -> int:
     """Bytes per split: the input over ``min_partitions`` (default
@@ -336,8 +369,11 @@ class LineSource:
 
     def __init__(self, paths, split_size: int | None = None, min_partitions: int | None = None,
                  encoding: str = "utf-8", storage_options: dict | None = None, errors: str = "raise",
-                 split: bool = True):
+                 split: bool = True, layout: str = "packed"):
         br.check_errors(errors)
+        if layout not in ("packed", "hadoop"):
+            raise ValueError(f"layout must be 'packed' or 'hadoop', not {layout!r}")
+        self.layout = layout
         fs, files = expand_paths(paths, storage_options)
         self.fs = None if is_local(fs) else fs
         self.files = files
@@ -351,6 +387,8 @@ class LineSource:
         self.split_size = split_size
 
     def segments(self) -> list[list[Segment]]:
+        if self.layout == "hadoop":
+            return hadoop_segments(self.files, self.split_size)
         return plan_segments(self.files, self.split_size, self.split)
 
     def partitions(self) -> list:

@@ -10,7 +10,7 @@ partition: ``rewrite: flat_map(str.split) → word path ...``.
 from __future__ import annotations
 
 from ..shuffle.writer import column_views
-from .nodes import CombineNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
+from .nodes import CoalesceNode, CombineNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
 from .rewrites import find_rewrite
 
 
@@ -61,6 +61,10 @@ def _stage_lines(node: Node, depth: int, out: list, seen: set, title: str = "sta
             how = "shuffled into the join's partitioning" if isinstance(parent, ShuffleNode) else \
                 f"no shuffle, {current.skipped}"
             _stage_lines(parent, depth + 2, out, seen, title=f"side {side} ({how})")
+    elif isinstance(current, CoalesceNode):
+        out.append(f"{pad}  reads {len(current.groups)} groups of neighbouring partitions, each in one task "
+                   f"(no shuffle; a runner that cannot read several inputs in a task shuffles them) of:")
+        _stage_lines(current.parent, depth + 2, out, seen)
     elif isinstance(current, ShuffleNode):
         combine = "map-side combine" if current.aggregator is not None else "no combine"
         out.append(f"{pad}  reads {current.name} shuffle into {current.num_partitions} buckets ({combine}) of:")

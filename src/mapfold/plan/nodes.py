@@ -229,3 +229,21 @@ class ZipNode(Node):
 
     def parents(self) -> list[Node]:
         return list(self._parents)
+
+
+class CoalesceNode(Node):
+    """Partition ``g`` is the parent's partitions ``groups[g]``, read one after
+    the other in one task: Spark's ``coalesce`` without a shuffle. A runner
+    that cannot read several inputs in one task (``Runner.zips_inputs``) runs
+    ``fallback`` instead, a plan giving the same partitions through a shuffle.
+    """
+
+    name = "coalesce"
+
+    def __init__(self, parent: Node, groups: list[list[int]], fallback: Node):
+        super().__init__(len(groups))
+        self.parent, self.groups, self.fallback = parent, groups, fallback
+
+    def parents(self) -> list[Node]:
+        return [self.parent]
+

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core.task_context import TaskSettings
-from .nodes import NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
+from .nodes import CoalesceNode, NarrowNode, Node, PersistNode, ShuffleNode, SourceNode, UnionNode, ZipNode
 from .rewrites import Rewrite, find_rewrite
 
 __all__ = ["Stage", "StageCode", "TaskSpec", "ShuffleInput", "CachedInput", "ZippedInput", "compile_stage",
@@ -150,6 +150,12 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
                 break
             elif isinstance(current, ZipNode):
                 current = current.as_shuffle
+            elif isinstance(current, CoalesceNode) and zips_inputs:
+                parts = [walk(current.parent, j) for j in current.groups[current_index]]
+                source = ZippedInput(current_index, parts)
+                break
+            elif isinstance(current, CoalesceNode):
+                current = current.fallback
             elif isinstance(current, SourceNode):
                 source = current.input_partitions[current_index]
                 break
