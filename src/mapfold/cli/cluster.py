@@ -173,10 +173,15 @@ def add_step(config_path, cluster_id, dry_run, poll_interval, timeout, no_wait, 
         return
     from .emr_client import FAILED_STEP_STATES, StepTimeout, follow_step
 
-    try:
-        step = _aws(lambda: follow_step(emr, cid, step_id, _echo, poll_interval, timeout))
-    except StepTimeout as exc:
-        click.echo(f"Error: {exc}", err=True)
+    def follow():
+        try:
+            return follow_step(emr, cid, step_id, _echo, poll_interval, timeout)
+        except StepTimeout as exc:
+            return exc
+
+    step = _aws(follow)
+    if isinstance(step, StepTimeout):
+        click.echo(f"Error: {step}", err=True)
         sys.exit(TIMEOUT_EXIT)
     state = step["Status"]["State"]
     if state in FAILED_STEP_STATES:
