@@ -408,3 +408,25 @@ def test_a_missing_boto3_says_what_to_install(offline, monkeypatch):
     result = cli("create", ok=False)
     assert result.exit_code == 1
     assert "boto3, which is not installed: pip install 'mapfold[emr]'" in result.output
+
+
+def test_python_m_mapfold_cluster_runs_as_a_user_would(project, aws):
+    """The installed command's path: a subprocess, its credentials only in the environment."""
+    from .helpers import environment, mapfold_cli
+
+    env = environment(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_EC2_METADATA_DISABLED="true")
+    done = mapfold_cli("cluster", "create", cwd=project["dir"], env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cluster_id = done.stdout.strip()
+    assert aws["emr"].describe_cluster(ClusterId=cluster_id)["Cluster"]["ReleaseLabel"] == "emr-7.1.0"
+    done = mapfold_cli("cluster", "terminate", "--cluster-id", cluster_id, cwd=project["dir"], env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout == f"terminating {cluster_id}\n", done.stderr
+    for text in (done.stdout, done.stderr):
+        assert SECRET_KEY not in text and ACCESS_KEY not in text
+
+
+def test_an_error_of_the_service_is_one_clear_line(project, aws):
+    result = cli("describe", "--cluster-id", "j-NOSUCHCLUSTER", ok=False)
+    assert result.exit_code == 1
+    assert result.output == ("Error: An error occurred (InvalidRequestException) when calling the DescribeCluster "
+                             "operation: Cluster id 'j-NOSUCHCLUSTER' is not valid.\n")

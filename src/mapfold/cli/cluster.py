@@ -65,7 +65,8 @@ def _aws(action):
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError...
         if type(exc).__module__.startswith(("botocore", "boto3")):
-            raise click.ClickException(redact(f"{type(exc).__name__}: {exc}", os.environ)) from None
+            text = str(exc) if type(exc).__name__ in str(exc) else f"{type(exc).__name__}: {exc}"
+            raise click.ClickException(redact(text, os.environ)) from None
         raise
 
 
