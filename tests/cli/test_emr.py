@@ -430,3 +430,12 @@ def test_an_error_of_the_service_is_one_clear_line(project, aws):
     assert result.exit_code == 1
     assert result.output == ("Error: An error occurred (InvalidRequestException) when calling the DescribeCluster "
                              "operation: Cluster id 'j-NOSUCHCLUSTER' is not valid.\n")
+
+
+def test_no_credentials_is_one_clear_line(project, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    result = cli("create", ok=False)
+    assert result.exit_code == 1 and result.output == "Error: NoCredentialsError: Unable to locate credentials\n"

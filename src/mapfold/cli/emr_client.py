@@ -40,7 +40,7 @@ def client(config: ClusterConfig, service: str):
     kwargs = {"region_name": config.region}
     if config.endpoint_url:
         kwargs["endpoint_url"] = config.endpoint_url
-    return boto3.client(service, **kwargs)
+    return boto3.session.Session().client(service, **kwargs)  # a session of its own: credentials found now
 
 
 def find_cluster(emr, name: str) -> str:
@@ -63,7 +63,25 @@ def follow_step(emr, cluster_id: str, step_id: str, echo: Callable[[str], None],
                 timeout: float | None = None, clock=time.monotonic, sleep=time.sleep) -> dict:
     """Poll DescribeStep every ``interval`` seconds, echo each new state, return the step once it ends.
 
-    Raises :class:`StepTimeout` when ``timeout`` seconds pass first.
+    The last poll is at ``timeout`` seconds; if the step has not ended then, :class:`StepTimeout`.
+
+    >>> class Fake:  # a step that runs for 25 s; the clock is the fake's
+    ...     now = 0.0
+    ...     def describe_step(self, ClusterId, StepId):
+    ...         return {"Step": {"Status": {"State": "RUNNING" if self.now < 25 else "COMPLETED"}}}
+    ...     def sleep(self, seconds):
+    ...         self.now += seconds
+    >>> f = Fake()
+    >>> follow_step(f, "j-1", "s-1", print, 10, None, lambda: f.now, f.sleep)["Status"]["State"]
+    step s-1: RUNNING (0.0 s)
+    step s-1: COMPLETED (30.0 s)
+    'COMPLETED'
+    >>> f = Fake()
+    >>> follow_step(f, "j-1", "s-1", print, 10, 15, lambda: f.now, f.sleep)
+    Traceback (most recent call last):
+    mapfold.cli.emr_client.StepTimeout: step s-1 is still RUNNING after 15 s (--timeout); ...
+    >>> f.now
+    15.0
     """
     start = clock()
     last = None
@@ -75,8 +93,12 @@ def follow_step(emr, cluster_id: str, step_id: str, echo: Callable[[str], None],
             last = state
         if state in DONE_STEP_STATES:
             return step
-        if timeout is not None and clock() - start + interval > timeout:
-            raise StepTimeout(f"step {step_id} is still {state} after {timeout:g} s (--timeout); it keeps running "
-                              f"on cluster {cluster_id}: follow it with the EMR console or "
-                              f"`aws emr describe-step --cluster-id {cluster_id} --step-id {step_id}`")
-        sleep(interval)
+        wait = interval
+        if timeout is not None:
+            left = timeout - (clock() - start)
+            if left <= 0:
+                raise StepTimeout(f"step {step_id} is still {state} after {timeout:g} s (--timeout); it keeps "
+                                  f"running on cluster {cluster_id}: follow it with the EMR console or "
+                                  f"`aws emr describe-step --cluster-id {cluster_id} --step-id {step_id}`")
+            wait = min(interval, left)
+        sleep(wait)
