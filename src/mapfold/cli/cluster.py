@@ -8,7 +8,7 @@
   ``code_uri``, adds a ``spark-submit`` step (``command-runner.jar``) and
   follows its state until it ends (``--poll-interval``, ``--timeout``);
   exits 1 when the step FAILED, was CANCELLED or INTERRUPTED, 124 when
-  ``--timeout`` ran out first;
+  ``--timeout`` ran out first, 130 on Ctrl-C (the step keeps running);
 * ``terminate``: TerminateJobFlows.
 
 A cluster is named by ``--cluster-id``, else found by the configured name
@@ -179,6 +179,9 @@ def add_step(config_path, cluster_id, dry_run, poll_interval, timeout, no_wait, 
             return follow_step(emr, cid, step_id, _echo, poll_interval, timeout)
         except StepTimeout as exc:
             return exc
+        except KeyboardInterrupt:  # only the following stops: the step is the cluster's
+            click.echo(f"\nstopped following step {step_id}; it keeps running on cluster {cid}", err=True)
+            sys.exit(130)
 
     step = _aws(follow)
     if isinstance(step, StepTimeout):
