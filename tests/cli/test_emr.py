@@ -3,8 +3,8 @@
 The server is moto's, in this process (``ThreadedMotoServer``, bound to
 127.0.0.1), so a real boto3 client talks to it over HTTP and the test can
 also reach into its backend: moto keeps a step RUNNING (or PENDING) for
-ever, so the terminal states (COMPLETED, FAILED) are set there, the way the
-service would report them, while the command polls DescribeStep.
+ever, so the terminal states (COMPLETED, FAILED, CANCELLED) are set there,
+from a given DescribeStep on, the way the service would report them.
 
 The commands run for real (click's runner, the same ``main`` as
 ``python -m mapfold``); what they sent is read back from moto with
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import threading
-import time
 import uuid
 
 import pytest
@@ -140,21 +138,26 @@ def backend_step(cluster_id: str, step_id: str):
     return next(step for step in cluster.steps if step.id == step_id)
 
 
-def set_state_when_added(cluster_id: str, state: str, after: float = 0.6) -> threading.Thread:
-    """Once the cluster has a step, wait ``after`` seconds (a few polls), then set the step's state."""
+def end_step_at_poll(monkeypatch, state: str, poll: int = 3) -> list:
+    """The service's side: the step reports ``state`` from DescribeStep number ``poll`` on (RUNNING before).
+
+    moto never moves a step on; its backend's ``describe_step`` is wrapped to do it, counting the polls.
+    """
     from moto.emr.models import emr_backends
 
-    def flip():
-        deadline = time.monotonic() + 30
-        cluster = emr_backends[ACCOUNT][REGION].clusters[cluster_id]
-        while not cluster.steps and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(after)
-        cluster.steps[-1].state = state
+    backend = emr_backends[ACCOUNT][REGION]
+    original = backend.describe_step
+    calls: list = []
 
-    thread = threading.Thread(target=flip, daemon=True)
-    thread.start()
-    return thread
+    def describe_step(cluster_id, step_id):
+        step = original(cluster_id, step_id)
+        calls.append(step_id)
+        if len(calls) >= poll:
+            step.state = state
+        return step
+
+    monkeypatch.setattr(backend, "describe_step", describe_step)
+    return calls
 
 
 # -- the requests, as moto received them ---------------------------------------------
@@ -213,21 +216,24 @@ def test_add_step_uploads_the_package_and_follows_the_step_until_the_timeout(pro
     assert f"step {step['Id']} added to {cluster_id}" in result.output
 
 
-def test_add_step_streams_the_state_to_completed(project, aws):
+def test_add_step_streams_the_state_to_completed(project, aws, monkeypatch):
     cluster_id = create(project)
-    set_state_when_added(cluster_id, "COMPLETED")
+    polls = end_step_at_poll(monkeypatch, "COMPLETED")
     result = cli("add-step", "--cluster-id", cluster_id, "--poll-interval", "0.1", "--timeout", "30", "job.py", "x")
     lines = [line for line in result.output.splitlines() if line.startswith("step s-") and ": " in line]
     assert [line.split(": ")[1].split(" (")[0] for line in lines] == ["RUNNING", "COMPLETED"]
+    assert len(polls) == 3  # polling stopped once the step ended
 
 
-def test_a_failed_step_exits_non_zero(project, aws):
+@pytest.mark.parametrize("state", ["FAILED", "CANCELLED"])
+def test_a_failed_step_exits_non_zero(project, aws, monkeypatch, state):
     cluster_id = create(project)
-    set_state_when_added(cluster_id, "FAILED")
+    end_step_at_poll(monkeypatch, state, poll=2)
     result = cli("add-step", "--cluster-id", cluster_id, "--poll-interval", "0.1", "--timeout", "30", "job.py",
                  ok=False)
     assert result.exit_code == 1
-    assert "FAILED" in result.output and "Error: step s-" in result.output
+    assert f": {state} (" in result.output and "Error: step s-" in result.output
+    assert result.output.rstrip().endswith(state)
 
 
 def test_describe_finds_the_cluster_by_name_and_terminate_ends_it(project, aws):
