@@ -1,4 +1,4 @@
-"""``mapfold``: ``demo``, ``run``, ``explain``, ``submit``, ``config show`` (one module per command)."""
+"""``mapfold``: ``demo``, ``run``, ``explain``, ``submit``, ``config show``, ``cluster`` (one module per command)."""
 from __future__ import annotations
 
 import click
@@ -50,12 +50,13 @@ def demo(path, top, graph, runner) -> None:
 
 def _register() -> None:
     from .clean import clean
+    from .cluster import cluster
     from .config import config
     from .explain import explain
     from .run import run
     from .submit import submit
 
-    for command in (run, explain, submit, config, clean):
+    for command in (run, explain, submit, config, clean, cluster):
         main.add_command(command)
 
 
