@@ -112,7 +112,7 @@ def _codec(protocol_method) -> Any:
     return owner if type(owner) in exact else None
 
 
-def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
+def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False) -> Iterator:
     """One map task's output through its combiner, as mrjob runs it: encoded with the
     mapper's output protocol, sorted by key bytes (stably), decoded, combined, encoded.
 
@@ -160,8 +160,73 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
                     yield key, value
 
         out = job.combine_pairs(decoded(), num)
+    if objects:
+        yield from map(ShufflePairs(codec), out)
+        return
     for key, value in out:
         yield encode(key) + b"\t" + encode(value)
+
+
+class ShufflePairs:
+    """A map side's ``(key, value)`` as the shuffle moves it without lines: ``(shuffle key, shuffle value)``.
+
+    A step whose map side and reducer are Python with the same key/value
+    codec skips the line in between (mrjob encodes, sorts, decodes). The
+    shuffle still groups as the key bytes would: a key is itself when it
+    reads back from its bytes as a str or int whose bytes they are (two such
+    keys are equal exactly when their bytes are), else the bytes. A value is
+    itself when it is an exact str or int (it reads back equal), else its
+    bytes, read on the reduce side. So a tuple still reaches the reducer as a
+    list, a str subclass as a str, ``True`` apart from ``1``.
+
+    >>> from mapfold.jobs.protocols import JSONProtocol
+    >>> pair = ShufflePairs(JSONProtocol())
+    >>> pair(("w", 1)), pair(((1, 2), (3,))), pair((True, None))
+    (('w', 1), (b'[1, 2]', b'[3]'), (b'true', b'null'))
+    """
+
+    __slots__ = ("dumps", "loads")
+
+    def __init__(self, codec: Any) -> None:
+        self.dumps, self.loads = codec._dumps, codec._loads
+
+    def __call__(self, pair: tuple) -> tuple:
+        key, value = pair
+        if type(key) is not str and type(key) is not int:
+            data = self.dumps(key)
+            back = self.loads(data)
+            key = back if (type(back) is str or type(back) is int) and self.dumps(back) == data else data
+        if type(value) is not str and type(value) is not int:
+            value = self.dumps(value)
+        return key, value
+
+
+def _shuffle_codec(job: Any, num: int, desc: dict, sort_values: bool) -> Any:
+    """The codec step ``num``'s map side writes and its reducer reads when the shuffle can skip
+    the lines between them (:class:`ShufflePairs`), else ``None``: a Python mapper and reducer
+    (no command, no pre-filter), a Python combiner if any, no ``SORT_VALUES`` (it sorts value bytes),
+    and one of mapfold's own codecs, the same class, on both sides."""
+    if sort_values:
+        return None
+    for kind in ("mapper", "combiner", "reducer"):
+        sub = desc.get(kind)
+        if sub is None:
+            if kind == "combiner":
+                continue
+            return None
+        if sub["type"] != "script" or sub.get("pre_filter"):
+            return None
+    write = job.pick_protocols(num, "combiner" if "combiner" in desc else "mapper")[1]
+    read = job.pick_protocols(num, "reducer")[0]
+    out, back = _codec(write), _codec(read)
+    if out is None or back is None or type(out) is not type(back):
+        return None
+    return out
+
+
+def object_shuffle(job: Any, num: int, sort_values: bool) -> bool:
+    """Whether step ``num`` of ``job`` shuffles :class:`ShufflePairs` instead of lines."""
+    return _shuffle_codec(job, num, job._get_step(num).description(num), sort_values) is not None
 
 
 def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[tuple]:
@@ -221,7 +286,7 @@ class _Commands:
 
 
 def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable[bytes] | None, cmds: _Commands,
-              pairs: Iterable[tuple] | None = None) -> Iterator[bytes]:
+              pairs: Iterable[tuple] | None = None, objects: bool = False) -> Iterator:
     """One map task's output lines: its mapper (Python with an optional pre-filter, or a command),
     then its combiner (Python, pre-filtered Python, or a command), which has its own copy of the job."""
     out_lines = None
@@ -234,6 +299,10 @@ def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable
         read, _ = job.pick_protocols(num, "mapper")
         pairs = job.map_pairs(map(read, lines), num)
     combiner = desc.get("combiner")
+    if objects:  # Python all along (_shuffle_codec): pairs, no lines
+        if combiner is None:
+            return map(ShufflePairs(_codec(job.pick_protocols(num, "mapper")[1])), pairs)
+        return _combined(combiner_job, num, pairs, objects=True)
     if combiner is None:
         return out_lines if out_lines is not None else _encoded(job.pick_protocols(num, "mapper")[1], pairs)
     read, write = job.pick_protocols(num, "combiner")
@@ -260,8 +329,9 @@ class MapTask:
     with its Hadoop-style variables in ``os.environ``.
     """
 
-    def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None) -> None:
-        self.job, self.step_num, self.job_env = job, step_num, job_env
+    def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None,
+                 objects: bool = False) -> None:
+        self.job, self.step_num, self.job_env, self.objects = job, step_num, job_env, objects
 
     def _env(self, kind: str) -> dict | None:
         return None if self.job_env is None else self.job_env.env(kind, self.step_num, _task_number())
@@ -277,7 +347,8 @@ class MapTask:
             lines = self.job_env.switch.input(lines, env)
         desc = job._get_step(num).description(num)
         cmds = _Commands(job, num, self.job_env, env)
-        return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds), env)
+        return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds,
+                                        objects=self.objects), env)
 
 
 class RawMapTask(MapTask):
@@ -294,7 +365,7 @@ class RawMapTask(MapTask):
             desc = job._get_step(num).description(num)
             pairs = job.map_pairs((), num, raw_input=(path, uri))
             cmds = _Commands(job, num, self.job_env, env)
-            yield from _map_side(job, _task_job(self.job, num), num, desc, None, cmds, pairs)
+            yield from _map_side(job, _task_job(self.job, num), num, desc, None, cmds, pairs, self.objects)
 
 
 def key_and_value(line: bytes) -> tuple:
@@ -320,15 +391,19 @@ class ReduceTask:
     value bytes, as mrjob's sort does), which holds that group in memory.
     """
 
-    def __init__(self, job: Any, step_num: int, sort_values: bool, job_env: JobEnvironment | None = None) -> None:
+    def __init__(self, job: Any, step_num: int, sort_values: bool, job_env: JobEnvironment | None = None,
+                 objects: bool = False) -> None:
         self.job, self.step_num, self.sort_values, self.job_env = job, step_num, sort_values, job_env
+        self.objects = objects  # groups of ShufflePairs' keys and values, not of bytes
 
     def __call__(self, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
         job = _task_job(self.job, num)
         env = None if self.job_env is None else self.job_env.env("reducer", num, _task_number())
         reducer = job._get_step(num).description(num)["reducer"]
-        if reducer["type"] == "command" or reducer.get("pre_filter"):
+        if self.objects:
+            out = self._objects(job, groups)
+        elif reducer["type"] == "command" or reducer.get("pre_filter"):
             out = self._shell(job, reducer, groups, _Commands(job, num, self.job_env, env))
         else:
             out = self._python(job, groups)
@@ -348,6 +423,27 @@ class ReduceTask:
         read, write = job.pick_protocols(self.step_num, "reducer")
         filtered = cmds.pre_filter("reducer", reducer, self._group_lines(groups))
         return _encoded(write, job.reduce_pairs(map(read, filtered), self.step_num))
+
+    def _objects(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
+        num = self.step_num
+        read, write = job.pick_protocols(num, "reducer")
+        codec = _codec(read)
+        loads = _MemoLoads(codec._loads)
+
+        def value(item: Any) -> Any:
+            return loads(item) if type(item) is bytes else item
+
+        def calls() -> Iterator[tuple]:
+            # one reducer call per key, as Hadoop groups by key bytes (ShufflePairs keeps that grouping)
+            for key, values in groups:
+                if type(key) is bytes:
+                    key = codec._loads(key)  # a fresh key object per group: the reducer may keep it
+                if type(values) is list and bytes not in set(map(type, values)):
+                    yield key, iter(values)  # str/int values are what they read back as
+                else:
+                    yield key, map(value, values)
+
+        return _encoded(write, run_groups(job, "reducer", num, calls()))
 
     def _python(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
