@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import operator
+import re
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
@@ -134,17 +136,20 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
     # int and bytes never compare equal); anything else takes the round trip
     # through its bytes, so a tuple reaches the combiner as a list, as in mrjob
     groups: dict = {}
+    get = groups.get
     for key, value in pairs:
-        if type(value) is not str and type(value) is not int:
+        if type(value) is not int and type(value) is not str:  # (counts first: the common value)
             value = loads(dumps(value))
         if type(key) is not str and type(key) is not int:
             key = dumps(key)
-        bucket = groups.get(key)
+        bucket = get(key)
         if bucket is None:
             groups[key] = [value]
         else:
             bucket.append(value)
-    keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
+    keyed = _json_plain_order(codec, groups)
+    if keyed is None:
+        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
     encode = _MemoDumps(dumps)
     if all(type(key) is not bytes for _, key in keyed):
         # distinct str/int keys: each group is one call, as groupby would make it, without its frames
@@ -229,6 +234,51 @@ def object_shuffle(job: Any, num: int, sort_values: bool) -> bool:
     return _shuffle_codec(job, num, job._get_step(num).description(num), sort_values) is not None
 
 
+_JSON_ESCAPED = re.compile(r'[^ !#-\[\]-~]')  # what json.dumps escapes (ensure_ascii), and its quote
+
+
+def _json_plain_order(codec: Any, groups: dict) -> list | None:
+    """``(sort key, key)`` in the order of the keys' JSON bytes, without encoding them, when every
+    key is a str that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``):
+    then ``'"' + s + '"'`` compares as ``s + '"'`` does. ``None`` otherwise (encode and sort)."""
+    from .protocols import JSONProtocol, StandardJSONProtocol
+
+    if type(codec) not in (JSONProtocol, StandardJSONProtocol) or not groups:
+        return None
+    if set(map(type, groups)) != {str} or _JSON_ESCAPED.search("".join(groups)) is not None:
+        return None
+    return sorted(zip(map(operator.add, groups, itertools.repeat('"')), groups))
+
+
+def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Iterator[tuple]:
+    """``job.map_pairs(pairs, num)`` for a plain Python mapper, as C-level iterators (no frame of
+    ours per record): init's output, then each input pair's mapper output, then final's; each
+    called when its turn comes, as the generator calls them. A job that overrides ``map_pairs``
+    (or a raw mapper), or reads with a protocol not mapfold's own (whose ``read`` might not
+    return pairs: the generator's unpacking error is kept), gets ``map_pairs``."""
+    from .job import MRJob
+
+    pairs = map(read, lines)
+    owner = getattr(read, "__self__", None)
+    if type(job).map_pairs is not MRJob.map_pairs or type(owner).__module__ != __package__ + ".protocols":
+        return job.map_pairs(pairs, num)
+    step = job._python_substep(num, "mapper")
+    if step["mapper_raw"]:
+        return job.map_pairs(pairs, num)
+    mapper = step["mapper"]
+
+    def call(key: Any, value: Any) -> Iterable:
+        return mapper(key, value) or ()
+
+    return itertools.chain.from_iterable(itertools.chain(
+        (_later(step["mapper_init"]),), itertools.starmap(call, pairs), (_later(step["mapper_final"]),)))
+
+
+def _later(func: Callable | None) -> Iterator:
+    if func:
+        yield from func() or ()
+
+
 def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[tuple]:
     """The combiner or reducer of step ``num`` with its init and final, one call per ``(key, values)`` group.
 
@@ -297,7 +347,7 @@ def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable
         if mapper.get("pre_filter"):
             lines = cmds.pre_filter("mapper", mapper, lines)
         read, _ = job.pick_protocols(num, "mapper")
-        pairs = job.map_pairs(map(read, lines), num)
+        pairs = _mapped(job, num, read, lines)
     combiner = desc.get("combiner")
     if objects:  # Python all along (_shuffle_codec): pairs, no lines
         if combiner is None:
