@@ -45,7 +45,7 @@ from .conf import RUNNER_SECTIONS, conf_paths, runner_options
 from .job import UsageError
 from .streaming import expand_inputs
 from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
-from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes
+from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes, object_shuffle
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
 
@@ -240,13 +240,15 @@ class JobRunner:
         job_env = self._job_env(steps)  # after the input: it knows the first step's splits
         for num, step in enumerate(steps):
             desc = step.description(num)
+            # Python from mapper to reducer with one codec: the shuffle moves pairs, not lines (tasks.ShufflePairs)
+            objects = "mapper" in desc and "reducer" in desc and object_shuffle(job, num, sort_values)
             if num == 0 and raw:
-                ds = ds.map_partitions(RawMapTask(job, num, job_env))
+                ds = ds.map_partitions(RawMapTask(job, num, job_env, objects))
             elif "mapper" in desc:
-                ds = ds.map_partitions(MapTask(job, num, job_env))
+                ds = ds.map_partitions(MapTask(job, num, job_env, objects))
             if "reducer" in desc:
-                ds = (ds.map(key_and_value).group_by_key(partitions)
-                      .map_partitions(ReduceTask(job, num, sort_values, job_env)))
+                ds = ds if objects else ds.map(key_and_value)
+                ds = ds.group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values, job_env, objects))
         return ds
 
     # -- -r hadoop ---------------------------------------------------------------

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import operator
+import re
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
@@ -112,7 +114,7 @@ def _codec(protocol_method) -> Any:
     return owner if type(owner) in exact else None
 
 
-def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
+def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False) -> Iterator:
     """One map task's output through its combiner, as mrjob runs it: encoded with the
     mapper's output protocol, sorted by key bytes (stably), decoded, combined, encoded.
 
@@ -134,17 +136,20 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
     # int and bytes never compare equal); anything else takes the round trip
     # through its bytes, so a tuple reaches the combiner as a list, as in mrjob
     groups: dict = {}
+    get = groups.get
     for key, value in pairs:
-        if type(value) is not str and type(value) is not int:
+        if type(value) is not int and type(value) is not str:  # (counts first: the common value)
             value = loads(dumps(value))
         if type(key) is not str and type(key) is not int:
             key = dumps(key)
-        bucket = groups.get(key)
+        bucket = get(key)
         if bucket is None:
             groups[key] = [value]
         else:
             bucket.append(value)
-    keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
+    keyed = _json_plain_order(codec, groups)
+    if keyed is None:
+        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
     encode = _MemoDumps(dumps)
     if all(type(key) is not bytes for _, key in keyed):
         # distinct str/int keys: each group is one call, as groupby would make it, without its frames
@@ -160,8 +165,118 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple]) -> Iterator[bytes]:
                     yield key, value
 
         out = job.combine_pairs(decoded(), num)
+    if objects:
+        yield from map(ShufflePairs(codec), out)
+        return
     for key, value in out:
         yield encode(key) + b"\t" + encode(value)
+
+
+class ShufflePairs:
+    """A map side's ``(key, value)`` as the shuffle moves it without lines: ``(shuffle key, shuffle value)``.
+
+    A step whose map side and reducer are Python with the same key/value
+    codec skips the line in between (mrjob encodes, sorts, decodes). The
+    shuffle still groups as the key bytes would: a key is itself when it
+    reads back from its bytes as a str or int whose bytes they are (two such
+    keys are equal exactly when their bytes are), else the bytes. A value is
+    itself when it is an exact str or int (it reads back equal), else its
+    bytes, read on the reduce side. So a tuple still reaches the reducer as a
+    list, a str subclass as a str, ``True`` apart from ``1``.
+
+    >>> from mapfold.jobs.protocols import JSONProtocol
+    >>> pair = ShufflePairs(JSONProtocol())
+    >>> pair(("w", 1)), pair(((1, 2), (3,))), pair((True, None))
+    (('w', 1), (b'[1, 2]', b'[3]'), (b'true', b'null'))
+    """
+
+    __slots__ = ("dumps", "loads")
+
+    def __init__(self, codec: Any) -> None:
+        self.dumps, self.loads = codec._dumps, codec._loads
+
+    def __call__(self, pair: tuple) -> tuple:
+        key, value = pair
+        if type(key) is not str and type(key) is not int:
+            data = self.dumps(key)
+            back = self.loads(data)
+            key = back if (type(back) is str or type(back) is int) and self.dumps(back) == data else data
+        if type(value) is not str and type(value) is not int:
+            value = self.dumps(value)
+        return key, value
+
+
+def _shuffle_codec(job: Any, num: int, desc: dict, sort_values: bool) -> Any:
+    """The codec step ``num``'s map side writes and its reducer reads when the shuffle can skip
+    the lines between them (:class:`ShufflePairs`), else ``None``: a Python mapper and reducer
+    (no command, no pre-filter), a Python combiner if any, no ``SORT_VALUES`` (it sorts value bytes),
+    and one of mapfold's own codecs, the same class, on both sides."""
+    if sort_values:
+        return None
+    for kind in ("mapper", "combiner", "reducer"):
+        sub = desc.get(kind)
+        if sub is None:
+            if kind == "combiner":
+                continue
+            return None
+        if sub["type"] != "script" or sub.get("pre_filter"):
+            return None
+    write = job.pick_protocols(num, "combiner" if "combiner" in desc else "mapper")[1]
+    read = job.pick_protocols(num, "reducer")[0]
+    out, back = _codec(write), _codec(read)
+    if out is None or back is None or type(out) is not type(back):
+        return None
+    return out
+
+
+def object_shuffle(job: Any, num: int, sort_values: bool) -> bool:
+    """Whether step ``num`` of ``job`` shuffles :class:`ShufflePairs` instead of lines."""
+    return _shuffle_codec(job, num, job._get_step(num).description(num), sort_values) is not None
+
+
+_JSON_ESCAPED = re.compile(r'[^ !#-\[\]-~]')  # what json.dumps escapes (ensure_ascii), and its quote
+
+
+def _json_plain_order(codec: Any, groups: dict) -> list | None:
+    """``(sort key, key)`` in the order of the keys' JSON bytes, without encoding them, when every
+    key is a str that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``):
+    then ``'"' + s + '"'`` compares as ``s + '"'`` does. ``None`` otherwise (encode and sort)."""
+    from .protocols import JSONProtocol, StandardJSONProtocol
+
+    if type(codec) not in (JSONProtocol, StandardJSONProtocol) or not groups:
+        return None
+    if set(map(type, groups)) != {str} or _JSON_ESCAPED.search("".join(groups)) is not None:
+        return None
+    return sorted(zip(map(operator.add, groups, itertools.repeat('"')), groups))
+
+
+def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Iterator[tuple]:
+    """``job.map_pairs(pairs, num)`` for a plain Python mapper, as C-level iterators (no frame of
+    ours per record): init's output, then each input pair's mapper output, then final's; each
+    called when its turn comes, as the generator calls them. A job that overrides ``map_pairs``
+    (or a raw mapper), or reads with a protocol not mapfold's own (whose ``read`` might not
+    return pairs: the generator's unpacking error is kept), gets ``map_pairs``."""
+    from .job import MRJob
+
+    pairs = map(read, lines)
+    owner = getattr(read, "__self__", None)
+    if type(job).map_pairs is not MRJob.map_pairs or type(owner).__module__ != __package__ + ".protocols":
+        return job.map_pairs(pairs, num)
+    step = job._python_substep(num, "mapper")
+    if step["mapper_raw"]:
+        return job.map_pairs(pairs, num)
+    mapper = step["mapper"]
+
+    def call(key: Any, value: Any) -> Iterable:
+        return mapper(key, value) or ()
+
+    return itertools.chain.from_iterable(itertools.chain(
+        (_later(step["mapper_init"]),), itertools.starmap(call, pairs), (_later(step["mapper_final"]),)))
+
+
+def _later(func: Callable | None) -> Iterator:
+    if func:
+        yield from func() or ()
 
 
 def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[tuple]:
@@ -221,7 +336,7 @@ class _Commands:
 
 
 def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable[bytes] | None, cmds: _Commands,
-              pairs: Iterable[tuple] | None = None) -> Iterator[bytes]:
+              pairs: Iterable[tuple] | None = None, objects: bool = False) -> Iterator:
     """One map task's output lines: its mapper (Python with an optional pre-filter, or a command),
     then its combiner (Python, pre-filtered Python, or a command), which has its own copy of the job."""
     out_lines = None
@@ -232,8 +347,12 @@ def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable
         if mapper.get("pre_filter"):
             lines = cmds.pre_filter("mapper", mapper, lines)
         read, _ = job.pick_protocols(num, "mapper")
-        pairs = job.map_pairs(map(read, lines), num)
+        pairs = _mapped(job, num, read, lines)
     combiner = desc.get("combiner")
+    if objects:  # Python all along (_shuffle_codec): pairs, no lines
+        if combiner is None:
+            return map(ShufflePairs(_codec(job.pick_protocols(num, "mapper")[1])), pairs)
+        return _combined(combiner_job, num, pairs, objects=True)
     if combiner is None:
         return out_lines if out_lines is not None else _encoded(job.pick_protocols(num, "mapper")[1], pairs)
     read, write = job.pick_protocols(num, "combiner")
@@ -260,8 +379,9 @@ class MapTask:
     with its Hadoop-style variables in ``os.environ``.
     """
 
-    def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None) -> None:
-        self.job, self.step_num, self.job_env = job, step_num, job_env
+    def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None,
+                 objects: bool = False) -> None:
+        self.job, self.step_num, self.job_env, self.objects = job, step_num, job_env, objects
 
     def _env(self, kind: str) -> dict | None:
         return None if self.job_env is None else self.job_env.env(kind, self.step_num, _task_number())
@@ -277,7 +397,8 @@ class MapTask:
             lines = self.job_env.switch.input(lines, env)
         desc = job._get_step(num).description(num)
         cmds = _Commands(job, num, self.job_env, env)
-        return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds), env)
+        return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds,
+                                        objects=self.objects), env)
 
 
 class RawMapTask(MapTask):
@@ -294,7 +415,7 @@ class RawMapTask(MapTask):
             desc = job._get_step(num).description(num)
             pairs = job.map_pairs((), num, raw_input=(path, uri))
             cmds = _Commands(job, num, self.job_env, env)
-            yield from _map_side(job, _task_job(self.job, num), num, desc, None, cmds, pairs)
+            yield from _map_side(job, _task_job(self.job, num), num, desc, None, cmds, pairs, self.objects)
 
 
 def key_and_value(line: bytes) -> tuple:
@@ -320,15 +441,19 @@ class ReduceTask:
     value bytes, as mrjob's sort does), which holds that group in memory.
     """
 
-    def __init__(self, job: Any, step_num: int, sort_values: bool, job_env: JobEnvironment | None = None) -> None:
+    def __init__(self, job: Any, step_num: int, sort_values: bool, job_env: JobEnvironment | None = None,
+                 objects: bool = False) -> None:
         self.job, self.step_num, self.sort_values, self.job_env = job, step_num, sort_values, job_env
+        self.objects = objects  # groups of ShufflePairs' keys and values, not of bytes
 
     def __call__(self, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
         job = _task_job(self.job, num)
         env = None if self.job_env is None else self.job_env.env("reducer", num, _task_number())
         reducer = job._get_step(num).description(num)["reducer"]
-        if reducer["type"] == "command" or reducer.get("pre_filter"):
+        if self.objects:
+            out = self._objects(job, groups)
+        elif reducer["type"] == "command" or reducer.get("pre_filter"):
             out = self._shell(job, reducer, groups, _Commands(job, num, self.job_env, env))
         else:
             out = self._python(job, groups)
@@ -348,6 +473,27 @@ class ReduceTask:
         read, write = job.pick_protocols(self.step_num, "reducer")
         filtered = cmds.pre_filter("reducer", reducer, self._group_lines(groups))
         return _encoded(write, job.reduce_pairs(map(read, filtered), self.step_num))
+
+    def _objects(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
+        num = self.step_num
+        read, write = job.pick_protocols(num, "reducer")
+        codec = _codec(read)
+        loads = _MemoLoads(codec._loads)
+
+        def value(item: Any) -> Any:
+            return loads(item) if type(item) is bytes else item
+
+        def calls() -> Iterator[tuple]:
+            # one reducer call per key, as Hadoop groups by key bytes (ShufflePairs keeps that grouping)
+            for key, values in groups:
+                if type(key) is bytes:
+                    key = codec._loads(key)  # a fresh key object per group: the reducer may keep it
+                if type(values) is list and bytes not in set(map(type, values)):
+                    yield key, iter(values)  # str/int values are what they read back as
+                else:
+                    yield key, map(value, values)
+
+        return _encoded(write, run_groups(job, "reducer", num, calls()))
 
     def _python(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
