@@ -209,18 +209,24 @@ def route_bins(tree: dict, bins):
     """The node of every binned row (its leaf so far), following split bins."""
     import numpy as np
 
+    return _descend(tree, bins, np.asarray(tree["split_bin"], dtype=np.int64))
+
+
+def _descend(tree: dict, rows_values, cuts):
+    """Each row's leaf: left where its value of the node's feature is at most the node's cut."""
+    import numpy as np
+
     feature = np.asarray(tree["feature"], dtype=np.int64)
-    split = np.asarray(tree["split_bin"], dtype=np.int64)
     left, right = np.asarray(tree["left"], dtype=np.int64), np.asarray(tree["right"], dtype=np.int64)
-    node = np.zeros(len(bins), dtype=np.int64)
-    rows = np.arange(len(bins))
+    node = np.zeros(len(rows_values), dtype=np.int64)
+    rows = np.arange(len(rows_values))
     while True:
         inner = feature[node] >= 0
         if not inner.any():
             return node
         r = rows[inner]
         at = node[r]
-        node[r] = np.where(bins[r, feature[at]] <= split[at], left[at], right[at])
+        node[r] = np.where(rows_values[r, feature[at]] <= cuts[at], left[at], right[at])
 
 
 def _histograms(trees: list, frontier: list, subsets, num_bins: int, stats_size: int, classify: bool):
@@ -508,18 +514,7 @@ def predict_leaves(tree: dict, x):
     """
     import numpy as np
 
-    feature = np.asarray(tree["feature"], dtype=np.int64)
-    threshold = np.asarray(tree["threshold"], dtype=np.float64)
-    left, right = np.asarray(tree["left"], dtype=np.int64), np.asarray(tree["right"], dtype=np.int64)
-    node = np.zeros(len(x), dtype=np.int64)
-    rows = np.arange(len(x))
-    while True:
-        inner = feature[node] >= 0
-        if not inner.any():
-            return node
-        r = rows[inner]
-        at = node[r]
-        node[r] = np.where(x[r, feature[at]] <= threshold[at], left[at], right[at])
+    return _descend(tree, x, np.asarray(tree["threshold"], dtype=np.float64))
 
 
 def feature_importances(trees: list, num_features: int, kind: str, per_tree: bool = True) -> list[float]:
