@@ -14,11 +14,10 @@ boto3's own chain (environment, ``~/.aws``, instance roles), never the file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..core.profiles import ConfigError, check_no_secrets, expand_references
+from ..core.profiles import ConfigError, check_no_secrets, expand_references, read_toml
 
 __all__ = ["ClusterConfig", "InstanceGroup", "BootstrapAction", "load_cluster_config", "ENDPOINT_ENV"]
 
@@ -110,13 +109,7 @@ def load_cluster_config(path: str | os.PathLike, environ: Mapping[str, str] | No
     """
     environ = os.environ if environ is None else environ
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError("no such cluster configuration file", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path) from None
+    data = read_toml(path, missing="no such cluster configuration file")
     check_no_secrets(data, path)
     unknown = set(data) - _KEYS
     if unknown:

@@ -93,6 +93,23 @@ class ConfigFile:
         return sorted(self.data.get("profiles", {}))
 
 
+def read_toml(path: str, missing: str = "configuration file not found") -> dict:
+    """The TOML document at ``path``; a missing or malformed file is a :class:`ConfigError` naming it.
+
+    >>> read_toml("/nonexistent/mapfold.toml")
+    Traceback (most recent call last):
+    ...
+    mapfold.core.profiles.ConfigError: configuration file not found (/nonexistent/mapfold.toml)
+    """
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(missing, path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path) from None
+
+
 def load_config(path: str | os.PathLike, found_by: str = "-c") -> ConfigFile:
     """Read ``path``: a ``mapfold.toml``, or a ``pyproject.toml``'s ``[tool.mapfold]``.
 
@@ -103,13 +120,7 @@ def load_config(path: str | os.PathLike, found_by: str = "-c") -> ConfigFile:
     {'runner': 'serial'}
     """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError("configuration file not found", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path) from None
+    data = read_toml(path)
     if os.path.basename(path) == "pyproject.toml":
         data = data.get("tool", {}).get("mapfold", {})
     if not isinstance(data.get("profiles", {}), dict):

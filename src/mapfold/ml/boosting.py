@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from .aggregate import batch_transform
-from .base import Estimator, Model, ParamError, check_choice
+from .base import Estimator, ParamError, check_choice
 from .tree import TreeParams, class_count, feature_importances, grow_blocks, predict_leaves, prepare, route_bins
+from .trees import DecisionTreeRegressionModel, _EnsembleModel
 
 __all__ = ["GBTClassifier", "GBTClassificationModel"]
 
@@ -142,7 +143,7 @@ def _boosted(model: "GBTClassificationModel"):
     return batch_transform(model.features_col, compute)
 
 
-class GBTClassificationModel(Model):
+class GBTClassificationModel(_EnsembleModel):
     """A fitted ``GBTClassifier``: ``forest`` (the trees), ``tree_weights``; ``feature_importances``
     as Spark's for boosted trees (gains times counts added over the trees, normalised once)."""
 
@@ -151,18 +152,8 @@ class GBTClassificationModel(Model):
     @property
     def trees(self) -> list:
         """Each tree as a ``DecisionTreeRegressionModel`` (PySpark's ``trees``)."""
-        from .trees import DecisionTreeRegressionModel
-
         return [DecisionTreeRegressionModel(tree=tree, num_features=self.num_features, features_col=self.features_col)
                 for tree in self.forest]
-
-    @property
-    def get_num_trees(self) -> int:
-        return len(self.forest)
-
-    @property
-    def total_num_nodes(self) -> int:
-        return sum(len(tree["feature"]) for tree in self.forest)
 
     @property
     def feature_importances(self):

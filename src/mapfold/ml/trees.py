@@ -197,8 +197,20 @@ class DecisionTreeRegressionModel(_TreeModel):
         return ds.map_partitions(_regress([self.tree], self))
 
 
-class _ForestModel(Model):
-    """What both forest models share: ``forest``, a list of ``tree.grow`` trees."""
+class _EnsembleModel(Model):
+    """What every tree-ensemble model (forests, boosted trees) shares: ``forest``, a list of ``tree.grow`` trees."""
+
+    @property
+    def get_num_trees(self) -> int:
+        return len(self.forest)
+
+    @property
+    def total_num_nodes(self) -> int:
+        return sum(len(tree["feature"]) for tree in self.forest)
+
+
+class _ForestModel(_EnsembleModel):
+    """What both forest models share."""
 
     @property
     def trees(self) -> list:
@@ -212,14 +224,6 @@ class _ForestModel(Model):
     def tree_weights(self) -> list[float]:
         """Every tree weighs 1, as in Spark's forests."""
         return [1.0] * len(self.forest)
-
-    @property
-    def get_num_trees(self) -> int:
-        return len(self.forest)
-
-    @property
-    def total_num_nodes(self) -> int:
-        return sum(len(tree["feature"]) for tree in self.forest)
 
     @property
     def feature_importances(self):
