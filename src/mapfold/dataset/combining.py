@@ -296,11 +296,7 @@ class _KeySample:
                 if rng.random() < fraction:
                     yield record
                 continue
-            k, p, limit = 0, rng.random(), math.exp(-fraction)  # Knuth's Poisson draw
-            while p > limit:
-                k += 1
-                p *= rng.random()
-            for _ in range(k):
+            for _ in range(t.poisson_count(rng, math.exp(-fraction))):
                 yield record
 
 

@@ -84,13 +84,21 @@ def _poisson_sample(iterator: Iterator, rng: random.Random, mean: float) -> Iter
 
     limit = math.exp(-mean)
     for x in iterator:
-        # Knuth's Poisson draw: how many copies of x go into the sample
-        k, p = 0, rng.random()
-        while p > limit:
-            k += 1
-            p *= rng.random()
-        for _ in range(k):
+        for _ in range(poisson_count(rng, limit)):
             yield x
+
+
+def poisson_count(rng: random.Random, limit: float) -> int:
+    """Knuth's Poisson draw with mean ``m`` (``limit = exp(-m)``): how many copies of a record go into a sample.
+
+    >>> poisson_count(random.Random(0), 1.0)  # mean 0: never a copy
+    0
+    """
+    k, p = 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
 
 
 class ZipWithIndex:
