@@ -3,7 +3,7 @@
 A layer above ``dataset/``: estimators fit with aggregations on the active
 runner (or the ``runner=`` given to ``fit``), models add fields to each
 record. numpy and scipy (the ``ml`` extra) are imported only when this
-package is.
+package is; joblib only when its backend (``joblib_backend``) is asked for.
 
 >>> import mapfold as mf
 >>> from mapfold.ml import StringIndexer
@@ -67,4 +67,18 @@ __all__ = [
     "TrainValidationSplitModel",
     "save",
     "load",
+    "joblib_backend",
+    "register_joblib_backend",
+    "MapfoldBackend",
 ]
+
+# the joblib backend (backend.py) imports joblib.parallel, 0.4 s: only when asked for
+_BACKEND_NAMES = ("joblib_backend", "register_joblib_backend", "MapfoldBackend")
+
+
+def __getattr__(name: str):
+    if name in _BACKEND_NAMES:
+        from . import backend
+
+        return getattr(backend, name)
+    raise AttributeError(f"module 'mapfold.ml' has no attribute {name!r}")

@@ -130,3 +130,15 @@ class Runner(ABC):
 
     def describe(self) -> str:
         return self.name
+
+    def parallelism(self) -> int:
+        """How many tasks this runner runs at once: its workers (processes),
+        its workers' threads (dask), Spark's default parallelism, Ray's CPUs;
+        1 on the serial runner. What a scheduler outside mapfold (joblib's
+        ``n_jobs=-1``: ``mapfold.ml.joblib_backend``) sizes its work by.
+
+        >>> from mapfold.runners import make_runner
+        >>> make_runner("serial").parallelism(), make_runner("processes", workers=3).parallelism()
+        (1, 3)
+        """
+        return getattr(self, "workers", None) or 1

@@ -120,6 +120,9 @@ class DaskRunner(EngineRunner):
         where = self.address or (self._client.scheduler.address if self._client is not None else "?")
         return f"dask ({where}, shuffle={self.shuffle})"
 
+    def parallelism(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
     # -- running --------------------------------------------------------
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         client = self.client

@@ -104,6 +104,10 @@ class RayRunner(EngineRunner):
         where = self.address or ("local" if self._owns_session else "existing session")
         return f"ray ({where}, shuffle={self.shuffle})"
 
+    def parallelism(self) -> int:
+        self.start()
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
     # -- running --------------------------------------------------------
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         self.start()

@@ -212,6 +212,9 @@ class SparkRunner(EngineRunner):
         owner = "" if self._owns_context or self._sc is None else ", active SparkContext"
         return f"spark ({master}{owner})"
 
+    def parallelism(self) -> int:
+        return max(1, int(self.context.defaultParallelism))
+
     # -- running --------------------------------------------------------
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         if not tasks:
