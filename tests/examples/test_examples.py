@@ -38,6 +38,10 @@ CASES = {
                        r"reduce_by_key, count_by_value and plain Python agree: True"]),
     "by_key.py": (["120"], [r"largest packages by lines: ", r"lines per module",
                             r"reduce_by_key agrees with plain Python: True; join covers every package: True"]),
+    "ml_workflow.py": (["6000", "--sample", "0.25", "--runner", "serial"],
+                       [r"wrote 6,000 rows", r"on serial: sampled \d[\d,]* of \d[\d,]* rows \(25%\)",
+                        r"logistic_regression: best areaUnderROC 0\.9\d+", r"chosen: ",
+                        r"retrained on .* loaded again predicts the same: True"]),
     "pagerank.py": (["--edges", "2000", "--iterations", "3"], [r"largest difference from scipy: \d\.\d+e-(1[0-9]|0[7-9])"]),
 }
 
