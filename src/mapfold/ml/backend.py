@@ -136,15 +136,19 @@ class MapfoldBackend(AutoBatchingMixin, ParallelBackendBase):
         self.parallel = parallel
         count = self.effective_n_jobs(n_jobs)
         if self.supports_retrieve_callback and count > 1:
-            with self._lock:
-                if self._pool is not None and self._pool_size != count:
-                    self._draining.append(self._pool)  # its batches finish; terminate() waits for them
-                    self._pool.shutdown(wait=False)
-                    self._pool = None
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="mapfold-joblib")
-                    self._pool_size = count
+            self._ensure_pool(count)
         return count
+
+    def _ensure_pool(self, count: int) -> None:
+        """The driver-side threads, ``count`` of them, each waiting on one job (made anew for a new count)."""
+        with self._lock:
+            if self._pool is not None and self._pool_size != count:
+                self._draining.append(self._pool)  # its batches finish; terminate() waits for them
+                self._pool.shutdown(wait=False)
+                self._pool = None
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="mapfold-joblib")
+                self._pool_size = count
 
     def start_call(self) -> None:
         with self._lock:
@@ -171,8 +175,10 @@ class MapfoldBackend(AutoBatchingMixin, ParallelBackendBase):
 
     def submit(self, func, callback=None):
         label = self._label(len(func) if hasattr(func, "__len__") else 1)
-        if self._pool is None:
+        if not self.supports_retrieve_callback:
             return _Deferred(self, func, label, callback)
+        if self._pool is None:  # aborted without ensure_ready, then handed a batch all the same
+            self._ensure_pool(max(self._pool_size, 2))
         future: Future = self._pool.submit(self.run_batch, func, label)
         if callback is not None:
             future.add_done_callback(callback)
