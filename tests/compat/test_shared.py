@@ -148,7 +148,24 @@ def test_accumulator_updates_are_the_runs_counters(sc):
 
     rdd = sc.parallelize(range(10), 3).map(visit)
     assert rdd.count() == 10 and total.value == 45
-    assert rdd.dataset.last_run.counters == {"pyspark.accumulators": {str(total.aid): 45}}
+    assert rdd.dataset.last_run.counters == {"pyspark.accumulators": {total.key: 45}}
+    assert total.key.startswith(f"{total.aid}@")
+
+
+def test_two_contexts_on_one_runner_keep_their_accumulators_apart(sc):
+    other = SparkContext(runner=sc.runner)
+    try:
+        mine, theirs = sc.accumulator(0), other.accumulator(0)  # both are accumulator 0 of their context
+
+        def visit(x):
+            nonlocal mine
+            mine += x
+            return x
+
+        assert sc.parallelize(range(5), 2).map(visit).count() == 5
+        assert (mine.value, theirs.value) == (10, 0)
+    finally:
+        other.stop()
 
 
 def _stages_of(runner, action) -> list[str]:
