@@ -1,5 +1,8 @@
-"""Broadcasts, accumulators, TaskContext and refused arguments, on both local runners."""
+"""Broadcasts, accumulators, TaskContext, coalesce and refused arguments, on every runner of the registry
+(``runner`` in tests/conftest.py: serial, processes and the real engines)."""
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -85,3 +88,114 @@ def test_persist_returns_the_rdd_and_keeps_its_level(sc):
     assert rdd.sum() == 6 and rdd.is_cached
     rdd.unpersist()
     assert not rdd.is_cached and rdd.getStorageLevel() == StorageLevel(False, False, False, False, 1)
+
+
+def _die_once(marker: str) -> None:
+    """End this worker process the first time any task calls it (the marker file says it happened)."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return
+    os._exit(7)
+
+
+def test_a_retried_task_knows_its_attempt_and_counts_once(sc, tmp_path):
+    """Partition 1's first attempt adds to the accumulator, then its worker dies; the engine runs it again.
+    Its updates reach the driver once (the successful attempt's), and the retry says it is attempt 1."""
+    if sc.runner.streams_in_process:  # the serial runner's tasks run in this process: nothing to retry
+        pytest.skip("the serial runner runs tasks in the driver; no worker can die and be replaced")
+    seen, marker = sc.accumulator(0), str(tmp_path / "died")
+
+    def visit(index, records):
+        nonlocal seen
+        records = list(records)
+        seen += len(records)
+        if index == 1:
+            _die_once(marker)
+        context = TaskContext.get()
+        yield context.partitionId(), context.attemptNumber(), len(records)
+
+    got = sc.parallelize(range(10), 3).mapPartitionsWithIndex(visit).collect()
+    assert os.path.exists(marker)
+    assert got == [(0, 0, 3), (1, 1, 3), (2, 0, 4)]
+    assert seen.value == 10
+
+
+def test_a_failed_tasks_updates_are_not_counted(sc):
+    """A task that raises is never retried and its updates are dropped (Spark applies a task's updates
+    when it succeeds); the tasks that succeeded before the job failed still count."""
+    seen = sc.accumulator(0)
+
+    def visit(x):
+        nonlocal seen
+        seen += 1000 if x == 3 else 1
+        if x == 3:
+            raise ValueError("bad record 3")
+        return x
+
+    with pytest.raises(ValueError, match="bad record 3"):
+        sc.parallelize(range(4), 4).map(visit).collect()
+    assert seen.value <= 3
+
+
+def test_accumulator_updates_are_the_runs_counters(sc):
+    total = sc.accumulator(0)
+
+    def visit(x):
+        nonlocal total
+        total += x
+        return x
+
+    rdd = sc.parallelize(range(10), 3).map(visit)
+    assert rdd.count() == 10 and total.value == 45
+    assert rdd.dataset.last_run.counters == {"pyspark.accumulators": {total.key: 45}}
+    assert total.key.startswith(f"{total.aid}@")
+
+
+def test_two_contexts_on_one_runner_keep_their_accumulators_apart(sc):
+    other = SparkContext(runner=sc.runner)
+    try:
+        mine, theirs = sc.accumulator(0), other.accumulator(0)  # both are accumulator 0 of their context
+
+        def visit(x):
+            nonlocal mine
+            mine += x
+            return x
+
+        assert sc.parallelize(range(5), 2).map(visit).count() == 5
+        assert (mine.value, theirs.value) == (10, 0)
+    finally:
+        other.stop()
+
+
+def _stages_of(runner, action) -> list[str]:
+    started: list[str] = []
+
+    def listen(event):
+        if event.kind == "stage_started":
+            started.append(event.stage_name)
+
+    runner.add_listener(listen)
+    try:
+        action()
+    finally:
+        runner.remove_listener(listen)
+    return started
+
+
+def test_coalesce_merges_neighbours_without_a_shuffle(sc, serial):
+    """coalesce(n) adds no stage on any runner: over a source, after a shuffle, over a persisted RDD
+    (the spark runner once moved each partition through a shuffle instead), with a broadcast read
+    on the reduce side; the partitions are the serial runner's."""
+    offset = sc.broadcast(100)
+    source = sc.parallelize(range(20), 5)
+    reduced = source.map(lambda x: (x % 7, x)).reduceByKey(lambda a, b: a + b, 5).mapValues(lambda v: v + offset.value)
+    kept = source.map(lambda x: x * 2).persist()
+    assert kept.count() == 20
+    try:
+        for rdd, stages in ((source, 1), (reduced, 2), (kept, 1)):
+            merged, layout = rdd.coalesce(2), []
+            assert len(_stages_of(sc.runner, lambda: layout.append(merged.glom().collect()))) == stages
+            assert layout[0] == merged.dataset.glom().collect(runner=serial) and len(layout[0]) == 2
+    finally:
+        kept.unpersist()

@@ -53,6 +53,7 @@ JOBS = {
     "mr_kitty_pre_filter": ({"kitties.txt": KITTIES}, []),
     "mr_components": ({"edges.txt": EDGES}, ["--iterations", "3"]),
     "mr_task_env": ({"a.txt": TEXT, "b.txt.gz": MORE}, ["-D", "cli.key=from -D", "--cmdenv", "FOO=bar"]),
+    "mr_spark_word_count": ({"a.txt": TEXT, "b.txt.gz": MORE}, []),  # a spark() step: test_spark_steps.py
 }
 # jobs that only run where a runner sets their environment: not as plain shell pipelines
 NEEDS_RUNNER = {"mr_task_env"}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-NAMES = sorted(p.stem for p in (Path(__file__).parent / "corpus").glob("mr_*.py"))
+# the streaming jobs (a spark() step is no Hadoop Streaming task)
+NAMES = sorted(p.stem for p in (Path(__file__).parent / "corpus").glob("mr_*.py") if "def spark(" not in p.read_text())
 
 # what madoop cannot run, and why
 UNSUPPORTED = {

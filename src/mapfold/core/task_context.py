@@ -22,7 +22,7 @@ import socket
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .counters import SAMPLE_LIMIT, SAMPLES, Counters
 from .errors import MapfoldError
@@ -60,11 +60,25 @@ class TaskRuntime:
     """
 
     def __init__(self, settings: TaskSettings | None = None, stage: int | None = None, partition: int | None = None,
-                 attempt: int = 1):
+                 attempt: int | Callable[[], int] = 1):
         self.settings = settings or TaskSettings()
-        self.stage, self.partition, self.attempt = stage, partition, attempt
+        self.stage, self.partition = stage, partition
+        self._attempt = attempt
         self.counters = Counters()
         self.metrics: dict = {}  # spilled_bytes, spilled_records; seconds and worker once it ran
+
+    @property
+    def attempt(self) -> int:
+        """Which attempt at this task this is (1 the first time). A runner
+        whose engine retries tasks by itself hands a function that asks the
+        engine, called here once, the first time someone wants to know.
+
+        >>> TaskRuntime(attempt=lambda: 2).attempt, TaskRuntime().attempt
+        (2, 1)
+        """
+        if callable(self._attempt):
+            self._attempt = int(self._attempt())
+        return self._attempt
 
     @property
     def memory_limit(self) -> int | None:

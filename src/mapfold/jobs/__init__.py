@@ -28,10 +28,10 @@ from .protocols import (
     TextValueProtocol,
 )
 from .runner import JobRunner
-from .step import MRStep, StepArgumentError, StepConflictError
+from .step import MRStep, SparkStep, StepArgumentError, StepConflictError
 
 __all__ = [
-    "MRJob", "MRStep", "JobRunner",
+    "MRJob", "MRStep", "SparkStep", "JobRunner",
     "JSONProtocol", "JSONValueProtocol", "StandardJSONProtocol", "StandardJSONValueProtocol",
     "RawProtocol", "RawValueProtocol", "TextProtocol", "TextValueProtocol",
     "BytesProtocol", "BytesValueProtocol", "PickleProtocol", "PickleValueProtocol",

@@ -59,6 +59,8 @@ def execute(job: Any) -> None:
         job.run_combiner(options.step_num)
     elif options.run_reducer:
         job.run_reducer(options.step_num)
+    elif options.run_spark:
+        job.run_spark(options.step_num)
     else:
         _run_job(job)
 

@@ -38,7 +38,7 @@ from ..core.task_context import TaskRuntime
 from ..core.task_context import increment_counter as task_increment_counter
 from ..core.errors import MapfoldError
 from .protocols import JSONProtocol, RawValueProtocol
-from .step import COMBINER_FUNCS, MAPPER_FUNCS, REDUCER_FUNCS, MRStep
+from .step import COMBINER_FUNCS, MAPPER_FUNCS, REDUCER_FUNCS, MRStep, SparkStep
 
 __all__ = ["MRJob", "JobDefinitionError", "UsageError"]
 
@@ -150,8 +150,18 @@ class MRJob:
         """A shell pipeline the combiner's input goes through first: return it."""
         raise NotImplementedError
 
+    def spark(self, input_path: str, output_path: str) -> None:
+        """A job's own PySpark code: read ``input_path`` (paths, comma-separated), write the folder
+        ``output_path``. Override it to make the job one spark step (docs/jobs.md, "Spark steps")."""
+        raise NotImplementedError
+
+    def spark_args(self) -> list[str]:
+        """spark-submit arguments of the default spark step (kept in its description)."""
+        return []
+
     def steps(self) -> list:
-        """The job's steps: by default one ``MRStep`` of the substep methods this class overrides.
+        """The job's steps: by default one ``MRStep`` of the substep methods this class overrides
+        (or one ``SparkStep`` of ``spark()``).
 
         >>> class OnlyMap(MRJob):
         ...     def mapper(self, key, value):
@@ -161,6 +171,11 @@ class MRJob:
         """
         kwargs = {name: getattr(self, name) for name in _SUBSTEP_METHODS
                   if getattr(type(self), name) is not getattr(MRJob, name)}
+        if type(self).spark is not MRJob.spark:
+            if kwargs:
+                raise JobDefinitionError(f"{type(self).__name__} defines spark() and {', '.join(sorted(kwargs))}: "
+                                         "a job's default steps are one spark step or one MRStep; define steps()")
+            return [SparkStep(spark=self.spark, spark_args=self.spark_args())]
         for name in list(kwargs):
             if name.endswith(("_cmd", "_pre_filter")):
                 kwargs[name] = kwargs[name]()  # mrjob: these methods return the command
@@ -228,6 +243,8 @@ class MRJob:
         add("--combiner", dest="run_combiner", action="store_true", help="run a combiner task")
         add("--reducer", dest="run_reducer", action="store_true", help="run a reducer task")
         add("--step-num", type=int, default=0, help="the step of the task (0-based)")
+        add("--spark", dest="run_spark", action="store_true",
+            help="run spark step --step-num over INPUT OUTPUT with this process's pyspark (spark-submit)")
 
     def add_passthru_arg(self, *args: Any, **kwargs: Any) -> None:
         """An argument the job's own code reads from ``self.options``."""
@@ -322,13 +339,28 @@ class MRJob:
         return read.read, write.write
 
     # -- running one task of a step -----------------------------------------------
-    def _checked_steps(self) -> list:
+    def _checked_steps(self, spark: bool = False) -> list:
+        """The steps, each an ``MRStep`` (or, with ``spark``, a ``SparkStep``)."""
         steps = self.steps()
         for num, step in enumerate(steps):
-            if not isinstance(step, MRStep):
+            if isinstance(step, SparkStep) and not spark:
                 raise JobDefinitionError(
-                    f"step {num} is a {type(step).__name__}; mapfold runs MRStep steps only (spark steps: not yet)")
+                    f"step {num} is a spark step: it runs as a whole job (python job.py, -r any mapfold runner), "
+                    "or under spark-submit with --spark; not as a streaming task or on -r hadoop")
+            if not isinstance(step, (MRStep, SparkStep)):
+                raise JobDefinitionError(
+                    f"step {num} is a {type(step).__name__}; mapfold runs MRStep and SparkStep steps")
         return steps
+
+    def run_spark(self, step_num: int = 0) -> None:
+        """``python job.py --spark --step-num N INPUT OUTPUT``: spark step ``step_num``'s function over the two
+        paths, with whatever ``pyspark`` this process has (real PySpark under ``spark-submit``), as mrjob."""
+        steps = self._checked_steps(spark=True)
+        if not 0 <= step_num < len(steps) or not isinstance(steps[step_num], SparkStep):
+            raise JobDefinitionError(f"step {step_num} is not a spark step of {type(self).__name__}")
+        if len(self.options.args) != 2:
+            raise UsageError(f"--spark takes two paths, the input and the output, not {self.options.args!r}")
+        steps[step_num].spark(*self.options.args)
 
     def _get_step(self, step_num: int) -> MRStep:
         steps = self._checked_steps()

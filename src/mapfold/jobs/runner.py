@@ -40,9 +40,11 @@ from ..core.errors import MapfoldError
 from ..dataset.sources import _dataset, from_sequence
 from ..io.sinks import PartWriter, batches
 from ..io.text import TextSource
-from ..runners import get_runner, make_runner
+from ..runners import get_runner, make_runner, runner as active_runner
 from .conf import RUNNER_SECTIONS, conf_paths, runner_options
 from .job import UsageError
+from .spark import compat_pyspark
+from .step import SparkStep
 from .streaming import expand_inputs
 from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
 from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes, object_shuffle
@@ -278,6 +280,9 @@ class JobRunner:
         job = self.job
         if job.options.runner == "hadoop":
             return self._run_hadoop()
+        steps = job._checked_steps(spark=True)
+        if any(isinstance(step, SparkStep) for step in steps):
+            return self._run_spark(steps)
         ds = self.dataset()
         runner = self._mapfold_runner()
         out = self._output_path()
@@ -287,6 +292,36 @@ class JobRunner:
         self._counters = self._per_step(ds.counters, len(job.steps()))
         record = ds._computed_by
         self._stats = dict(record.stats) if record is not None else {}
+        self._ran = True
+
+    def _run_spark(self, steps: list) -> None:
+        """Spark steps, one after the other: each step's function gets the input paths (comma-separated) and
+        an output folder, the next step that folder as its input (``jobs/spark.py``)."""
+        if not all(isinstance(step, SparkStep) for step in steps):
+            raise MapfoldError(f"{type(self.job).__name__} mixes spark steps and MRStep steps: not supported yet; "
+                               "run them as two jobs, the second reading the first's output")
+        paths = self.job.options.args
+        if not paths or "-" in paths:
+            raise MapfoldError("a spark step reads its input by path: name the input paths (not stdin)")
+        runner = self._mapfold_runner()
+        start = getattr(runner, "start", None)
+        if start is not None:  # an engine starts before the step, outside the pyspark swap
+            start()
+        out = self._output_path()
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        input_path = ",".join(paths)
+        for num, step in enumerate(steps):
+            if num == len(steps) - 1:
+                output_path = out
+            else:
+                if self._tmp is None:
+                    self._tmp = tempfile.mkdtemp(prefix="mapfold-job-")
+                output_path = os.path.join(self._tmp, f"step-{num}")
+            with active_runner(runner), compat_pyspark():
+                step.spark(input_path, output_path)
+            input_path = output_path
+        self._output_dir = out
+        self._counters = [{} for _ in steps]  # as mrjob's: a spark step reports no counters
         self._ran = True
 
     @staticmethod

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 from ..core.errors import MapfoldError
 
-__all__ = ["MRStep", "StepArgumentError", "StepConflictError", "MAPPER_FUNCS", "COMBINER_FUNCS",
+__all__ = ["MRStep", "SparkStep", "StepArgumentError", "StepConflictError", "MAPPER_FUNCS", "COMBINER_FUNCS",
            "REDUCER_FUNCS", "identity_mapper", "identity_reducer"]
 
 MAPPER_FUNCS = ("mapper", "mapper_init", "mapper_final", "mapper_cmd", "mapper_pre_filter", "mapper_raw")
@@ -138,3 +138,53 @@ class MRStep:
             # a list is quoted into one command line, as mrjob's cmd_line does: it splits back the same
             return {"type": "command", "command": cmd if isinstance(cmd, str) else shlex.join(map(str, cmd))}
         return {"type": "script", **({"pre_filter": pre_filter} if pre_filter else {})}
+
+
+SPARK_STEP_KWARGS = ("spark", "jobconf", "spark_args")
+
+
+class SparkStep:
+    """A step the job's own PySpark code runs: ``spark(input_path, output_path)``
+    reads the step's input (the paths, comma-separated) and writes its output
+    folder; ``jobconf`` (Hadoop properties) and ``spark_args`` (spark-submit
+    arguments) are kept for ``description()``, as mrjob keeps them.
+
+    >>> step = SparkStep(lambda input_path, output_path: None, spark_args=["--executor-memory", "2G"])
+    >>> step.description(0)
+    {'type': 'spark', 'spark_args': ['--executor-memory', '2G']}
+    >>> try:
+    ...     SparkStep(len, mapper=len)
+    ... except TypeError as exc:
+    ...     print(exc)
+    SparkStep() got an unexpected keyword argument 'mapper'
+    """
+
+    def __init__(self, spark: Callable, **kwargs: Any) -> None:
+        unknown = sorted(set(kwargs) - set(SPARK_STEP_KWARGS))
+        if unknown:
+            raise StepArgumentError(f"SparkStep() got an unexpected keyword argument {unknown[0]!r}")
+        if not callable(spark):
+            raise StepArgumentError(f"SparkStep(spark=...) takes a function (input_path, output_path), not {spark!r}")
+        self.spark = spark
+        self.jobconf: dict = dict(kwargs.get("jobconf") or {})
+        self.spark_args: list = list(kwargs.get("spark_args") or [])
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in SPARK_STEP_KWARGS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SparkStep) and (self.spark, self.jobconf, self.spark_args) == (
+            other.spark, other.jobconf, other.spark_args)
+
+    def __repr__(self) -> str:
+        return f"SparkStep(spark={self.spark!r}, jobconf={self.jobconf!r}, spark_args={self.spark_args!r})"
+
+    def description(self, step_num: int = 0) -> dict:
+        """mrjob's JSON-able description of the step."""
+        desc: dict = {"type": "spark"}
+        if self.jobconf:
+            desc["jobconf"] = self.jobconf
+        desc["spark_args"] = self.spark_args
+        return desc

@@ -52,14 +52,18 @@ _SLOT_INDEX = -1
 
 @dataclass
 class Call:
-    """One unit of work: ``fn(*args)`` run in a worker."""
+    """One unit of work: ``fn(*args)`` run in a worker (``fn(*args, attempt=n)``
+    with ``pass_attempt``: ``n`` is 1 the first time the call is sent to a
+    worker, 2 when it is sent again because the pool broke, and so on)."""
 
     fn: Callable
     args: tuple
     context: TaskContext | None = None
     seq: int = -1  # position within its run: the order results come out in
     task_id: int = -1  # unique per submission, across runs: what a worker's slot records
-    attempts: int = 0
+    attempts: int = 0  # deaths charged to this call
+    pass_attempt: bool = False
+    launches: int = 0  # times sent to a worker
     exitcodes: list = field(default_factory=list)
 
 
@@ -102,12 +106,12 @@ def _init_worker(slots, counter, initializer, initargs, parent) -> None:
         initializer(*initargs)
 
 
-def _run_call(task_id: int, fn: Callable, args: tuple) -> Any:
+def _run_call(task_id: int, fn: Callable, args: tuple, attempt: int | None = None) -> Any:
     slots, index = _SLOTS, _SLOT_INDEX
     if slots is not None:
         slots[2 * index + 1] = task_id
     try:
-        return fn(*args)
+        return fn(*args) if attempt is None else fn(*args, attempt=attempt)
     finally:
         if slots is not None:
             slots[2 * index + 1] = -1
@@ -354,7 +358,9 @@ class ProcessExecutor:
         call.task_id = next(self._task_ids)
         generation = self._current()
         try:
-            future = generation.executor.submit(_run_call, call.task_id, call.fn, call.args)
+            future = generation.executor.submit(_run_call, call.task_id, call.fn, call.args,
+                                                call.launches + 1 if call.pass_attempt else None)
+            call.launches += 1
         except BrokenProcessPool:
             self._retire(generation)  # broke before this call reached it: no attempt spent
             retry.appendleft(call)

@@ -35,7 +35,20 @@ from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
 from .engine_tasks import RemoteValue, outcome_value, pick_bucket, remote_inputs, run_engine_task, summarize
 
-__all__ = ["DaskRunner"]
+__all__ = ["DaskRunner", "dask_attempt"]
+
+
+def dask_attempt() -> int:
+    """In a Dask worker, while a task runs: which attempt at it this is, 1 the
+    first time. The scheduler reschedules a task whose worker died and counts
+    those deaths (its ``suspicious`` count); the task asks it."""
+    key = distributed.get_worker().get_current_task()
+    return 1 + distributed.get_client().run_on_scheduler(_deaths, key)
+
+
+def _deaths(key, dask_scheduler=None) -> int:
+    state = dask_scheduler.tasks.get(key)
+    return 0 if state is None else state.suspicious
 
 
 class DaskRunner(EngineRunner):
@@ -132,7 +145,7 @@ class DaskRunner(EngineRunner):
         waiting: dict = {}
         for position, task in enumerate(tasks):
             shipped, refs = remote_inputs(task)
-            future = client.submit(run_engine_task, token, code, shipped, stage.name, *refs,
+            future = client.submit(run_engine_task, token, code, shipped, stage.name, *refs, attempt=dask_attempt,
                                    key=self.key(stage, token, task), pure=False)
             if keep:
                 waiting[client.submit(summarize, future, key=self.key(stage, token, task, "summary"))] = (position, future)

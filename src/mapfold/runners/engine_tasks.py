@@ -27,7 +27,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..core.errors import SerializationError
 from ..plan.stages import CachedInput, ShuffleInput, TaskSpec, ZippedInput
@@ -172,8 +172,11 @@ def _delivered(token: str, payload, source, data: list):
     return source
 
 
-def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> TaskOutcome:
-    """Run one task in an engine worker; ``data`` are its resolved remote inputs.
+def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data,
+                    attempt: int | Callable[[], int] = 1) -> TaskOutcome:
+    """Run one task in an engine worker; ``data`` are its resolved remote inputs;
+    ``attempt``: a function asking the engine which attempt this is (the
+    engine retries a task whose worker died, unseen by the driver).
 
     Code that cannot be loaded here (a module of the user's that the
     workers lack) is the same on every attempt: it comes back as a
@@ -189,7 +192,7 @@ def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data)
             "cloudpickle.register_pickle_by_value(module)")
         failure = TaskFailure(error, traceback.format_exc(), context_of(task, stage_name))
         return TaskOutcome(None, {}, failure)
-    return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name)
+    return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name, attempt)
 
 
 def summarize(outcome: TaskOutcome) -> TaskOutcome:
@@ -208,14 +211,16 @@ def outcome_value(outcome: TaskOutcome) -> Any:
     return outcome.value
 
 
-def run_engine_map_task(token: str, payload, task: TaskSpec, stage_name: str, buckets: int, *data) -> tuple:
+def run_engine_map_task(token: str, payload, task: TaskSpec, stage_name: str, buckets: int, *data,
+                        attempt: int | Callable[[], int] = 1) -> tuple:
     """A map task for engines with multi-return tasks (Ray): summary, then each bucket."""
-    return split_outcome(run_engine_task(token, payload, task, stage_name, *data), buckets)
+    return split_outcome(run_engine_task(token, payload, task, stage_name, *data, attempt=attempt), buckets)
 
 
-def run_engine_keep_task(token: str, payload, task: TaskSpec, stage_name: str, *data) -> tuple:
+def run_engine_keep_task(token: str, payload, task: TaskSpec, stage_name: str, *data,
+                         attempt: int | Callable[[], int] = 1) -> tuple:
     """A task whose value stays in the engine (a persisted partition): summary, value."""
-    outcome = run_engine_task(token, payload, task, stage_name, *data)
+    outcome = run_engine_task(token, payload, task, stage_name, *data, attempt=attempt)
     return TaskOutcome(None, outcome.counters, outcome.failure, outcome.metrics), outcome.value
 
 

@@ -34,7 +34,7 @@ class ProcessRunner(Runner):
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         token, payload = prepared
         calls = (
-            Call(run_task, (token, payload, task, stage.name), context=context_of(task, stage.name))
+            Call(run_task, (token, payload, task, stage.name), context=context_of(task, stage.name), pass_attempt=True)
             for task in tasks
         )
         for call, outcome in self.executor.run(calls, ordered=ordered):

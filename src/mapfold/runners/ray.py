@@ -31,7 +31,14 @@ from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order
 from .engine_tasks import RemoteValue, remote_inputs, run_engine_keep_task, run_engine_map_task, run_engine_task
 
-__all__ = ["RayRunner"]
+__all__ = ["RayRunner", "ray_attempt"]
+
+
+def ray_attempt() -> int:
+    """In a Ray worker, while a task runs: which attempt at it Ray is making,
+    1 the first time (Ray retries a task whose worker died, ``max_retries``).
+    Ray's public runtime context does not say; its core worker does."""
+    return ray._private.worker.global_worker.core_worker.get_current_task_attempt_number() + 1
 
 
 class RayRunner(EngineRunner):
@@ -121,12 +128,13 @@ class RayRunner(EngineRunner):
             name = self.key(stage, token, task)
             if map_stage:
                 out = self._functions["map"].options(num_returns=1 + buckets, name=name).remote(
-                    token, code, shipped, stage.name, buckets, *refs)
+                    token, code, shipped, stage.name, buckets, *refs, attempt=ray_attempt)
             elif cache_stage:
                 out = self._functions["keep"].options(num_returns=2, name=name).remote(
-                    token, code, shipped, stage.name, *refs)
+                    token, code, shipped, stage.name, *refs, attempt=ray_attempt)
             else:
-                out = [self._functions["task"].options(name=name).remote(token, code, shipped, stage.name, *refs)]
+                out = [self._functions["task"].options(name=name).remote(token, code, shipped, stage.name, *refs,
+                                                                         attempt=ray_attempt)]
             waiting[out[0]] = (position, out)
         try:
             yield from in_order(self._completed(stage, code, tasks, waiting, map_stage, cache_stage), tasks, ordered)

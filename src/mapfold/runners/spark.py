@@ -26,6 +26,12 @@ Mapping (Spark's own scheduler, retries, UI and shuffle apply throughout):
   stage later reuses its shuffle files (shown as "skipped" in the UI) and,
   when an executor with shuffle files is lost, Spark recomputes them from
   the lineage.
+* a task reading several inputs (the partitions a ``coalesce`` merges, the
+  sides of a co-partitioned join: ``plan.stages.ZippedInput``) is one Spark
+  partition gathering the held partitions it reads: each cut out of its
+  RDD without computing the others (Spark's ``PartitionPruningRDD``),
+  tagged with its place among the inputs, their union coalesced into one
+  partition; no shuffle.
 
 The stage's cloudpickled code is broadcast once per stage.
 """
@@ -39,13 +45,15 @@ from typing import Any, Iterator
 
 import pyspark
 
+from dataclasses import replace
+
 from ..core.errors import RunnerUnavailableError
-from ..plan.stages import Stage, TaskSpec
+from ..plan.stages import Stage, TaskSpec, ZippedInput
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
 from .engine_tasks import RemoteValue, remote_inputs
-from .spark_tasks import ReduceSide, TaskSide, bucket_of, passthrough, summaries
+from .spark_tasks import GatheredSide, ReduceSide, Tagged, TaskSide, bucket_of, passthrough, summaries
 
-__all__ = ["SparkRunner", "with_attempts", "under_spark_submit"]
+__all__ = ["SparkRunner", "with_attempts", "under_spark_submit", "spark_attempt"]
 
 _LOCAL = re.compile(r"^local(?:\[(\*|\d+)(?:,\s*(\d+))?\])?$")
 _FAILED_TASK = re.compile(r"Task (\d+) in stage [\d.]+ failed")
@@ -77,6 +85,12 @@ def under_spark_submit(environ=None) -> bool:
     return bool(environ.get("PYSPARK_GATEWAY_PORT"))
 
 
+def spark_attempt() -> int:
+    """In a PySpark worker, while a task runs: which attempt at it Spark is
+    making, 1 the first time (Spark retries a task whose worker died)."""
+    return pyspark.TaskContext.get().attemptNumber() + 1
+
+
 class SparkShuffle:
     """A shuffle Spark holds: the partitioned RDD the reduce stage reads."""
 
@@ -86,8 +100,9 @@ class SparkShuffle:
         self.partitions = buckets + 1  # + the summaries' partition
         self.keepalive = keepalive
 
-    def partition_of(self, task: TaskSpec) -> int:
-        return task.input.partition
+    def partition_of(self, source) -> int:
+        """The Spark partition holding what ``source`` (a ``ShuffleInput``) reads."""
+        return source.partition
 
 
 class SparkPersisted:
@@ -107,8 +122,9 @@ class SparkPersisted:
         """Unpersist the RDD now (once), not when the last reference goes."""
         self._finalizer()
 
-    def partition_of(self, task: TaskSpec) -> int:
-        return self.index_of[task.input.partition]
+    def partition_of(self, source) -> int:
+        """The Spark partition holding what ``source`` (a ``CachedInput``) reads."""
+        return self.index_of[source.partition]
 
 
 def _unpersist(rdd) -> None:
@@ -131,9 +147,6 @@ class SparkRunner(EngineRunner):
     """
 
     name = "spark"
-    # a Spark partition reads one held RDD (a shuffle's, a persisted one): the sides of a
-    # co-partitioned join are shuffled together instead (plan/nodes.py ZipNode.as_shuffle)
-    zips_inputs = False
 
     def __init__(self, master: str | None = None, app_name: str = "mapfold", conf: dict | None = None,
                  max_attempts: int | None = None, python: str | None = None, ship_mapfold: bool | None = None,
@@ -256,11 +269,14 @@ class SparkRunner(EngineRunner):
         # second RDD over the same held data, so no task overwrites another
         remote: dict[tuple[int, int], tuple[Any, dict]] = {}
         rounds: dict[tuple[int, int], int] = {}
+        gathered: list = []  # (position, RDD of one partition): tasks reading several held partitions
         for position, task in enumerate(tasks):
             shipped, refs = remote_inputs(task)
-            if refs:
+            if refs and isinstance(task.input, ZippedInput):
+                gathered.append((position, self._gathered(sc, stage, token, code, task, shipped, buckets, position)))
+            elif refs:
                 held = refs[0]
-                partition = held.partition_of(task)
+                partition = held.partition_of(task.input)
                 round_ = rounds.get((id(held), partition), 0)
                 rounds[(id(held), partition)] = round_ + 1
                 remote.setdefault((id(held), round_), (held, {}))[1][partition] = (position, shipped)
@@ -268,17 +284,34 @@ class SparkRunner(EngineRunner):
                 plain.append((position, shipped))
         rdds, index_of, offset = [], {}, 0
         if plain:
-            rdds.append(sc.parallelize(plain, len(plain)).mapPartitions(TaskSide(token, code, stage.name, buckets)))
+            rdds.append(sc.parallelize(plain, len(plain)).mapPartitions(TaskSide(token, code, stage.name, buckets, spark_attempt)))
             for i, (position, _) in enumerate(plain):
                 index_of[position] = i
             offset = len(plain)
         for held, entries in remote.values():
-            side = ReduceSide(token, code, stage.name, entries, buckets, persisted=isinstance(held, SparkPersisted))
+            side = ReduceSide(token, code, stage.name, entries, buckets, persisted=isinstance(held, SparkPersisted),
+                              attempt=spark_attempt)
             rdds.append(held.rdd.mapPartitionsWithIndex(side))
             for index, (position, _) in entries.items():
                 index_of[position] = offset + index
             offset += held.partitions
+        for position, rdd in gathered:
+            rdds.append(rdd)
+            index_of[position] = offset
+            offset += 1
         return (rdds[0] if len(rdds) == 1 else sc.union(rdds)), index_of
+
+    def _gathered(self, sc, stage: Stage, token: str, code, task: TaskSpec, shipped: TaskSpec, buckets: int | None,
+                  position: int):
+        """One Spark partition running ``task``, which reads several held partitions (a ``ZippedInput``)."""
+        pieces, counts = [], []
+        for held, source, count in _held_leaves(task, task.input):
+            index = len(pieces)
+            pieces.append(_only_partition(sc, held.rdd, held.partition_of(source))
+                          .mapPartitions(Tagged(index, isinstance(held, SparkPersisted))))
+            counts.append(count)
+        side = GatheredSide(token, code, stage.name, position, shipped, counts, buckets, spark_attempt)
+        return sc.union(pieces).coalesce(1).mapPartitions(side)
 
     def _run_job(self, sc, stage: Stage, tasks: list[TaskSpec], rdd, partitions: list[int], position_of: dict) -> list:
         try:
@@ -289,6 +322,28 @@ class SparkRunner(EngineRunner):
             position = position_of.get(int(match.group(1))) if match else None
             task = tasks[position] if position is not None else None
             raise engine_error(stage, task, exc, "spark", _spark_reason(text)) from None
+
+
+def _held_leaves(task: TaskSpec, source) -> Iterator[tuple[Any, Any, int]]:
+    """``(held RDD, input, number of references)`` of each input of ``source`` whose data Spark holds,
+    in the order ``engine_tasks.remote_inputs`` lists their references (the order the task takes them in)."""
+    if isinstance(source, ZippedInput):
+        for part, _ in source.parts:
+            yield from _held_leaves(task, part)
+        return
+    _, refs = remote_inputs(replace(task, input=source))
+    if refs:
+        yield refs[0], source, len(refs)
+
+
+def _only_partition(sc, rdd, index: int):
+    """Partition ``index`` of ``rdd`` as an RDD of its own, the other partitions never computed."""
+    jvm, jrdd = sc._jvm, rdd._jrdd
+    keep = jvm.java.util.HashSet()
+    keep.add(index)
+    pruned = jvm.org.apache.spark.rdd.PartitionPruningRDD(
+        jrdd.rdd(), jvm.scala.jdk.javaapi.CollectionConverters.asScala(keep), jrdd.classTag())
+    return pyspark.RDD(jvm.org.apache.spark.api.java.JavaRDD(pruned, jrdd.classTag()), sc, rdd._jrdd_deserializer)
 
 
 def _spark_reason(text: str) -> str | None:

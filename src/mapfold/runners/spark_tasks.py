@@ -12,12 +12,13 @@ learns each map task's counters and failures from the shuffle itself.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .engine_tasks import Buckets, run_engine_task, summarize
-from .tasks import TaskOutcome
+from ..core.errors import MapfoldError
+from .tasks import TaskOutcome, context_of
 
-__all__ = ["TaskSide", "ReduceSide", "bucket_of", "passthrough", "summaries"]
+__all__ = ["TaskSide", "ReduceSide", "Tagged", "GatheredSide", "bucket_of", "passthrough", "summaries"]
 
 
 def bucket_of(key: int) -> int:
@@ -51,12 +52,13 @@ def _emit(position: int, outcome, buckets: int | None) -> Iterator:
 class TaskSide:
     """Tasks read from a ``parallelize``d list of ``(position, TaskSpec)``."""
 
-    def __init__(self, token: str, code, stage_name: str, buckets: int | None):
+    def __init__(self, token: str, code, stage_name: str, buckets: int | None, attempt: Callable[[], int] | int = 1):
         self.token, self.code, self.stage_name, self.buckets = token, code, stage_name, buckets
+        self.attempt = attempt  # asks Spark which attempt the running task is (spark.spark_attempt)
 
     def __call__(self, iterator: Iterator) -> Iterator:
         for position, task in iterator:
-            outcome = run_engine_task(self.token, self.code.value, task, self.stage_name)
+            outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, attempt=self.attempt)
             yield from _emit(position, outcome, self.buckets)
 
 
@@ -66,8 +68,10 @@ class ReduceSide:
     a partition of a persisted RDD (one ``(position, outcome)`` pair whose
     value is the partition's records)."""
 
-    def __init__(self, token: str, code, stage_name: str, tasks: dict, buckets: int | None, persisted: bool = False):
+    def __init__(self, token: str, code, stage_name: str, tasks: dict, buckets: int | None, persisted: bool = False,
+                 attempt: Callable[[], int] | int = 1):
         self.token, self.code, self.stage_name = token, code, stage_name
+        self.attempt = attempt
         self.tasks = tasks  # partition -> (position, TaskSpec)
         self.buckets = buckets
         self.persisted = persisted
@@ -81,5 +85,41 @@ class ReduceSide:
             batches = [outcome.value for _, outcome in iterator]
         else:
             batches = [records for _, records in iterator]
-        outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches)
+        outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches, attempt=self.attempt)
         yield from _emit(position, outcome, self.buckets)
+
+
+class Tagged:
+    """The batches of one held partition a gathering task reads, each as
+    ``(index, batch)``: ``index`` is the input's place in the task."""
+
+    def __init__(self, index: int, persisted: bool):
+        self.index, self.persisted = index, persisted
+
+    def __call__(self, iterator: Iterator) -> Iterator:
+        for _, item in iterator:  # (bucket, records) of a shuffle, (position, outcome) of a persisted RDD
+            yield self.index, (item.value if self.persisted else item)
+
+
+class GatheredSide:
+    """A task reading several held partitions (a ``coalesce``'s, a
+    co-partitioned join's sides): their tagged batches arrive in one Spark
+    partition, in any order; they go to the task in the order of its inputs."""
+
+    def __init__(self, token: str, code, stage_name: str, position: int, task, counts: list[int],
+                 buckets: int | None, attempt: Callable[[], int] | int = 1):
+        self.token, self.code, self.stage_name = token, code, stage_name
+        self.position, self.task, self.counts, self.buckets = position, task, counts, buckets
+        self.attempt = attempt
+
+    def __call__(self, iterator: Iterator) -> Iterator:
+        batches: list[list] = [[] for _ in self.counts]
+        for index, batch in iterator:
+            batches[index].append(batch)
+        for got, wanted in zip(batches, self.counts):
+            if len(got) != wanted:
+                where = context_of(self.task, self.stage_name).describe()
+                raise MapfoldError(f"{where}: an input came as {len(got)} batches from Spark, not {wanted}")
+        data = [batch for group in batches for batch in group]
+        outcome = run_engine_task(self.token, self.code.value, self.task, self.stage_name, *data, attempt=self.attempt)
+        yield from _emit(self.position, outcome, self.buckets)

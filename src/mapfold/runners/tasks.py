@@ -17,7 +17,7 @@ import pickle
 import traceback
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..core.task_context import TaskRuntime
 from ..core.errors import MapfoldError, TaskContext, attach_context
@@ -108,15 +108,19 @@ def _portable(exc: BaseException) -> BaseException:
         return MapfoldError(f"{type(exc).__name__}: {exc} (the original exception could not be pickled)")
 
 
-def runtime_of(task: TaskSpec, code: StageCode) -> TaskRuntime:
-    """The runtime a runner builds around ``task`` (core/task_context.py)."""
-    return TaskRuntime(code.settings, stage=task.stage, partition=task.partition)
+def runtime_of(task: TaskSpec, code: StageCode, attempt: int | Callable[[], int] = 1) -> TaskRuntime:
+    """The runtime a runner builds around ``task`` (core/task_context.py);
+    ``attempt``: which attempt this is, or how to ask the engine (``TaskRuntime.attempt``)."""
+    return TaskRuntime(code.settings, stage=task.stage, partition=task.partition, attempt=attempt)
 
 
-def run_task(token: str, payload, task: TaskSpec, stage_name: str = "") -> TaskOutcome:
-    """Run one task in a worker; never raises for user errors."""
+def run_task(token: str, payload, task: TaskSpec, stage_name: str = "",
+             attempt: int | Callable[[], int] = 1) -> TaskOutcome:
+    """Run one task in a worker; never raises for user errors. ``attempt``:
+    which attempt at the task this is (1 the first time), or a function the
+    engine's worker answers it with."""
     code = load_stage_code(token, payload)
-    runtime = runtime_of(task, code)
+    runtime = runtime_of(task, code, attempt)
     try:
         with runtime.active():
             value = finish(task, code)

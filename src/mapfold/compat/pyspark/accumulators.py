@@ -2,7 +2,8 @@
 
 Inside a task, an update goes into the running task's counters
 (``core/task_context.py``), in the group :data:`GROUP` under the
-accumulator's id; the job sums its tasks' tables, and the SparkContext,
+accumulator's key (its id and its context's token: two contexts on one
+runner keep their updates apart); the job sums its tasks' tables, and the SparkContext,
 listening to its runner's ``job_finished``/``job_failed`` events, adds each
 job's sum to the accumulator. So updates made on every runner reach the
 driver, once per task that ran them, as PySpark's. On the driver, ``+=``
@@ -88,8 +89,9 @@ class _Partial:
 class Accumulator(Generic[T]):
     """A shared value tasks only add to; read ``.value`` on the driver."""
 
-    def __init__(self, aid: int, value: T, accum_param: AccumulatorParam):
+    def __init__(self, aid: int, value: T, accum_param: AccumulatorParam, key: str | None = None):
         self.aid = aid
+        self.key = key if key is not None else str(aid)  # the counter its task-side updates go in
         self.accum_param = accum_param
         self._value = value
         self._numeric = isinstance(accum_param, _AddParam)
@@ -112,9 +114,9 @@ class Accumulator(Generic[T]):
         if task is None:
             self._value = self.accum_param.addInPlace(self._value, term)
         elif self._numeric:
-            task.increment(GROUP, str(self.aid), term)
+            task.increment(GROUP, self.key, term)
         else:
-            task.increment(GROUP, str(self.aid), _Partial(term, self.accum_param))
+            task.increment(GROUP, self.key, _Partial(term, self.accum_param))
 
     def __iadd__(self, term: T) -> "Accumulator[T]":
         self.add(term)
@@ -127,11 +129,11 @@ class Accumulator(Generic[T]):
 
     def __reduce__(self):
         # a task gets an accumulator with this id whose driver value it cannot see
-        return (_in_task, (self.aid, self.accum_param))
+        return (_in_task, (self.aid, self.accum_param, self.key))
 
     def __repr__(self) -> str:
         return f"Accumulator<id={self.aid}, value={self._value}>"
 
 
-def _in_task(aid: int, accum_param: AccumulatorParam) -> Accumulator:
-    return Accumulator(aid, None, accum_param)
+def _in_task(aid: int, accum_param: AccumulatorParam, key: str) -> Accumulator:
+    return Accumulator(aid, None, accum_param, key)

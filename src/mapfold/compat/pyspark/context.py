@@ -1,8 +1,12 @@
 """``SparkContext``: the entry point of RDD programs; ``master`` picks the mapfold runner.
 
 ``local`` is ``serial``, ``local[N]`` is ``processes`` with N workers,
-``local[*]`` (and no master) ``processes`` with one worker per core, and
-any other master goes to the ``spark`` runner. The context holds what
+``local[*]`` ``processes`` with one worker per core, and any other master
+goes to the ``spark`` runner. With no master (nor ``spark.master`` in the
+conf) a context runs on the runner mapfold would choose when something
+chose one (an ``mf.runner()`` block, as a job's spark step runs in; a
+caller's default such as ``mapfold run -r``; ``MAPFOLD_RUNNER``), left open
+by ``stop()``; else, as ``local[*]``, on its own processes runner. The context holds what
 PySpark keeps per application: its broadcasts, its accumulators (fed by
 its runner's job events: ``accumulators.py``) and its added files.
 """
@@ -15,13 +19,14 @@ import re
 import shutil
 import tempfile
 import time
+import uuid
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ...dataset.sources import from_slices, read_pickle, read_text, read_whole_text
 from ...core.errors import MapfoldError
 from ...io.paths import expand_paths
-from ...runners import make_runner
+from ...runners import get_runner, make_runner
 from .accumulators import GROUP, Accumulator, AccumulatorParam, param_for
 from .broadcast import Broadcast
 from .conf import SparkConf
@@ -92,13 +97,18 @@ class SparkContext:
         if appName is not None:
             self._conf.setAppName(appName)
         self.master, self.appName = master, appName
+        if runner is None and master is None:
+            chosen, setting = get_runner(None)
+            if setting.source != "default":  # something chose it: a block, a caller's default, the environment
+                runner = chosen
         self._owns_runner = runner is None or isinstance(runner, str)
         if isinstance(runner, str):
             runner = make_runner(runner)
         self.runner = runner if runner is not None else _runner_for(master)
         self._start = int(time.time() * 1000)
         self._broadcasts: list[Broadcast] = []
-        self._accumulators: dict[int, Accumulator] = {}
+        self._accumulators: dict[str, Accumulator] = {}  # by counter key: f"{id}@{this context's token}"
+        self._token = uuid.uuid4().hex[:8]
         # made now, before the runner starts workers, so that forked workers inherit its name (files.py)
         self._files_dir: str | None = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
         os.environ[ENVIRONMENT] = self._files_dir
@@ -221,16 +231,17 @@ class SparkContext:
         return shared
 
     def accumulator(self, value: Any, accum_param: AccumulatorParam | None = None) -> Accumulator:
-        shared = Accumulator(len(self._accumulators), value, accum_param or param_for(value))
-        self._accumulators[shared.aid] = shared
+        aid = len(self._accumulators)
+        shared = Accumulator(aid, value, accum_param or param_for(value), key=f"{aid}@{self._token}")
+        self._accumulators[shared.key] = shared
         return shared
 
     def _job_event(self, event) -> None:
         """Every job of this context's runner: its tasks' accumulator updates, once per job."""
         if event.kind not in ("job_finished", "job_failed"):
             return
-        for aid, total in event.data.get("counters", {}).get(GROUP, {}).items():
-            accumulator = self._accumulators.get(int(aid))
+        for key, total in event.data.get("counters", {}).get(GROUP, {}).items():
+            accumulator = self._accumulators.get(key)
             if accumulator is not None:
                 accumulator._merge(total)
 
