@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 from ..core.errors import MapfoldError
 
-__all__ = ["LabelTypeError", "as_label", "partition_values", "merge_in_order", "merge_moments", "feature_blocks", "as_vector", "batch_transform",
+__all__ = ["LabelTypeError", "as_label", "stack_vectors", "stack_labels", "partition_values", "merge_in_order", "merge_moments", "feature_blocks", "as_vector", "batch_transform",
            "BATCH_SIZE"]
 
 # Records per batch of a model's transform: big enough that numpy's per-call cost is
@@ -113,10 +113,69 @@ def as_vector(value, field: str):
     return array
 
 
+def stack_vectors(values: list):
+    """The 2-d float64 block of ``values`` (vectors of one length: lists, tuples or 1-d arrays) in one
+    numpy call, or None when they are not that (the caller then converts them one by one with
+    :func:`as_vector`, for its error); equal to ``np.vstack`` of their ``as_vector``.
+
+    >>> stack_vectors([[1, 2], (3.0, 4.0)]).tolist(), stack_vectors([1.0, 2.0])
+    ([[1.0, 2.0], [3.0, 4.0]], None)
+    """
+    import numpy as np
+
+    block = np.array(values, dtype=np.float64)
+    return block if block.ndim == 2 and block.shape[0] == len(values) else None
+
+
+def stack_labels(values: list):
+    """The float64 array of ``values`` when they are all plain ints and floats (what :func:`as_label`
+    accepts without a word), else None.
+
+    >>> stack_labels([1, 0.0]).tolist(), stack_labels([True, 1.0])
+    ([1.0, 0.0], None)
+    """
+    import numpy as np
+
+    if all(type(v) is float or type(v) is int for v in values):
+        return np.array(values, dtype=np.float64)
+    return None
+
+
+def _column_block(records, features_col: str, label_col: str | None):
+    """``(X, y)`` straight from the columns of a persisted partition (``core.partition_files``), or None
+    when its records are not kept in columns (or not as vectors and numbers): the rows of a stacked
+    block are the records' vectors, so the block equals ``np.vstack`` of them."""
+    import numpy as np
+
+    column = getattr(records, "column", None)
+    if column is None:
+        return None
+    x = column(features_col)
+    y = column(label_col) if label_col is not None else None
+    if x is None or x.ndim != 2 or (label_col is not None and (y is None or y.ndim != 1)):
+        return None
+    if x.dtype.kind not in "fiu" or (y is not None and y.dtype.kind not in "fi"):
+        return None
+    return (np.asarray(x, dtype=np.float64), None if y is None else np.asarray(y, dtype=np.float64))
+
+
 def _blocks(features_col: str, label_col: str | None):
     def to_block(records: Iterable) -> list:
         import numpy as np
 
+        block = _column_block(records, features_col, label_col)
+        if block is not None:
+            return [block]
+        records = list(records)
+        if not records:
+            return []
+        try:  # the common case in two numpy calls; anything unusual takes the loop below, and its errors
+            x = stack_vectors([record[features_col] for record in records])
+            y = None if label_col is None else stack_labels([record[label_col] for record in records])
+            if x is not None and (label_col is None or y is not None):
+                return [(x, y)]
+        except (ValueError, TypeError, KeyError):
+            pass
         rows, labels = [], []
         for record in records:
             rows.append(as_vector(record[features_col], features_col))
@@ -164,8 +223,19 @@ def batch_transform(features_col: str, compute: Callable, batch_size: int = BATC
             batch = list(itertools.islice(iterator, batch_size))
             if not batch:
                 return
-            outputs = compute(np.vstack([as_vector(record[features_col], features_col) for record in batch]))
-            for i, record in enumerate(batch):
-                yield {**record, **{field: values[i] for field, values in outputs.items()}}
+            values = [record[features_col] for record in batch]
+            try:
+                x = stack_vectors(values)
+            except (ValueError, TypeError):
+                x = None
+            if x is None:  # one by one, for as_vector's error
+                x = np.vstack([as_vector(value, features_col) for value in values])
+            outputs = compute(x)
+            fields = tuple(outputs)
+            if not fields:
+                yield from ({**record} for record in batch)
+                continue
+            for record, added in zip(batch, zip(*outputs.values())):
+                yield {**record, **dict(zip(fields, added))}
 
     return transform

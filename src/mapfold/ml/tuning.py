@@ -18,7 +18,9 @@ are refitted on all the data: ``best_model``.
 ``parallelism=N`` (PySpark's name) fits the grid's models as tasks: each
 pair of (split, parameter map) is fitted and scored by the serial runner
 inside one task of the active runner, in at most ``N`` tasks at a time (a
-processes pool of ``N`` workers when the active runner is serial). A task
+processes pool of ``N`` workers when the active runner is serial, where the
+refit of the best parameters then runs too: its partitions' tasks fan out
+over the same workers instead of running one by one). A task
 ships the Dataset's plan and rebuilds the split from it, and the serial
 runner adds per-partition values in the same partition order, so the
 metrics are the same bit for bit as with ``parallelism=1``.
@@ -191,27 +193,49 @@ def _score_task(ds, splitter, candidates: list, evaluator: Evaluator, keep_model
     return score
 
 
-def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, parallelism: int, runner,
+class _FanOut:
+    """Where a tuner's work runs: the fits of the grid as at most ``parallelism`` tasks, and the
+    refit of the best parameters. On the serial runner (tasks one by one) with ``parallelism > 1``
+    both run on a processes pool of ``parallelism`` workers of its own, made on entry (after
+    importing what the fits import: the forked workers share it) and closed on exit; otherwise on
+    the active runner."""
+
+    def __init__(self, runner, parallelism: int, candidates: list) -> None:
+        self.runner, self.parallelism, self.candidates = runner, parallelism, candidates
+        self.pool = None
+
+    def __enter__(self) -> "_FanOut":
+        if self.parallelism > 1 and get_runner(self.runner)[0].name == "serial":
+            for name in dict.fromkeys(n for c in self.candidates for n in c.all_fit_imports()):
+                importlib.import_module(name)
+            self.pool = make_runner("processes", workers=self.parallelism)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    @property
+    def tasks_runner(self):
+        """The runner the fits' tasks (and the refit's) go to."""
+        return self.pool if self.pool is not None else get_runner(self.runner)[0]
+
+    @property
+    def refit_runner(self):
+        return self.pool if self.pool is not None else self.runner
+
+
+def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, fan_out: _FanOut,
                    keep_models: bool = False) -> tuple[list[list], list[list] | None]:
     """``metrics[split][candidate]`` (and the models, when kept): in the caller's loop, or as at most
-    ``parallelism`` tasks of the runner."""
+    ``parallelism`` tasks (``fan_out``)."""
     pairs = [(split, i) for split in range(splitter.count) for i in range(len(candidates))]
-    if parallelism == 1:
-        scored = _score(ds, splitter, pairs, candidates, evaluator, runner, keep_models)
+    if fan_out.parallelism == 1:
+        scored = _score(ds, splitter, pairs, candidates, evaluator, fan_out.runner, keep_models)
     else:
-        work = from_sequence(pairs, partitions=min(parallelism, len(pairs)))
+        work = from_sequence(pairs, partitions=min(fan_out.parallelism, len(pairs)))
         work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator, keep_models))
-        chosen = get_runner(runner)[0]
-        if chosen.name == "serial":  # the reference runner runs tasks one by one: a pool of its own
-            for name in dict.fromkeys(n for c in candidates for n in c.all_fit_imports()):
-                importlib.import_module(name)  # before the fork: the workers share them
-            pool = make_runner("processes", workers=parallelism)
-            try:
-                scored = work.collect(runner=pool)
-            finally:
-                pool.close()
-        else:
-            scored = work.collect(runner=chosen)
+        scored = work.collect(runner=fan_out.tasks_runner)
     metrics = [[0.0] * len(candidates) for _ in range(splitter.count)]
     models = [[None] * len(candidates) for _ in range(splitter.count)]
     for split, i, metric, model in scored:
@@ -251,13 +275,14 @@ class CrossValidator(Estimator):
         candidates = _check_tuning(self)
         if not isinstance(self.num_folds, int) or self.num_folds < 2:
             raise ParamError(f"CrossValidator: num_folds={self.num_folds!r} must be an int >= 2")
-        metrics, sub_models = _split_metrics(ds, _Folds(self.seed, self.num_folds), candidates, self.evaluator,
-                                             _check_parallelism(self), runner, bool(self.collect_sub_models))
-        avg_metrics = [sum(m[i] for m in metrics) / self.num_folds for i in range(len(candidates))]
-        std_metrics = [math.sqrt(sum((m[i] - avg) ** 2 for m in metrics) / self.num_folds)
-                       for i, avg in enumerate(avg_metrics)]
-        best_index = _best(self.evaluator, avg_metrics)
-        best_model = candidates[best_index].fit(ds, runner=runner)
+        with _FanOut(runner, _check_parallelism(self), candidates) as fan_out:
+            metrics, sub_models = _split_metrics(ds, _Folds(self.seed, self.num_folds), candidates, self.evaluator,
+                                                 fan_out, bool(self.collect_sub_models))
+            avg_metrics = [sum(m[i] for m in metrics) / self.num_folds for i in range(len(candidates))]
+            std_metrics = [math.sqrt(sum((m[i] - avg) ** 2 for m in metrics) / self.num_folds)
+                           for i, avg in enumerate(avg_metrics)]
+            best_index = _best(self.evaluator, avg_metrics)
+            best_model = candidates[best_index].fit(ds, runner=fan_out.refit_runner)
         return CrossValidatorModel(best_model=best_model, avg_metrics=avg_metrics, std_metrics=std_metrics,
                                    best_index=best_index, sub_models=sub_models, **self.get_params())
 
@@ -314,11 +339,11 @@ class TrainValidationSplit(Estimator):
         candidates = _check_tuning(self)
         if not isinstance(self.train_ratio, (int, float)) or not 0 < self.train_ratio < 1:
             raise ParamError(f"TrainValidationSplit: train_ratio={self.train_ratio!r} must be in (0, 1)")
-        [metrics], sub_models = _split_metrics(ds, _Split(self.seed, float(self.train_ratio)), candidates,
-                                               self.evaluator, _check_parallelism(self), runner,
-                                               bool(self.collect_sub_models))
-        best_index = _best(self.evaluator, metrics)
-        best_model = candidates[best_index].fit(ds, runner=runner)
+        with _FanOut(runner, _check_parallelism(self), candidates) as fan_out:
+            [metrics], sub_models = _split_metrics(ds, _Split(self.seed, float(self.train_ratio)), candidates,
+                                                   self.evaluator, fan_out, bool(self.collect_sub_models))
+            best_index = _best(self.evaluator, metrics)
+            best_model = candidates[best_index].fit(ds, runner=fan_out.refit_runner)
         return TrainValidationSplitModel(best_model=best_model, validation_metrics=metrics, best_index=best_index,
                                          sub_models=None if sub_models is None else sub_models[0],
                                          **self.get_params())

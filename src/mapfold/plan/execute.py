@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..core.counters import Counters
+from ..core.partition_files import as_columns, write_partition
 from ..core.task_context import TaskSettings
 from ..shuffle.local import LocalCombine
 from .events import Event, EventLog, Listeners, ProgressListener
@@ -29,7 +30,8 @@ __all__ = ["Job", "Materialize"]
 
 
 class Materialize:
-    """Finisher that keeps a persisted partition: a list, or a pickle file."""
+    """Finisher that keeps a persisted partition: a list, or a file of
+    ``core.partition_files`` (its arrays read back mapped, dict records in columns)."""
 
     def __init__(self, directory: str | None):
         self.directory = directory
@@ -38,11 +40,8 @@ class Materialize:
         records = list(iterator)
         if self.directory is None:
             return records
-        import pickle
-
         path = os.path.join(self.directory, f"part-{partition:05d}.pkl")
-        with open(path, "wb") as f:
-            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+        write_partition(path, as_columns(records))
         return path
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 from ..core.task_context import TaskRuntime
 from ..core.errors import MapfoldError, TaskContext, attach_context
+from ..core.partition_files import ColumnarRecords, read_partition
 from ..core.serialize import loads_code_cached
 from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec, ZippedInput
 
@@ -60,10 +61,9 @@ def open_input(source, code: StageCode) -> Iterator:
         return read_bucket(source, code.aggregators.get(source.shuffle_id))
     if isinstance(source, CachedInput):
         data = source.data
-        if isinstance(data, str):  # a file the runner materialized
-            with open(data, "rb") as f:
-                return iter(pickle.load(f))
-        return iter(data)
+        if isinstance(data, str):  # a file the runner materialized (plan.execute.Materialize)
+            data = read_partition(data)
+        return data.rows() if isinstance(data, ColumnarRecords) else iter(data)
     return source.read()
 
 
