@@ -27,7 +27,7 @@ from typing import Iterator
 from .counters import SAMPLE_LIMIT, SAMPLES, Counters
 from .errors import MapfoldError
 
-__all__ = ["TaskSettings", "TaskRuntime", "current_task", "increment_counter", "keep_sample"]
+__all__ = ["TaskSettings", "TaskRuntime", "current_task", "count_written", "increment_counter", "keep_sample"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class TaskRuntime:
         self.settings = settings or TaskSettings()
         self.stage, self.partition, self.attempt = stage, partition, attempt
         self.counters = Counters()
-        self.metrics: dict = {}  # spilled_bytes, spilled_records; seconds and worker once it ran
+        self.metrics: dict = {}  # spilled_bytes, spilled_records, records; seconds and worker once it ran
 
     @property
     def memory_limit(self) -> int | None:
@@ -86,6 +86,15 @@ class TaskRuntime:
         """Count bytes (and records) this task wrote to disk past its budget."""
         self.metrics["spilled_bytes"] = self.metrics.get("spilled_bytes", 0) + spilled_bytes
         self.metrics["spilled_records"] = self.metrics.get("spilled_records", 0) + records
+
+    def wrote(self, records: int) -> None:
+        """Count records this task handed on (to the driver, a shuffle, a file): ``metrics["records"]``.
+
+        >>> runtime = TaskRuntime()
+        >>> runtime.wrote(3); runtime.wrote(2); runtime.metrics["records"]
+        5
+        """
+        self.metrics["records"] = self.metrics.get("records", 0) + records
 
     def counters_table(self) -> dict:
         """The counters as they travel back: ``{group: {name: n}}`` plus kept samples."""
@@ -131,6 +140,24 @@ class TaskRuntime:
 def current_task() -> TaskRuntime | None:
     """The runtime of the task whose code is running here, or None outside tasks."""
     return _active.get()
+
+
+def count_written(records: int) -> None:
+    """Tell the running task (if any) that it handed on ``records`` records.
+
+    Finishers and sinks call it once per task, with a count they have anyway
+    (a list's length, a file's records, a shuffle's entries): no per-record cost.
+
+    >>> count_written(5)  # outside a task: nothing to tell
+    >>> runtime = TaskRuntime()
+    >>> with runtime.active():
+    ...     count_written(5)
+    >>> runtime.metrics["records"]
+    5
+    """
+    task = _active.get()
+    if task is not None:
+        task.wrote(records)
 
 
 def _running() -> TaskRuntime:
