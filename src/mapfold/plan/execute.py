@@ -160,11 +160,13 @@ class Job:
         """Tell the listeners how the job ended; the run record closes with it."""
         if self._listeners is None or self.record.finished is not None:
             return
-        counters = self.counters.as_dict()
+        data = {"counters": self.counters.as_dict()}
+        if self.counters.samples:  # the kept samples (bad records), as the counters keep them
+            data["samples"] = {group: list(items) for group, items in self.counters.samples.items()}
         if error is None:
-            self.emit("job_finished", data={"counters": counters})
+            self.emit("job_finished", data=data)
         else:
-            self.emit("job_failed", data={"counters": counters, "error": f"{type(error).__name__}: {error}"})
+            self.emit("job_failed", data={**data, "error": f"{type(error).__name__}: {error}"})
 
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
         """Compile and pickle the plan; on failure (an unpicklable function) the
@@ -285,7 +287,7 @@ class Job:
         self.emit("task_finished", stage, task.partition,
                   data={"seconds": metrics.get("seconds"), "worker": metrics.get("worker"),
                         "spilled_bytes": spilled_bytes, "spilled_records": spilled_records,
-                        "records": metrics.get("records")})
+                        "records": metrics.get("records"), **({"counters": counters} if counters else {})})
 
     def cleanup(self) -> None:
         for directory in self._cache_dirs.values():
