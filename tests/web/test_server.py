@@ -144,3 +144,15 @@ def test_a_closed_dashboard_refuses_connections():
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     with pytest.raises(OSError):
         connection.request("GET", "/")
+
+
+def test_mapfold_run_serves_a_dashboard_and_writes_an_event_log(tmp_path, capfd):
+    from mapfold.cli.run import run_script
+
+    script = tmp_path / "job.py"
+    script.write_text("import mapfold as mf\nprint(mf.from_sequence(range(10), partitions=2).sum())\n")
+    log = tmp_path / "events.jsonl"
+    assert run_script(str(script), runner="serial", summary=False, dashboard=True, event_log=str(log)) == 0
+    out, err = capfd.readouterr()
+    assert out.strip() == "45" and err.count("mapfold dashboard: http://127.0.0.1:") == 1
+    assert [e.kind for e in read_events(log)][-1] == "job_finished"

@@ -106,6 +106,13 @@ def attach_dashboard(instance: Runner, dashboard=True):
 
     ``dashboard``: True (a free port), a port, or a ``mapfold.web.Dashboard``
     (which the caller started and closes). Returns the dashboard.
+
+    >>> from mapfold.web import Dashboard
+    >>> serial = make_runner("serial")
+    >>> board = attach_dashboard(serial, Dashboard(announce=False).start())
+    >>> serial.dashboard is board and board in serial.listeners
+    True
+    >>> serial.close(); board.close()
     """
     from ..web import Dashboard  # http.server: imported only when a dashboard is asked for
 

@@ -68,7 +68,7 @@ def record_events(record: RunRecord) -> list[Event]:
     events = [Event("job_started", job, data={"action": record.action, "runner": record.runner}, time=started)]
     names = {stage.id: stage.name for stage in record.stages}
     timed: list[tuple[float, int, Event]] = []
-    for order, stage in enumerate(record.stages):
+    for stage in record.stages:
         timed.append((stage.started, 0, Event("stage_started", job, stage.id, stage.name,
                                               data={"tasks": stage.tasks}, time=stage.started)))
         if stage.finished is not None:
@@ -93,7 +93,13 @@ def record_events(record: RunRecord) -> list[Event]:
 
 
 def report_html(source: "str | os.PathLike | RunRecord | Iterable[Event]", title: str = "mapfold report") -> str:
-    """The report's HTML, from an event log's path, a run record or events."""
+    """The report's HTML, from an event log's path, a run record or events.
+
+    >>> page = report_html([Event("job_started", job="j1", data={"action": "count"}),
+    ...                     Event("job_finished", job="j1", data={"counters": {"g": {"n": 2}}})])
+    >>> '"counters":{"g":{"n":2}}' in page, page.startswith("<!DOCTYPE html>")
+    (True, True)
+    """
     if isinstance(source, RunRecord):
         events: Iterable[Event] = record_events(source)
     elif isinstance(source, (str, os.PathLike)):
