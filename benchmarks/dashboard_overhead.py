@@ -1,6 +1,10 @@
 """What watching a run costs: word count with the dashboard off and on, in one run.
 
-    python benchmarks/dashboard_overhead.py [--size-mb 128] [--workers 2] [--repeats 5]
+    python benchmarks/dashboard_overhead.py [--size-mb 128] [--workers 2] [--repeats 5] [--min-partitions N]
+
+``--min-partitions 128`` cuts the input finer than the default (one split
+per core): many short tasks, so many more events for the dashboard to fold
+and serve, the harder case for it.
 
 Contenders (each in a fresh process, see harness.py; the repeats
 interleaved, off, on, off, on..., so a change of the machine's load hits
@@ -51,7 +55,7 @@ while True:
 """
 
 
-def count(path, workers, **options):
+def count(path, workers, partitions=None, **options):
     import mapfold as mf
 
     with mf.runner("processes", workers=workers, **options) as runner:
@@ -61,7 +65,7 @@ def count(path, workers, **options):
         poller_cpu = 0.0
         try:
             start = time.perf_counter()
-            counts = mf.read_text(path).flat_map(str.split).count_by_value()
+            counts = mf.read_text(path, min_partitions=partitions).flat_map(str.split).count_by_value()
             inner = time.perf_counter() - start
         finally:
             if poller is not None:  # the page's own CPU is the browser's, not the job's: told apart
@@ -72,18 +76,18 @@ def count(path, workers, **options):
     return inner, counts, poller_cpu
 
 
-def run_one(name, path, workers, scratch):
+def run_one(name, path, workers, scratch, partitions):
     os.environ["MAPFOLD_PROGRESS"] = "0"
     options = {"off": {}, "event-log": {"event_log": os.path.join(scratch, f"events-{os.getpid()}.jsonl")},
                "dashboard": {"dashboard": True}}[name]
-    inner, counts, poller_cpu = count(path, workers, **options)
+    inner, counts, poller_cpu = count(path, workers, partitions, **options)
     if "event_log" in options:
         os.remove(options["event_log"])
     top = sorted(Counter(counts).items(), key=lambda kv: (-kv[1], kv[0]))[:20]
     emit({"inner": inner, "poller_cpu": poller_cpu, "total": sum(counts.values()), "top": top})
 
 
-def emit_cost(path, workers) -> tuple[int, float]:
+def emit_cost(path, workers, partitions=None) -> tuple[int, float]:
     """(events one word count emits, microseconds per ``Listeners.emit`` with no runner listener)."""
     import mapfold as mf
     from mapfold.plan.events import Event, Listeners, ProgressListener
@@ -92,7 +96,7 @@ def emit_cost(path, workers) -> tuple[int, float]:
     kinds = []
     with mf.runner("processes", workers=workers) as runner:
         runner.add_listener(lambda event: kinds.append(event.kind))
-        mf.read_text(path).flat_map(str.split).count_by_value()
+        mf.read_text(path, min_partitions=partitions).flat_map(str.split).count_by_value()
     record = RunRecord("j", "count", "processes", "argument")
     listeners = Listeners([ProgressListener(False), record])  # what a job tells when nobody else listens
     event = Event("task_finished", "j", 1, "count", 0, {"seconds": 0.1, "worker": "w", "spilled_bytes": 0,
@@ -109,12 +113,13 @@ def main():
     parser.add_argument("--size-mb", type=int, default=128)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--min-partitions", type=int, default=None)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        return run_one(args.run, args.path, args.workers, args.scratch)
+        return run_one(args.run, args.path, args.workers, args.scratch, args.min_partitions)
     import tempfile
 
     from corpus import corpus_path
@@ -129,8 +134,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dashbench-") as scratch:
         for repeat in range(args.repeats):
             for name in names:
+                extra = ["--min-partitions", str(args.min_partitions)] if args.min_partitions else []
                 result = measure([sys.executable, __file__, "--run", name, "--path", path,
-                                  "--workers", str(args.workers), "--scratch", scratch])
+                                  "--workers", str(args.workers), "--scratch", scratch, *extra])
                 if not result.get("ok"):
                     sys.exit(f"{name} failed: {result.get('error', 'see above')}")
                 if reference is None:
@@ -141,10 +147,11 @@ def main():
                 inners[name].append(result["inner"])
                 cpus[name].append(result["cpu"] - result["poller_cpu"])
                 print(f"  {repeat + 1}/{args.repeats} {name}: {result['wall']:.2f} s", file=sys.stderr, flush=True)
-    events, micros = emit_cost(path, args.workers)
+    events, micros = emit_cost(path, args.workers, args.min_partitions)
     load_after = os.getloadavg()
 
-    print(f"\nword count, {args.size_mb} MB corpus, {args.workers} workers, processes runner; "
+    cut = f", min_partitions={args.min_partitions}" if args.min_partitions else ""
+    print(f"\nword count, {args.size_mb} MB corpus{cut}, {args.workers} workers, processes runner; "
           f"median of {args.repeats} interleaved runs each\n{machine()}")
     print(f"load average (1, 5, 15 min) before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")

@@ -208,7 +208,6 @@ def test_processes_live_page_and_report(browser, tmp_path):
         page = browser.new_page()
         try:
             ds, record = check_live(page, board.url, runner, IMAGES / "dashboard-live.png")
-            page.screenshot(path=str(IMAGES / "dashboard-finished.png"), full_page=True)
             check_failure(page, runner, IMAGES / "dashboard-failure.png")
         finally:
             page.close()
