@@ -75,6 +75,7 @@ FIGURES_JS = """() => {
     error: f.querySelector(".error").textContent, context: (f.querySelector(".context") || {}).textContent,
     traceback: (f.querySelector(".traceback") || {}).textContent}));
   return {job: document.body.dataset.job, status: document.body.dataset.status, mode: document.getElementById("mode").textContent,
+    action: document.getElementById("job-line").textContent.split(" on ")[0],
     done: +value("tasks-done"), records: +value("total-records"), spilled: +value("total-spilled"),
     spilled_records: +value("spilled-records"), rects: document.querySelectorAll("#stream-svg rect.task").length,
     stages, counters, failures};
@@ -119,9 +120,12 @@ def watch(page, runner, shot: Path | None):
         while thread.is_alive():
             fig = figures(page)
             seen.append(fig)
-            if shot is not None and fig["status"] == "running" and 8 <= fig["done"] and fig["rects"] >= 8:
-                page.screenshot(path=str(shot), full_page=True)
-                shot = None
+            if shot is not None and fig["status"] == "running" and fig["action"] == "collect" and fig["done"] >= 5:
+                image = page.screenshot(full_page=True)
+                after = figures(page)  # kept only if the page still showed that job, mid-run
+                if after["job"] == fig["job"] and after["status"] == "running" and after["done"] >= fig["done"]:
+                    shot.write_bytes(image)
+                    shot = None
             page.wait_for_timeout(50)
     finally:
         thread.join()
