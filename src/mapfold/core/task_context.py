@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ from typing import Iterator
 
 from .counters import SAMPLE_LIMIT, SAMPLES, Counters
 from .errors import MapfoldError
+
+try:  # the worker's peak resident memory, once per task (the dashboard's worker memory)
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+# ru_maxrss is in KiB on Linux, in bytes on macOS
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
 __all__ = ["TaskSettings", "TaskRuntime", "current_task", "count_written", "increment_counter", "keep_sample"]
 
@@ -54,7 +62,7 @@ class TaskRuntime:
     ...     current_task().increment("words", "long")
     ...     current_task().spilled(100, 2)
     >>> runtime.counters_table(), runtime.metrics["spilled_bytes"], sorted(runtime.metrics)
-    ({'words': {'long': 1}}, 100, ['seconds', 'spilled_bytes', 'spilled_records', 'worker'])
+    ({'words': {'long': 1}}, 100, ['max_rss', 'seconds', 'spilled_bytes', 'spilled_records', 'worker'])
     >>> current_task() is None
     True
     """
@@ -64,7 +72,7 @@ class TaskRuntime:
         self.settings = settings or TaskSettings()
         self.stage, self.partition, self.attempt = stage, partition, attempt
         self.counters = Counters()
-        self.metrics: dict = {}  # spilled_bytes, spilled_records, records; seconds and worker once it ran
+        self.metrics: dict = {}  # spilled_bytes, spilled_records, records; seconds, worker, max_rss once it ran
 
     @property
     def memory_limit(self) -> int | None:
@@ -135,6 +143,8 @@ class TaskRuntime:
     def _timed(self, seconds: float) -> None:
         self.metrics["seconds"] = self.metrics.get("seconds", 0.0) + seconds
         self.metrics["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+        if resource is not None:  # one getrusage per task: the worker process's peak so far
+            self.metrics["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
 
 
 def current_task() -> TaskRuntime | None:

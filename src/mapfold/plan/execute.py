@@ -287,7 +287,8 @@ class Job:
         self.emit("task_finished", stage, task.partition,
                   data={"seconds": metrics.get("seconds"), "worker": metrics.get("worker"),
                         "spilled_bytes": spilled_bytes, "spilled_records": spilled_records,
-                        "records": metrics.get("records"), **({"counters": counters} if counters else {})})
+                        "records": metrics.get("records"), "max_rss": metrics.get("max_rss"),
+                        **({"counters": counters} if counters else {})})
 
     def cleanup(self) -> None:
         for directory in self._cache_dirs.values():

@@ -25,6 +25,7 @@ class TaskRecord:
     spilled_records: int = 0
     records: int | None = None  # records the task handed on, where its finisher counts them
     finished: float | None = None  # when the driver heard it finished (time.time())
+    max_rss: int | None = None  # the worker process's peak resident bytes when the task ended
 
 
 @dataclass
@@ -100,7 +101,7 @@ class RunRecord:
             data = event.data
             self.tasks.append(TaskRecord(event.stage, event.partition, data.get("seconds"), data.get("worker"),
                                          data.get("spilled_bytes", 0), data.get("spilled_records", 0),
-                                         data.get("records"), event.time))
+                                         data.get("records"), event.time, data.get("max_rss")))
             self.spilled_bytes += data.get("spilled_bytes", 0) or 0
             self.spilled_records += data.get("spilled_records", 0) or 0
         elif event.kind == "task_failed":

@@ -21,7 +21,7 @@ from ..plan.events import EventLog
 from .base import Runner
 
 __all__ = ["Runner", "runner", "default_runner", "get_runner", "current_runner", "make_runner", "runner_class", "RUNNERS",
-           "dashboard", "attach_dashboard", "dashboard_choice", "dashboard_from_environment"]
+           "dashboard", "attach_dashboard", "attach_report", "dashboard_choice", "dashboard_from_environment"]
 
 RUNNERS = {
     "serial": ("mapfold.runners.serial", "SerialRunner", None),
@@ -46,11 +46,13 @@ def make_runner(name: str, **options) -> Runner:
     JSON line; ``MAPFOLD_EVENT_LOG`` does it for every runner) and
     ``dashboard`` (``True`` or a port: a live dashboard of this runner's
     jobs on 127.0.0.1, ``runner.dashboard.url``; ``MAPFOLD_DASHBOARD``
-    does it for every runner; off by default).
+    does it for every runner; off by default) and ``report`` (an HTML file
+    that gets the offline report of this runner's jobs when it closes).
     """
     memory_limit = options.pop("memory_limit", None)
     event_log = options.pop("event_log", None)
     dashboard = dashboard_choice(options.pop("dashboard", None))
+    report = options.pop("report", None)
     if dashboard is None:
         dashboard = dashboard_from_environment()
     if memory_limit is not None:
@@ -66,7 +68,28 @@ def make_runner(name: str, **options) -> Runner:
         instance.on_close(log.close)
     if dashboard not in (None, False):
         attach_dashboard(instance, dashboard)
+    if report is not None:
+        attach_report(instance, report)
     return instance
+
+
+def attach_report(instance: Runner, path) -> None:
+    """Write the offline report of every job of ``instance`` to ``path`` when it closes
+    (``mf.runner(..., report="run.html")``).
+
+    >>> import os, tempfile, mapfold as mf
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.html")
+    >>> with mf.runner("serial", report=path):
+    ...     mf.from_sequence(range(4), partitions=2).count()
+    4
+    >>> '"action":"count"' in open(path).read()
+    True
+    """
+    from ..web import RunView, write_report
+
+    view = RunView()
+    instance.add_listener(view)
+    instance.on_close(lambda: write_report(view, path, title=f"mapfold report · {instance.name}"))
 
 
 def dashboard_from_environment() -> bool | int | None:

@@ -76,7 +76,7 @@ def record_events(record: RunRecord) -> list[Event]:
     for task in record.tasks:
         finished = task.finished if task.finished is not None else started
         data = {"seconds": task.seconds, "worker": task.worker, "spilled_bytes": task.spilled_bytes,
-                "spilled_records": task.spilled_records, "records": task.records}
+                "spilled_records": task.spilled_records, "records": task.records, "max_rss": task.max_rss}
         timed.append((finished, 1, Event("task_finished", job, task.stage, names.get(task.stage, ""),
                                           task.partition, data, finished)))
     for failure in record.failures:
@@ -92,14 +92,17 @@ def record_events(record: RunRecord) -> list[Event]:
     return events
 
 
-def report_html(source: "str | os.PathLike | RunRecord | Iterable[Event]", title: str = "mapfold report") -> str:
-    """The report's HTML, from an event log's path, a run record or events.
+def report_html(source: "str | os.PathLike | RunRecord | RunView | Iterable[Event]",
+                title: str = "mapfold report") -> str:
+    """The report's HTML, from an event log's path, a run record, a view or events.
 
     >>> page = report_html([Event("job_started", job="j1", data={"action": "count"}),
     ...                     Event("job_finished", job="j1", data={"counters": {"g": {"n": 2}}})])
     >>> '"counters":{"g":{"n":2}}' in page, page.startswith("<!DOCTYPE html>")
     (True, True)
     """
+    if isinstance(source, RunView):  # a view that listened to the run (a runner's report=)
+        return render_page(source.snapshot(), title=title)
     if isinstance(source, RunRecord):
         events: Iterable[Event] = record_events(source)
     elif isinstance(source, (str, os.PathLike)):
@@ -109,11 +112,12 @@ def report_html(source: "str | os.PathLike | RunRecord | Iterable[Event]", title
     return render_page(RunView().extend(events).snapshot(), title=title)
 
 
-def write_report(source: "str | os.PathLike | RunRecord | Iterable[Event]", path: str | os.PathLike,
+def write_report(source: "str | os.PathLike | RunRecord | RunView | Iterable[Event]", path: str | os.PathLike,
                  title: str = "mapfold report") -> str:
     """Write the offline report of a run to ``path`` (one HTML file); returns the path.
 
-    ``source``: a JSON-lines event log, a run record (``ds.last_run``) or events.
+    ``source``: a JSON-lines event log, a run record (``ds.last_run``), a
+    :class:`RunView` that listened to the runs, or events.
 
     >>> import os, tempfile, mapfold as mf
     >>> ds = mf.from_sequence(range(100), partitions=4).map(lambda x: (x % 3, 1)).reduce_by_key(lambda a, b: a + b)

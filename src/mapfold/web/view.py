@@ -69,7 +69,7 @@ class RunView:
     def _new_job(self, event: Event) -> dict:
         job = {"id": event.job, "action": "", "runner": "", "status": "running", "started": event.time,
                "finished": None, "updated": event.time, "error": None, "stages": [], "tasks": [],
-               "tasks_seen": 0, "failures": [], "counters": {}, "samples": {}, "records": 0,
+               "tasks_seen": 0, "failures": [], "counters": {}, "samples": {}, "records": 0, "workers": {},
                "spilled_bytes": 0, "spilled_records": 0}
         self._jobs.append(job)
         self._by_id[event.job] = job
@@ -82,7 +82,7 @@ class RunView:
         """A copy of the tables, safe to serialize while jobs go on."""
         with self._lock:
             jobs = [{**job, "stages": [dict(s) for s in job["stages"]], "tasks": list(job["tasks"]),
-                     "failures": list(job["failures"]),
+                     "failures": list(job["failures"]), "workers": {w: dict(v) for w, v in job["workers"].items()},
                      "counters": {g: dict(names) for g, names in job["counters"].items()},
                      "samples": {g: list(items) for g, items in job["samples"].items()}}
                     for job in self._jobs]
@@ -136,6 +136,7 @@ def _task_finished(job: dict, event: Event) -> None:
     job["spilled_bytes"] += spilled_bytes
     job["spilled_records"] += spilled_records
     _add_counters(job, data.get("counters"))
+    _worker(job, data.get("worker"), seconds, data.get("max_rss"))
     _keep_task(job, {"stage": event.stage, "stage_name": event.stage_name, "partition": event.partition,
                      "status": "finished", "worker": data.get("worker"), "seconds": seconds,
                      "finished": event.time, "records": records, "spilled_bytes": spilled_bytes})
@@ -183,6 +184,15 @@ def _add_counters(job: dict, table: dict | None) -> None:
         mine = job["counters"].setdefault(group, {})
         for name, amount in names.items():
             mine[name] = mine.get(name, 0) + amount
+
+
+def _worker(job: dict, name: str | None, seconds: float | None, max_rss: int | None) -> None:
+    """A worker's tasks, busy seconds and peak resident memory (the largest its tasks reported)."""
+    worker = job["workers"].setdefault(name or "?", {"tasks": 0, "seconds": 0.0, "max_rss": None})
+    worker["tasks"] += 1
+    worker["seconds"] += seconds or 0.0
+    if max_rss is not None and (worker["max_rss"] is None or max_rss > worker["max_rss"]):
+        worker["max_rss"] = max_rss
 
 
 def _keep_task(job: dict, task: dict) -> None:
