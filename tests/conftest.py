@@ -197,3 +197,36 @@ def s3_endpoint():
 def s3_options(s3_endpoint):
     return {"key": ACCESS_KEY, "secret": SECRET_KEY,
             "client_kwargs": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}}
+
+
+# -- a real headless Chromium (tests/web) --------------------------------------------
+# Debian's chromium driven by Playwright (dev extra); Playwright's own browsers are never
+# downloaded. In CI (.ci/run installs chromium) a missing browser is a failure, never a skip.
+CHROMIUM = os.environ.get("MAPFOLD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """A Playwright browser context over Debian's chromium, with a fresh profile folder."""
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        problem = f"the browser tests need playwright (in the dev extra): {exc}"
+    if problem is None and not os.access(CHROMIUM, os.X_OK):
+        problem = f"no chromium at {CHROMIUM}: apt-get install chromium chromium-driver (.ci/run does)"
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"{problem} (CI=true: a missing browser is a failure)", pytrace=False)
+        pytest.skip(problem)
+    profile = tmp_path_factory.mktemp("chromium-profile")  # playwright passes it as --user-data-dir
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()

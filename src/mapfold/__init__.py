@@ -24,7 +24,7 @@ from .dataset.sources import (from_sequence, from_slices, read_csv, read_jsonl, 
 from . import storage
 from .io.badrecords import BadRecord, BadRecordsReport
 from .parallel.pool import Pool
-from .runners import get_runner, runner
+from .runners import dashboard, get_runner, runner
 
 __version__ = "0.1.0"
 
@@ -45,6 +45,8 @@ __all__ = [
     "Pool",
     "runner",
     "get_runner",
+    "dashboard",
+    "write_report",
     "increment_counter",
     "MapfoldError",
     "InputError",
@@ -57,3 +59,20 @@ __all__ = [
     "SpillError",
     "WorkerLostError",
 ]
+
+
+def write_report(source, path, title: str = "mapfold report") -> str:
+    """Write the offline report of a run: one self-contained HTML file (``mapfold.web.write_report``).
+
+    ``source``: a run record (``ds.last_run``), a JSON-lines event log, or events.
+
+    >>> import os, tempfile
+    >>> ds = from_sequence(range(8), partitions=2)
+    >>> ds.count(runner="serial")
+    8
+    >>> os.path.getsize(write_report(ds.last_run, os.path.join(tempfile.mkdtemp(), "run.html"))) > 0
+    True
+    """
+    from .web import write_report as write  # http.server and the page: only when a report is asked for
+
+    return write(source, path, title)

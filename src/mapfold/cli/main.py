@@ -53,10 +53,11 @@ def _register() -> None:
     from .cluster import cluster
     from .config import config
     from .explain import explain
+    from .report import report
     from .run import run
     from .submit import submit
 
-    for command in (run, explain, submit, config, clean, cluster):
+    for command in (run, explain, report, submit, config, clean, cluster):
         main.add_command(command)
 
 

@@ -23,7 +23,8 @@ from typing import Iterator
 import click
 
 from ..core.errors import MapfoldError
-from ..runners import default_runner
+from ..plan.events import EventLog
+from ..runners import attach_dashboard, default_runner
 from .options import script_arguments, settings_options
 from .script import ScriptError, run_file, script_frame_line
 from .settings import build_runner, command_settings, storage_defaults
@@ -63,7 +64,8 @@ def _failure(exc: BaseException, script: str) -> str:
 
 
 def run_script(script: str, script_args=(), runner=None, runner_options=(), config=None, profile=None,
-               progress: bool | None = None, summary: bool = True, echo=None) -> int:
+               progress: bool | None = None, summary: bool = True, echo=None, dashboard: bool = False,
+               event_log: str | None = None) -> int:
     """Run ``script`` on the chosen runner; the exit status (0, the script's, 1, 130).
 
     >>> import os, tempfile
@@ -82,6 +84,17 @@ def run_script(script: str, script_args=(), runner=None, runner_options=(), conf
         return 1
     listener = RunSummary(instance.name, chosen.source)
     instance.add_listener(listener)
+    if event_log:  # --event-log: every event of the run, for `mapfold report`
+        log = EventLog(event_log)
+        instance.add_listener(log)
+        instance.on_close(log.close)
+    if dashboard and instance.dashboard is None:  # --dashboard: served until the run ends
+        try:
+            attach_dashboard(instance, True)
+        except MapfoldError as exc:
+            echo(f"mapfold run: {exc}")
+            instance.close()
+            return 1
     status = 0
     try:
         with default_runner(instance, chosen.source), progress_setting(progress), storage_defaults(settings):
@@ -122,10 +135,15 @@ def run_script(script: str, script_args=(), runner=None, runner_options=(), conf
 @click.option("--progress/--no-progress", default=None,
               help="The progress bar on stderr (default: when stderr is a terminal; --progress: always).")
 @click.option("--summary/--no-summary", default=True, show_default=True, help="Each action's run record at the end.")
+@click.option("--dashboard", is_flag=True, help="Serve a live dashboard of the run on 127.0.0.1 (its URL is printed).")
+@click.option("--event-log", default=None, metavar="FILE",
+              help="Append every job, stage and task event to FILE (JSON lines; `mapfold report FILE`).")
 @script_arguments
-def run(script, script_args, runner, runner_options, config, profile, progress, summary) -> None:
+def run(script, script_args, runner, runner_options, config, profile, progress, summary, dashboard,
+        event_log) -> None:
     """Run SCRIPT.py (a Dataset script or an MRJob file) on any runner.
 
     Arguments after -- go to the script: mapfold run wc.py -r dask -- input.txt
     """
-    sys.exit(run_script(script, script_args, runner, runner_options, config, profile, progress, summary))
+    sys.exit(run_script(script, script_args, runner, runner_options, config, profile, progress, summary,
+                        dashboard=dashboard, event_log=event_log))

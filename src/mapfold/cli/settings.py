@@ -91,7 +91,7 @@ def runner_options(name: str, settings: Settings) -> dict[str, Setting]:
     cls = runner_class(name)
     signature = inspect.signature(cls.__init__)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
-    accepted = set(signature.parameters) - {"self"} | {"memory_limit", "event_log"}
+    accepted = set(signature.parameters) - {"self"} | {"memory_limit", "event_log", "dashboard", "report"}
     aliases = _ALIASES.get(name, {})
     chosen_by_file = (settings.source("runner") or "").startswith("file ")
     out: dict[str, Setting] = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from typing import Callable, Iterator
 from .counters import SAMPLE_LIMIT, SAMPLES, Counters
 from .errors import MapfoldError
 
-__all__ = ["TaskSettings", "TaskRuntime", "current_task", "increment_counter", "keep_sample"]
+try:  # the worker's peak resident memory, once per task (the dashboard's worker memory)
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+# ru_maxrss is in KiB on Linux, in bytes on macOS
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+__all__ = ["TaskSettings", "TaskRuntime", "current_task", "count_written", "increment_counter", "keep_sample"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class TaskRuntime:
     ...     current_task().increment("words", "long")
     ...     current_task().spilled(100, 2)
     >>> runtime.counters_table(), runtime.metrics["spilled_bytes"], sorted(runtime.metrics)
-    ({'words': {'long': 1}}, 100, ['seconds', 'spilled_bytes', 'spilled_records', 'worker'])
+    ({'words': {'long': 1}}, 100, ['max_rss', 'seconds', 'spilled_bytes', 'spilled_records', 'worker'])
     >>> current_task() is None
     True
     """
@@ -65,7 +73,7 @@ class TaskRuntime:
         self.stage, self.partition = stage, partition
         self._attempt = attempt
         self.counters = Counters()
-        self.metrics: dict = {}  # spilled_bytes, spilled_records; seconds and worker once it ran
+        self.metrics: dict = {}  # spilled_bytes, spilled_records, records; seconds, worker, max_rss once it ran
 
     @property
     def attempt(self) -> int:
@@ -100,6 +108,15 @@ class TaskRuntime:
         """Count bytes (and records) this task wrote to disk past its budget."""
         self.metrics["spilled_bytes"] = self.metrics.get("spilled_bytes", 0) + spilled_bytes
         self.metrics["spilled_records"] = self.metrics.get("spilled_records", 0) + records
+
+    def wrote(self, records: int) -> None:
+        """Count records this task handed on (to the driver, a shuffle, a file): ``metrics["records"]``.
+
+        >>> runtime = TaskRuntime()
+        >>> runtime.wrote(3); runtime.wrote(2); runtime.metrics["records"]
+        5
+        """
+        self.metrics["records"] = self.metrics.get("records", 0) + records
 
     def counters_table(self) -> dict:
         """The counters as they travel back: ``{group: {name: n}}`` plus kept samples."""
@@ -140,11 +157,31 @@ class TaskRuntime:
     def _timed(self, seconds: float) -> None:
         self.metrics["seconds"] = self.metrics.get("seconds", 0.0) + seconds
         self.metrics["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+        if resource is not None:  # one getrusage per task: the worker process's peak so far
+            self.metrics["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
 
 
 def current_task() -> TaskRuntime | None:
     """The runtime of the task whose code is running here, or None outside tasks."""
     return _active.get()
+
+
+def count_written(records: int) -> None:
+    """Tell the running task (if any) that it handed on ``records`` records.
+
+    Finishers and sinks call it once per task, with a count they have anyway
+    (a list's length, a file's records, a shuffle's entries): no per-record cost.
+
+    >>> count_written(5)  # outside a task: nothing to tell
+    >>> runtime = TaskRuntime()
+    >>> with runtime.active():
+    ...     count_written(5)
+    >>> runtime.metrics["records"]
+    5
+    """
+    task = _active.get()
+    if task is not None:
+        task.wrote(records)
 
 
 def _running() -> TaskRuntime:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import BinaryIO, Iterator
 
+from ..core.task_context import count_written
+
 __all__ = ["PartWriter", "PartResult", "TextPartWriter", "open_for_write", "SUFFIXES", "check_compression"]
 
 SUFFIXES = {None: "", "gzip": ".gz", "bz2": ".bz2", "xz": ".xz", "zstd": ".zst"}
@@ -104,6 +106,7 @@ class PartWriter:
             except FileNotFoundError:
                 pass
             return PartResult(None, written)
+        count_written(written)
         return PartResult(name, written)
 
     def write_file(self, path: str, iterator: Iterator) -> int | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..core.counters import Counters
 from ..core.partition_files import as_columns, write_partition
-from ..core.task_context import TaskSettings
+from ..core.task_context import TaskSettings, count_written
 from ..shuffle.local import LocalCombine
 from .events import Event, EventLog, Listeners, ProgressListener
 from .nodes import Node, ShuffleNode
@@ -38,6 +38,7 @@ class Materialize:
 
     def __call__(self, partition: int, iterator: Iterator) -> Any:
         records = list(iterator)
+        count_written(len(records))
         if self.directory is None:
             return records
         path = os.path.join(self.directory, f"part-{partition:05d}.pkl")
@@ -158,11 +159,13 @@ class Job:
         """Tell the listeners how the job ended; the run record closes with it."""
         if self._listeners is None or self.record.finished is not None:
             return
-        counters = self.counters.as_dict()
+        data = {"counters": self.counters.as_dict()}
+        if self.counters.samples:  # the kept samples (bad records), as the counters keep them
+            data["samples"] = {group: list(items) for group, items in self.counters.samples.items()}
         if error is None:
-            self.emit("job_finished", data={"counters": counters})
+            self.emit("job_finished", data=data)
         else:
-            self.emit("job_failed", data={"counters": counters, "error": f"{type(error).__name__}: {error}"})
+            self.emit("job_failed", data={**data, "error": f"{type(error).__name__}: {error}"})
 
     def prepare(self, node: Node, finisher: Callable, name: str, partitions=None) -> list[tuple[Stage, Any]]:
         """Compile and pickle the plan; on failure (an unpicklable function) the
@@ -264,8 +267,7 @@ class Job:
         self.emit("stage_started", stage, data={"tasks": len(stage.tasks)})
         for task, outcome in self.runner.run_tasks(stage, code, stage.tasks, ordered=ordered):
             if outcome.failure is not None:
-                self.emit("task_failed", stage, task.partition,
-                          data={"error": f"{type(outcome.failure.exception).__name__}: {outcome.failure.exception}"})
+                self.emit("task_failed", stage, task.partition, data=_failure_data(outcome))
                 outcome.failure.reraise()
             self._task_done(stage, task, outcome.counters, outcome.metrics)
             yield task, outcome.value
@@ -283,7 +285,9 @@ class Job:
                 self.stats[name] = self.stats.get(name, 0) + metrics[name]
         self.emit("task_finished", stage, task.partition,
                   data={"seconds": metrics.get("seconds"), "worker": metrics.get("worker"),
-                        "spilled_bytes": spilled_bytes, "spilled_records": spilled_records})
+                        "spilled_bytes": spilled_bytes, "spilled_records": spilled_records,
+                        "records": metrics.get("records"), "max_rss": metrics.get("max_rss"),
+                        **({"counters": counters} if counters else {})})
 
     def cleanup(self) -> None:
         for directory in self._cache_dirs.values():
@@ -292,3 +296,18 @@ class Job:
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
+
+
+_TRACEBACK_CHARS = 20_000  # a task_failed event keeps the end of a longer worker traceback
+
+
+def _failure_data(outcome) -> dict:
+    """What a ``task_failed`` event says: the error, where it happened, the worker's traceback."""
+    failure = outcome.failure
+    context = failure.context
+    metrics = outcome.metrics or {}
+    trace = failure.traceback or ""
+    return {"error": f"{type(failure.exception).__name__}: {failure.exception}",
+            "context": context.describe(), "location": context.location, "attempts": context.attempts,
+            "traceback": trace[-_TRACEBACK_CHARS:], "worker": metrics.get("worker"),
+            "seconds": metrics.get("seconds")}

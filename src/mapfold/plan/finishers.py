@@ -10,6 +10,8 @@ from collections import Counter
 from itertools import islice
 from typing import Any, Callable, Iterator
 
+from ..core.task_context import count_written
+
 __all__ = ["EMPTY", "to_list", "count", "Take", "Reduce", "Fold", "Aggregate", "CountValues", "Top", "Stats"]
 
 
@@ -31,13 +33,16 @@ EMPTY = _Empty()
 
 
 def to_list(partition: int, iterator: Iterator) -> list:
-    return list(iterator)
+    records = list(iterator)
+    count_written(len(records))
+    return records
 
 
 def count(partition: int, iterator: Iterator) -> int:
     n = 0
     for n, _ in enumerate(iterator, 1):
         pass
+    count_written(n)
     return n
 
 
@@ -46,7 +51,9 @@ class Take:
         self.n = n
 
     def __call__(self, partition: int, iterator: Iterator) -> list:
-        return list(islice(iterator, self.n))
+        records = list(islice(iterator, self.n))
+        count_written(len(records))
+        return records
 
 
 class Reduce:

@@ -23,6 +23,9 @@ class TaskRecord:
     worker: str | None = None
     spilled_bytes: int = 0
     spilled_records: int = 0
+    records: int | None = None  # records the task handed on, where its finisher counts them
+    finished: float | None = None  # when the driver heard it finished (time.time())
+    max_rss: int | None = None  # the worker process's peak resident bytes when the task ended
 
 
 @dataclass
@@ -66,10 +69,27 @@ class RunRecord:
     counters: dict = field(default_factory=dict)
     spilled_bytes: int = 0
     spilled_records: int = 0
+    failures: list[dict] = field(default_factory=list)  # task_failed: stage, partition, error, context, traceback
 
     @property
     def seconds(self) -> float | None:
         return None if self.finished is None or self.started is None else self.finished - self.started
+
+    def stage_records(self) -> dict[int, int]:
+        """Records each stage's tasks handed on, by stage id (stages whose tasks count them).
+
+        >>> import mapfold as mf
+        >>> ds = mf.from_sequence(range(10), partitions=2).filter(lambda x: x % 2)
+        >>> ds.collect(runner="serial")
+        [1, 3, 5, 7, 9]
+        >>> list(ds.last_run.stage_records().values())
+        [5]
+        """
+        totals: dict[int, int] = {}
+        for task in self.tasks:
+            if task.records is not None:
+                totals[task.stage] = totals.get(task.stage, 0) + task.records
+        return totals
 
     def __call__(self, event: Event) -> None:
         """Fold one event into the record (a record is a listener too)."""
@@ -80,9 +100,13 @@ class RunRecord:
         elif event.kind == "task_finished":
             data = event.data
             self.tasks.append(TaskRecord(event.stage, event.partition, data.get("seconds"), data.get("worker"),
-                                         data.get("spilled_bytes", 0), data.get("spilled_records", 0)))
+                                         data.get("spilled_bytes", 0), data.get("spilled_records", 0),
+                                         data.get("records"), event.time, data.get("max_rss")))
             self.spilled_bytes += data.get("spilled_bytes", 0) or 0
             self.spilled_records += data.get("spilled_records", 0) or 0
+        elif event.kind == "task_failed":
+            self.failures.append({"stage": event.stage, "stage_name": event.stage_name,
+                                  "partition": event.partition, "time": event.time, **event.data})
         elif event.kind == "stage_finished":
             for stage in reversed(self.stages):
                 if stage.id == event.stage:

@@ -16,11 +16,12 @@ from contextvars import ContextVar
 from typing import Iterator
 
 from ..core.config import Setting
-from ..core.errors import RunnerUnavailableError
+from ..core.errors import MapfoldError, RunnerUnavailableError
 from ..plan.events import EventLog
 from .base import Runner
 
-__all__ = ["Runner", "runner", "default_runner", "get_runner", "current_runner", "make_runner", "runner_class", "RUNNERS"]
+__all__ = ["Runner", "runner", "default_runner", "get_runner", "current_runner", "make_runner", "runner_class", "RUNNERS",
+           "dashboard", "attach_dashboard", "attach_report", "dashboard_choice", "dashboard_from_environment"]
 
 RUNNERS = {
     "serial": ("mapfold.runners.serial", "SerialRunner", None),
@@ -40,12 +41,20 @@ def make_runner(name: str, **options) -> Runner:
     """A new runner instance of the named kind.
 
     Options every runner takes: ``memory_limit`` (the shuffle's memory
-    budget per worker, bytes or a string such as ``"512MB"``) and
+    budget per worker, bytes or a string such as ``"512MB"``),
     ``event_log`` (a file that gets every job, stage and task event as a
-    JSON line; ``MAPFOLD_EVENT_LOG`` does it for every runner).
+    JSON line; ``MAPFOLD_EVENT_LOG`` does it for every runner) and
+    ``dashboard`` (``True`` or a port: a live dashboard of this runner's
+    jobs on 127.0.0.1, ``runner.dashboard.url``; ``MAPFOLD_DASHBOARD``
+    does it for every runner; off by default) and ``report`` (an HTML file
+    that gets the offline report of this runner's jobs when it closes).
     """
     memory_limit = options.pop("memory_limit", None)
     event_log = options.pop("event_log", None)
+    dashboard = dashboard_choice(options.pop("dashboard", None))
+    report = options.pop("report", None)
+    if dashboard is None:
+        dashboard = dashboard_from_environment()
     if memory_limit is not None:
         from ..core.config import parse_size
 
@@ -54,8 +63,120 @@ def make_runner(name: str, **options) -> Runner:
     if memory_limit is not None:
         instance.memory_limit = memory_limit
     if event_log is not None:  # every event of this runner's jobs, as JSON lines
-        instance.add_listener(EventLog(os.fspath(event_log)))
+        log = EventLog(os.fspath(event_log))
+        instance.add_listener(log)
+        instance.on_close(log.close)
+    if dashboard not in (None, False):
+        attach_dashboard(instance, dashboard)
+    if report is not None:
+        attach_report(instance, report)
     return instance
+
+
+def attach_report(instance: Runner, path) -> None:
+    """Write the offline report of every job of ``instance`` to ``path`` when it closes
+    (``mf.runner(..., report="run.html")``).
+
+    >>> import os, tempfile, mapfold as mf
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.html")
+    >>> with mf.runner("serial", report=path):
+    ...     mf.from_sequence(range(4), partitions=2).count()
+    4
+    >>> '"action":"count"' in open(path).read()
+    True
+    """
+    from ..web import RunView, write_report
+
+    view = RunView()
+    instance.add_listener(view)
+    instance.on_close(lambda: write_report(view, path, title=f"mapfold report · {instance.name}"))
+
+
+def dashboard_from_environment() -> bool | int | None:
+    """What ``MAPFOLD_DASHBOARD`` asks for: None (unset, ``0``, ``off``), True (``1``, ``on``: a free port) or a port.
+
+    >>> os.environ["MAPFOLD_DASHBOARD"] = "8765"; dashboard_from_environment()
+    8765
+    >>> os.environ["MAPFOLD_DASHBOARD"] = "on"; dashboard_from_environment()
+    True
+    >>> del os.environ["MAPFOLD_DASHBOARD"]; dashboard_from_environment() is None
+    True
+    """
+    return dashboard_choice(os.environ.get("MAPFOLD_DASHBOARD", ""), "MAPFOLD_DASHBOARD")
+
+
+def dashboard_choice(value, source: str = "dashboard") -> bool | int | None:
+    """A dashboard setting as text (the environment, ``--runner-option dashboard=1``) read:
+    None (off), True (a free port) or a port; anything else passes through.
+
+    >>> dashboard_choice("off"), dashboard_choice("yes"), dashboard_choice("8000"), dashboard_choice(True)
+    (None, True, 8000, True)
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text.isdigit() and int(text) <= 65535:
+        return int(text)
+    raise MapfoldError(f"{source}={value!r}: use 1 (a free port), a port number, or 0 (off)")
+
+
+def attach_dashboard(instance: Runner, dashboard=True):
+    """Attach a live dashboard to ``instance`` and start it; it stops when the runner closes.
+
+    ``dashboard``: True (a free port), a port, or a ``mapfold.web.Dashboard``
+    (which the caller started and closes). Returns the dashboard.
+
+    >>> from mapfold.web import Dashboard
+    >>> serial = make_runner("serial")
+    >>> board = attach_dashboard(serial, Dashboard(announce=False).start())
+    >>> serial.dashboard is board and board in serial.listeners
+    True
+    >>> serial.close(); board.close()
+    """
+    from ..web import Dashboard  # http.server: imported only when a dashboard is asked for
+
+    if isinstance(dashboard, Dashboard):
+        board, owned = dashboard, False
+    else:
+        port = 0 if dashboard is True else dashboard
+        board, owned = Dashboard(port, title=f"mapfold · {instance.name}").start(), True
+    instance.add_listener(board)
+    instance.dashboard = board
+    if owned:
+        instance.on_close(board.close)
+    return board
+
+
+@contextlib.contextmanager
+def dashboard(runner: str | Runner | None = None, port: int = 0, **options) -> Iterator:
+    """Serve a live dashboard of ``runner``'s jobs (default: the runner actions
+    here would use) while the block runs; yields it (``.url`` has the token).
+
+    ``options`` go to ``mapfold.web.Dashboard`` (``host``, ``allow_remote``,
+    ``announce``). The jobs stay on the page until the block ends.
+
+    >>> import mapfold as mf, urllib.request
+    >>> with mf.runner("serial"), mf.dashboard(announce=False) as board:
+    ...     mf.from_sequence(range(3)).count()
+    ...     b'"action":"count"' in urllib.request.urlopen(board.url.replace("/?", "/api/state?")).read()
+    3
+    True
+    """
+    from ..web import Dashboard
+
+    instance = runner if isinstance(runner, Runner) else get_runner(runner)[0]
+    board = Dashboard(port, **options).start()
+    instance.add_listener(board)
+    try:
+        yield board
+    finally:
+        if board in instance.listeners:
+            instance.remove_listener(board)
+        board.close()
 
 
 def runner_class(name: str) -> type[Runner]:

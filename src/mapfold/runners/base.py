@@ -71,6 +71,23 @@ class Runner(ABC):
     def remove_listener(self, listener) -> None:
         self.listeners.remove(listener)
 
+    #: the live dashboard attached by ``mf.runner(..., dashboard=True)`` (``mapfold.web``), or None
+    dashboard = None
+
+    def on_close(self, callback) -> None:
+        """Call ``callback()`` when this runner closes (its dashboard stops, its event log closes).
+
+        >>> import mapfold as mf
+        >>> closed = []
+        >>> with mf.runner("serial") as r:
+        ...     r.on_close(lambda: closed.append(True))
+        >>> closed
+        [True]
+        """
+        if getattr(self, "_closers", None) is None:
+            self._closers = []
+        self._closers.append(callback)
+
     @abstractmethod
     def prepare(self, stage: Stage) -> tuple[str, Any]:
         """Turn a stage's code into what tasks are sent with (pickle it, or not)."""
@@ -115,6 +132,9 @@ class Runner(ABC):
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        closers, self._closers = getattr(self, "_closers", None) or [], []
+        for callback in closers:
+            callback()
 
     def release_persisted(self) -> None:
         """Release every persisted partition this runner holds. Engine runners

@@ -356,10 +356,14 @@ def column_views(aggregator) -> dict:
 
 
 def _report_spills(out: MapOutput) -> None:
-    """A map task's spills are its metrics (``core/task_context.py``), on every runner."""
+    """A map task's spills and the entries it wrote into the buckets are its
+    metrics (``core/task_context.py``), on every runner."""
     task = current_task()
-    if task is not None and out.spills:
+    if task is None:
+        return
+    if out.spills:
         task.spilled(out.spilled_bytes, out.spilled_records)
+    task.wrote(sum(segment.records for segments in out.files.values() for segment in segments))
 
 
 def _has_arrow() -> bool:
