@@ -263,6 +263,14 @@ def test_sigkill_mid_copy_on_s3_is_refused_by_readers_and_repaired_by_the_next_r
     assert [p for p in fs.find(bucket, withdirs=True) if ".mapfold-" in p or "killed" in p] == []
 
 
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+    except OSError:
+        return "?"
+
+
 def descendants(pid: int) -> list[int]:
     import psutil
 
@@ -294,8 +302,8 @@ def test_sigkill_of_an_engine_driver_mid_task_takes_its_local_cluster_along(tmp_
     killed_at = time.monotonic()
     while any(alive(pid) for pid in started) and time.monotonic() - killed_at < 5:
         time.sleep(0.1)
-    left = [pid for pid in started if alive(pid)]
-    assert left == [], f"processes outlived their driver by 5 s: {left}"
+    left = {pid: command_line(pid) for pid in started if alive(pid)}
+    assert left == {}, f"processes outlived their driver by 5 s: {left}"
     assert not target.exists()
     nxt = driver("save", str(target), "error", engine_name, "next", MAPFOLD_SCRATCH=str(scratch))
     out, err = nxt.communicate(timeout=300)

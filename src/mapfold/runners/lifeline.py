@@ -15,7 +15,9 @@ lifeline's to end. When the driver is gone it sends SIGTERM to the
 processes it last saw, SIGKILL to those still alive
 ``GRACE_SECONDS`` later, and removes the runner's scratch folder (the spill
 files of killed tasks). ``Lifeline.stop()`` (the runner's ``close()``)
-ends it first. Ray needs none: ``ray.init()`` starts a reaper of its own.
+ends it first. ``ray.init()`` starts a reaper of its own, but under load its
+agents outlived the driver by more than 5 s: a local Ray gets a lifeline
+too, watching the processes ``ray.init()`` started.
 
 The lifeline imports nothing but the standard library (``python -S``).
 Linux only (it reads ``/proc``); elsewhere ``Lifeline.start`` returns None.
@@ -26,7 +28,7 @@ import os
 import subprocess
 import sys
 
-__all__ = ["Lifeline", "GRACE_SECONDS"]
+__all__ = ["Lifeline", "GRACE_SECONDS", "children"]
 
 GRACE_SECONDS = 2.0  # after SIGTERM, how long before SIGKILL (a driver's watchers allow 5 s in all)
 
@@ -71,7 +73,10 @@ while os.getppid() == driver:
         roots.update(int(line) for line in lines if line.strip())
     elif not reading:
         time.sleep(0.25)
-    seen = tree(roots) if roots else []
+    current = tree(roots) if roots else []
+    if os.getppid() != driver:  # taken after the driver died: orphans (its PDEATHSIG children's) are missing
+        break
+    seen = current
 for pid in seen:
     try:
         os.kill(pid, signal.SIGTERM)
@@ -89,6 +94,31 @@ for pid in seen:
 for folder in folders:
     shutil.rmtree(folder, ignore_errors=True)
 """
+
+
+def children(pid: int | None = None) -> set[int]:
+    """The pids of the direct children of ``pid`` (this process), from ``/proc``.
+
+    >>> import subprocess, sys
+    >>> child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    >>> child.pid in children()
+    True
+    >>> child.kill(); child.wait() != 0
+    True
+    """
+    pid = os.getpid() if pid is None else pid
+    found = set()
+    if not os.path.isdir("/proc"):
+        return found
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    if int(f.read().rsplit(b")", 1)[1].split()[1]) == pid:
+                        found.add(int(name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
 
 
 class Lifeline:
