@@ -311,3 +311,16 @@ def test_sigkill_of_an_engine_driver_mid_task_takes_its_local_cluster_along(tmp_
     assert lines_of(target) == [f"next-{k}" for k in range(RECORDS)]
     assert sorted(os.listdir(tmp_path)) == ["out", "running", "scratch"]  # no staging folder, no claim
     assert os.listdir(scratch) == []  # the killed driver's scratch folder went with its lifeline
+
+
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_racing_drivers_on_the_dask_runner(tmp_path, mode):
+    """The commit is the driver's: one engine variant of the race (3 rounds; each driver its LocalCluster)."""
+    base = tmp_path / "data"
+    base.mkdir()
+    if mode == "overwrite":
+        for i in range(3):
+            mf.from_sequence(["old"]).save_text(str(base / f"out-{i}"), runner="serial")
+    for i, (winner, _) in race(tmp_path, str(base), mode, "dask", rounds=3).items():
+        check_output(str(base / f"out-{i}"), winner, i)
+    assert hidden_leftovers(base) == []
