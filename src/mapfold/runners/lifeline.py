@@ -10,7 +10,8 @@ local cluster starts a lifeline beside it: a small Python process, a child
 of the driver, told the pids of the engine's processes (``watch``: Dask's
 worker processes, the JVM), that every quarter second notes them and their
 descendants (the JVM's Python workers) and checks that the driver is still
-its parent. Only those: a process the user's program started is not the
+its parent (the last two notes count: a child of a driver's thread that
+died first may already be gone, its children orphaned). Only those: a process the user's program started is not the
 lifeline's to end. When the driver is gone it sends SIGTERM to the
 processes it last saw, SIGKILL to those still alive
 ``GRACE_SECONDS`` later, and removes the runner's scratch folder (the spill
@@ -62,7 +63,7 @@ def tree(roots):
             stack.append(pid)
     return found
 
-roots, seen, reading, pending = set(), [], True, b""
+roots, seen, last, reading, pending = set(), [], [], True, b""
 while os.getppid() == driver:
     if reading and select.select([0], [], [], 0.25)[0]:
         data = os.read(0, 65536)
@@ -76,7 +77,9 @@ while os.getppid() == driver:
     current = tree(roots) if roots else []
     if os.getppid() != driver:  # taken after the driver died: orphans (its PDEATHSIG children's) are missing
         break
-    seen = current
+    # with the snapshot before: a driver's thread that forked a PDEATHSIG child (Ray's raylet) can die
+    # first, orphaning that child's children while the driver is still this process's parent
+    seen, last = list(set(current) | set(last)), current
 for pid in seen:
     try:
         os.kill(pid, signal.SIGTERM)
