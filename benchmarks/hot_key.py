@@ -15,6 +15,7 @@ of a worker is the interpreter, the engine's own machinery and I/O buffers.
 
     python benchmarks/hot_key.py                      # 10 M records
     python benchmarks/hot_key.py --records 1000000 --runners processes,dask
+    python benchmarks/hot_key.py --memory-limit 64MB --runners dask --shuffle storage
 
 Not a test: speed and memory are measured here, never asserted.
 """
@@ -145,7 +146,10 @@ RUNNER_OPTIONS = {
 def run(name: str, args) -> dict:
     per_partition = args.records // args.partitions
     total = per_partition * args.partitions
-    runner = make_runner(name, memory_limit=args.memory_limit, **RUNNER_OPTIONS[name](args.workers))
+    options = RUNNER_OPTIONS[name](args.workers)
+    if args.shuffle and name in ("dask", "ray"):  # the shuffle's transport: the engine's (bytes), or files
+        options["shuffle"] = args.shuffle
+    runner = make_runner(name, memory_limit=args.memory_limit, **options)
     try:
         start = getattr(runner, "start", None)
         if start is not None:
@@ -180,6 +184,8 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="128MB")
     parser.add_argument("--runners", default="processes,dask,spark")
+    parser.add_argument("--shuffle", choices=["engine", "storage"], default=None,
+                        help="dask and ray: move the buckets as the engine's objects (default) or as shared files")
     args = parser.parse_args(argv)
     budget = parse_size(args.memory_limit)
     print(f"group_by_key of {args.records:,} records, half on one key; memory_limit={format_size(budget)}; "

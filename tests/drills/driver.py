@@ -10,7 +10,8 @@ be a URL; ``MAPFOLD_DRILL_STORAGE`` then holds its storage options (JSON).
 
 ``python driver.py save TARGET MODE RUNNER TAG``: one save of ``RECORDS``
 lines ``TAG-k``, each partition sleeping ``MAPFOLD_DRILL_SLOW`` seconds
-first (so a kill can land mid-task); prints ``saved``.
+first (so a kill can land mid-task; a file in ``MAPFOLD_DRILL_STARTED``, if
+set, says it started); prints ``saved``.
 """
 from __future__ import annotations
 
@@ -76,6 +77,9 @@ def race(sync: str, tag: str, peer: str, mode: str, rounds: int, runner_name: st
 
 
 def slow(index, iterator):
+    started = os.environ.get("MAPFOLD_DRILL_STARTED")
+    if started:  # a folder: the task says it runs (the engine and its workers are up by then)
+        touch(os.path.join(started, f"task-{index}-{os.getpid()}"))
     time.sleep(float(os.environ.get("MAPFOLD_DRILL_SLOW", "0")))
     return iterator
 

@@ -261,3 +261,68 @@ def test_sigkill_mid_copy_on_s3_is_refused_by_readers_and_repaired_by_the_next_r
     check_output(target, "next", None, s3_options)
     fs.invalidate_cache()
     assert [p for p in fs.find(bucket, withdirs=True) if ".mapfold-" in p or "killed" in p] == []
+
+
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+    except OSError:
+        return "?"
+
+
+def descendants(pid: int) -> list[int]:
+    import psutil
+
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+
+
+@pytest.mark.parametrize("engine_name", ["dask", "spark", "ray"])
+def test_sigkill_of_an_engine_driver_mid_task_takes_its_local_cluster_along(tmp_path, engine_name):
+    """The engine's local cluster that mapfold started (Dask's workers, Spark's JVM and its Python
+    workers, Ray's raylet and workers) dies with the driver; the next run succeeds and leaves nothing."""
+    target = tmp_path / "out"
+    scratch, running = tmp_path / "scratch", tmp_path / "running"
+    scratch.mkdir()
+    running.mkdir()
+    proc = driver("save", str(target), "error", engine_name, "killed", MAPFOLD_DRILL_SLOW="60",
+                  MAPFOLD_DRILL_STARTED=str(running), MAPFOLD_SCRATCH=str(scratch))
+    try:
+        deadline = time.monotonic() + 120
+        while len(os.listdir(running)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)  # two tasks are running (each sleeps 60 s)
+        assert len(os.listdir(running)) >= 2, proc.stderr.read() if proc.poll() is not None else "tasks never ran"
+        started = descendants(proc.pid)
+    except BaseException:
+        proc.kill()
+        raise
+    assert started, f"the {engine_name} runner had started no process"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = time.monotonic()
+    while any(alive(pid) for pid in started) and time.monotonic() - killed_at < 5:
+        time.sleep(0.1)
+    left = {pid: command_line(pid) for pid in started if alive(pid)}
+    assert left == {}, f"processes outlived their driver by 5 s: {left}"
+    assert not target.exists()
+    # the next run: on the serial runner (the commit and its clean-up are the driver's; a second engine
+    # start would double the drill's time)
+    nxt = driver("save", str(target), "error", "serial", "next", MAPFOLD_SCRATCH=str(scratch))
+    out, err = nxt.communicate(timeout=300)
+    assert nxt.returncode == 0 and "saved" in out, err
+    assert lines_of(target) == [f"next-{k}" for k in range(RECORDS)]
+    assert sorted(os.listdir(tmp_path)) == ["out", "running", "scratch"]  # no staging folder, no claim
+    assert os.listdir(scratch) == []  # the killed driver's scratch folder went with its lifeline
+
+
+@pytest.mark.parametrize("mode", ["error", "overwrite"])
+def test_racing_drivers_on_the_dask_runner(tmp_path, mode):
+    """The commit is the driver's: one engine variant of the race (3 rounds; each driver its LocalCluster)."""
+    base = tmp_path / "data"
+    base.mkdir()
+    if mode == "overwrite":
+        for i in range(3):
+            mf.from_sequence(["old"]).save_text(str(base / f"out-{i}"), runner="serial")
+    for i, (winner, _) in race(tmp_path, str(base), mode, "dask", rounds=3).items():
+        check_output(str(base / f"out-{i}"), winner, i)
+    assert hidden_leftovers(base) == []

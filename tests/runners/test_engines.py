@@ -277,3 +277,18 @@ def test_ship_mapfold_to_the_workers(name, request):
         assert sorted(word_counts().collect(runner=shipped)) == expected_counts()
     finally:
         shipped.close()
+
+
+def _task_folder(records):
+    from mapfold.core.task_context import current_task
+
+    return [current_task().scratch]
+
+
+def test_engine_shuffle_tasks_work_in_the_runners_folder(engine):
+    """Map and reduce tasks of an engine's shuffle spill in the runner's scratch folder (local workers
+    see it), not a private temporary folder each: what a killed worker leaves goes with close()."""
+    pairs = mf.from_sequence([(i % 7, i) for i in range(200)], partitions=4)
+    folders = pairs.reduce_by_key(operator.add, 3).map_partitions(_task_folder).collect(runner=engine)
+    assert set(folders) == {engine.scratch()}
+    assert os.path.isdir(engine.scratch())

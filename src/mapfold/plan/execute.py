@@ -175,9 +175,15 @@ class Job:
             stage = self._compile(node, finisher, name, partitions)
             ordered: list[Stage] = []
             self._plan(stage, ordered, set())
-            # what every task gets from its runtime (core/task_context.py): travels with the stage's code;
-            # a job folder only where planning needed one (shuffles, skipped shuffles, persisted partitions)
-            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=self.directory)
+            # what every task gets from its runtime (core/task_context.py): travels with the stage's code.
+            # A job folder only where planning needed one (shuffles, skipped shuffles, persisted partitions);
+            # an engine's shuffle (its buckets moved by the engine) needs none, but its tasks spill: they
+            # work in the runner's folder, so what a killed worker leaves goes with the runner's close()
+            # (a worker on another machine, where the folder does not exist, makes a private one per task)
+            scratch = self.directory
+            if scratch is None and any(s.role == SHUFFLE_MAP for s in ordered):
+                scratch = self.runner.scratch()
+            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=scratch)
             for s in ordered:
                 s.code.settings = settings
             # pickle all code first: an unpicklable function fails before any task runs

@@ -34,6 +34,7 @@ from ..core.config import default_workers
 from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
 from .engine_tasks import RemoteValue, outcome_value, pick_bucket, remote_inputs, run_engine_task, summarize
+from .lifeline import Lifeline
 
 __all__ = ["DaskRunner", "dask_attempt"]
 
@@ -81,6 +82,7 @@ class DaskRunner(EngineRunner):
         self._client = client
         self._owns_client = client is None
         self._cluster = None
+        self._lifeline: Lifeline | None = None  # ends the LocalCluster's workers if the driver dies
         self._started = False
 
     # -- lifecycle ------------------------------------------------------
@@ -107,6 +109,8 @@ class DaskRunner(EngineRunner):
             options.update(self.cluster_options)
             self._cluster = distributed.LocalCluster(**options)
             self._client = distributed.Client(self._cluster, set_as_default=False)
+            self._lifeline = Lifeline.start([self.scratch()])
+            self._watch_workers()
         if self.ship_mapfold:  # the driver's mapfold, first on the workers' sys.path (and on later workers')
             upload = distributed.diagnostics.plugin.UploadFile(write_mapfold_zip(self.scratch()), load=True)
             self._client.register_plugin(upload, name="mapfold-source")
@@ -116,8 +120,16 @@ class DaskRunner(EngineRunner):
         self._started = True
         return self
 
+    def _watch_workers(self) -> None:
+        """Tell the lifeline the pids of the LocalCluster's worker processes (a restarted worker is new)."""
+        if self._lifeline is not None and self._cluster is not None:
+            self._lifeline.watch(getattr(nanny, "pid", None) for nanny in list(self._cluster.workers.values()))
+
     def close(self) -> None:
         self.release_persisted()  # while the engine still runs: it frees their objects
+        if self._lifeline is not None:
+            self._lifeline.stop()
+            self._lifeline = None
         if self._client is not None and self._owns_client:
             self._client.close()
             self._client = None
@@ -139,6 +151,7 @@ class DaskRunner(EngineRunner):
     # -- running --------------------------------------------------------
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         client = self.client
+        self._watch_workers()
         token, payload = prepared
         code = client.scatter(payload, broadcast=True, hash=False)  # the stage's code: once, to every worker
         keep = self.is_map_stage(stage) or self.is_cache_stage(stage)  # results stay on the cluster

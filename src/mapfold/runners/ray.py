@@ -30,6 +30,7 @@ import ray
 from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order
 from .engine_tasks import RemoteValue, remote_inputs, run_engine_keep_task, run_engine_map_task, run_engine_task
+from .lifeline import Lifeline, children
 
 __all__ = ["RayRunner", "ray_attempt"]
 
@@ -65,6 +66,7 @@ class RayRunner(EngineRunner):
         self.init_options = init_options
         self._started = False
         self._owns_session = False
+        self._lifeline: Lifeline | None = None  # ends the local Ray's processes if the driver dies
         self._functions: dict = {}
 
     # -- lifecycle ------------------------------------------------------
@@ -87,8 +89,13 @@ class RayRunner(EngineRunner):
             if runtime_env:
                 options["runtime_env"] = runtime_env
             options.update(self.init_options)
+            before = children() if self.address is None else set()
             ray.init(address=self.address, **options)
             self._owns_session = True
+            if self.address is None:  # a local Ray: its processes end with this driver
+                self._lifeline = Lifeline.start([self.scratch()])
+                if self._lifeline is not None:
+                    self._lifeline.watch(children() - before - {self._lifeline.process.pid})
         remote = ray.remote(num_cpus=1, max_retries=self.max_retries)
         self._functions = {
             "task": remote(run_engine_task),
@@ -100,6 +107,9 @@ class RayRunner(EngineRunner):
 
     def close(self) -> None:
         self.release_persisted()  # while the engine still runs: it frees their objects
+        if self._lifeline is not None:
+            self._lifeline.stop()
+            self._lifeline = None
         if self._owns_session and ray.is_initialized():
             ray.shutdown()
         self._owns_session = False

@@ -41,16 +41,16 @@ import os
 import re
 import sys
 import weakref
+from dataclasses import replace
 from typing import Any, Iterator
 
 import pyspark
-
-from dataclasses import replace
 
 from ..core.errors import RunnerUnavailableError
 from ..plan.stages import Stage, TaskSpec, ZippedInput
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
 from .engine_tasks import RemoteValue, remote_inputs
+from .lifeline import Lifeline
 from .spark_tasks import GatheredSide, ReduceSide, Tagged, TaskSide, bucket_of, passthrough, summaries
 
 __all__ = ["SparkRunner", "with_attempts", "under_spark_submit", "spark_attempt"]
@@ -162,6 +162,7 @@ class SparkRunner(EngineRunner):
         self.log_level = log_level
         self._sc = context
         self._owns_context = False
+        self._lifeline: Lifeline | None = None  # ends the JVM (and its Python workers) if the driver dies
 
     # -- lifecycle ------------------------------------------------------
     @property
@@ -205,6 +206,11 @@ class SparkRunner(EngineRunner):
             conf.set(key, str(value))
         self._sc = pyspark.SparkContext(conf=conf)
         self._owns_context = True
+        jvm = getattr(getattr(self._sc._gateway, "proc", None), "pid", None)  # None under spark-submit
+        if local and jvm is not None:  # the JVM outlives a killed driver by its shutdown hooks (20 s and more)
+            self._lifeline = Lifeline.start([self.scratch()])
+            if self._lifeline is not None:
+                self._lifeline.watch([jvm])
         self._sc.setLogLevel(self.log_level)
         if local and (self.python or not os.environ.get("PYSPARK_PYTHON")):
             self._sc.pythonExec = self.python or sys.executable
@@ -214,6 +220,9 @@ class SparkRunner(EngineRunner):
 
     def close(self) -> None:
         self.release_persisted()  # while the engine still runs: it frees their objects
+        if self._lifeline is not None:
+            self._lifeline.stop()
+            self._lifeline = None
         if self._sc is not None and self._owns_context:
             self._sc.stop()
         self._sc = None

@@ -40,11 +40,14 @@ _by_hash = itemgetter(0)
 
 def merge_runs(runs: list[Segment], writer: RunWriter, chunk_records: int,
                merge_combiners: Callable | None = None, fanin: int = MemoryBudget.MAX_FANIN,
-               on_pass: Callable[[Segment], None] | None = None, reverse: bool = False) -> Iterator[tuple]:
+               on_pass: Callable[[Segment], None] | None = None, reverse: bool = False,
+               chunk_values: int | None = None) -> Iterator[tuple]:
     """One stream of ``(hash, key, value)`` in hash order from sorted ``runs``.
 
     Any runs of tuples sorted on their first item merge the same way
     (``sort.py``: ``(sort key, record)`` pairs; ``reverse`` for descending runs).
+    ``chunk_values``: the runs hold groups' pieces; the runs of a pass are
+    cut by values too (``RunWriter.write``).
 
     >>> import tempfile, os
     >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "r.runs"))
@@ -61,7 +64,7 @@ def merge_runs(runs: list[Segment], writer: RunWriter, chunk_records: int,
         merged: Iterable = heapq.merge(*(read_records(run) for run in group), key=_by_hash, reverse=reverse)
         if merge_combiners is not None:
             merged = combine_sorted(merged, merge_combiners)
-        segment = writer.write(merged, chunk_records, sorted=True)
+        segment = writer.write(merged, chunk_records, sorted=True, chunk_values=chunk_values)
         writer.flush()
         if on_pass is not None:
             on_pass(segment)

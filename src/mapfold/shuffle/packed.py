@@ -153,8 +153,10 @@ def read_packed(batches: list, aggregator, partition: int) -> Iterator:
 
 def _merged(segments: list[Segment], aggregator, partition: int) -> Iterator:
     task = current_task()
-    # groups larger than the budget outlive the task (the engine pickles results after it):
-    # a private folder of their own, made only if one spills, removed with its last group
-    keep = os.path.join(tempfile.gettempdir(), f"mapfold-groups-{uuid.uuid4().hex[:12]}")
     with task_folder(task, "mapfold-reduce-") as folder:
+        # groups larger than the budget outlive the task (the engine pickles results after it): a
+        # folder of their own, made only if one spills, removed with its last group; in the runner's
+        # folder when the task works there (so it goes with the runner), else beside the private one
+        shared = task is not None and folder == task.scratch
+        keep = os.path.join(folder if shared else tempfile.gettempdir(), f"mapfold-groups-{uuid.uuid4().hex[:12]}")
         yield from _merge_bucket(segments, aggregator, _limit(task), folder, keep, partition, own_keep_dir=True)

@@ -90,7 +90,8 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
             yield from table.items()
             return
         chunk_records = budget.chunk_records(max(model.record, 64.0))
-        merged = merge_runs(runs, writer, chunk_records, None if groups else merge, on_pass=_count_spill)
+        merged = merge_runs(runs, writer, chunk_records, None if groups else merge, on_pass=_count_spill,
+                            chunk_values=budget.chunk_records(model.value + 8) if groups else None)
         if groups:
             max_values = max(16, int(budget.limit // 4 // (model.value + 8 or 64)))
             yield from group_sorted(merged, store, max_values)
@@ -148,11 +149,13 @@ def _spill(table: dict, writer: RunWriter, budget: MemoryBudget, model: SizeMode
     if not table:
         return []
     (triples,) = hashed_buckets(table.items(), 1, None)
-    records = None
-    if groups:
+    records = values = None
+    if groups:  # long groups in pieces, and chunks cut by values too: a merge holds one chunk per run
         records = sum(len(t[2]) for t in triples)
-        triples = split_groups(triples, budget.chunk_records(model.value + 8))
-    segment = writer.write(triples, budget.chunk_records(model.combining_table(table) / len(table)), sorted=True)
+        values = budget.chunk_records(model.value + 8)
+        triples = split_groups(triples, values)
+    segment = writer.write(triples, budget.chunk_records(model.combining_table(table) / len(table)), sorted=True,
+                           chunk_values=values)
     writer.flush()
     _count_spill(segment, records)
     return [segment]

@@ -153,11 +153,45 @@ class RunWriter(AppendFile):
     [('a', 1), ('b', 2)]
     """
 
-    def write(self, records: Iterable, chunk_records: int, sorted: bool = False) -> Segment:
+    def write(self, records: Iterable, chunk_records: int, sorted: bool = False,
+              chunk_values: int | None = None) -> Segment:
+        """Append a run of ``records``, ``chunk_records`` to a pickled chunk.
+
+        ``chunk_values``: the records are ``(hash, key, values)`` groups, and
+        a chunk also ends once it holds that many values, so the pieces of
+        one long group (``writer.split_groups``) never pile up in one chunk
+        (a reader holds a chunk per run at once).
+
+        >>> import tempfile, os
+        >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "g.runs"))
+        >>> seg = w.write([(1, "a", [1, 2]), (1, "a", [3, 4]), (2, "b", [5])], 100, chunk_values=2)
+        >>> w.close(); [len(chunk) for chunk in read_chunks(seg)]
+        [1, 1, 1]
+        """
         f = self._open()
         offset = f.tell()
         with self.guarded(offset):
+            if chunk_values is not None:
+                return self._write_groups(f, offset, records, chunk_records, chunk_values, sorted)
             return self._write(f, offset, records, chunk_records, sorted)
+
+    def _write_groups(self, f, offset: int, records: Iterable, chunk_records: int, chunk_values: int,
+                      sorted: bool) -> Segment:
+        write = f.write
+        count, chunk, held = 0, [], 0
+        for record in records:
+            chunk.append(record)
+            held += len(record[2])
+            if held >= chunk_values or len(chunk) >= chunk_records:
+                write(dumps_records(chunk))
+                count += len(chunk)
+                chunk, held = [], 0
+        if chunk:
+            write(dumps_records(chunk))
+            count += len(chunk)
+        length = f.tell() - offset
+        self.bytes_written += length
+        return Segment(self.path, offset, length, count, sorted)
 
     def _write(self, f, offset: int, records: Iterable, chunk_records: int, sorted: bool) -> Segment:
         write = f.write

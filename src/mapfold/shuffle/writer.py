@@ -269,9 +269,11 @@ class ShuffleWriter:
         for bucket, triples in enumerate(hashed_buckets(table.items(), self.buckets, self.partitioner)):
             if not triples:
                 continue
-            if groups:  # long groups go in pieces of about one chunk's worth of values
-                triples = list(split_groups(triples, budget.chunk_records(model.value + 8)))
-            segment = writer.write(triples, chunk, sorted=True)
+            values = None
+            if groups:  # long groups go in pieces of about one chunk's worth of values, a chunk's worth a chunk
+                values = budget.chunk_records(model.value + 8)
+                triples = list(split_groups(triples, values))
+            segment = writer.write(triples, chunk, sorted=True, chunk_values=values)
             out.add(bucket, segment)
             # records: values for groups (each record's value is kept), else table entries
             out.spilled_records += sum(len(t[2]) for t in triples) if groups else segment.records
