@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import signal
 import sys
 
@@ -146,6 +147,9 @@ def test_dask_gives_up_with_stage_and_partition(dask_runner):
             ds.collect(runner=impatient)
         assert info.value.context.partition == 1
         assert "KilledWorker" in str(info.value)
+        lost = re.search(r"lost worker (tcp://127\.0\.0\.1:\d+)", str(info.value))
+        assert lost, str(info.value)  # the worker Dask removed, as its scheduler reported it
+        assert lost.group(1) not in impatient.client.scheduler_info()["workers"]
     finally:
         impatient.close()
 
