@@ -41,12 +41,12 @@ from ..core.errors import MapfoldError
 from ..core.profiles import ConfigError, Settings
 from .options import script_arguments, settings_options
 from .package import DEFAULT_MAX_SIZE, Package, build_package
+from .redact import redact
 from .settings import command_settings
 
 __all__ = ["submit", "plan_submission", "Submission", "TARGETS", "redact"]
 
 TARGETS = ("spark", "dask", "ray")
-_SECRET_ENV = re.compile(r"SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|_KEY$|^KEY$|ACCESS_KEY", re.I)
 
 
 @dataclass
@@ -61,18 +61,6 @@ class Submission:
 
     def command(self) -> str:
         return shlex.join(self.shown)
-
-
-def redact(text: str, environ: Mapping[str, str]) -> str:
-    """``text`` with the value of every secret-named environment variable replaced by ``${NAME}``.
-
-    >>> redact("--conf k=abcd1234 --conf r=eu", {"AWS_SECRET_ACCESS_KEY": "abcd1234", "REGION": "eu"})
-    '--conf k=${AWS_SECRET_ACCESS_KEY} --conf r=eu'
-    """
-    for name, value in sorted(environ.items(), key=lambda item: -len(item[1] or "")):
-        if value and len(value) >= 4 and _SECRET_ENV.search(name):
-            text = text.replace(value, "${" + name + "}")
-    return text
 
 
 def _address(settings: Settings, target: str, key: str = "address") -> str:
