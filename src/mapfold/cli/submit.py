@@ -1,4 +1,4 @@
-"""``mapfold submit --to spark|dask|ray [--dry-run] SCRIPT.py [-- ARGS]``.
+"""``mapfold submit --to spark|dask|ray|emr [--dry-run] SCRIPT.py [-- ARGS]``.
 
 Packages the script and the local modules it imports (``cli/package.py``:
 a reproducible zip, checked for ``.git``, virtualenvs, secrets files and
@@ -15,7 +15,13 @@ tooling:
   packages import too, and workers that join later get it);
 * **ray**: ``ray job submit --address A --runtime-env-json '{"working_dir":
   PKG.zip, ...}' -- python SCRIPT.py ARGS`` (``--requirements`` adds
-  ``pip``).
+  ``pip``);
+* **emr**: ``--config`` names the ``cluster.toml`` (``cli/emr_config.py``);
+  the package is uploaded under its ``code_uri``, a ``spark-submit
+  --deploy-mode cluster --py-files s3://.../PKG.zip s3://.../SCRIPT.py
+  ARGS`` step is added to ``--cluster-id`` (else the active cluster of the
+  configured name, else one created from the file) and followed until it
+  ends: the code of ``mapfold cluster add-step`` (``cli/emr_steps.py``).
 
 The address (``master`` for Spark) comes from the settings: command line,
 environment, profile, file. Engine settings given by reference
@@ -27,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -41,12 +46,15 @@ from ..core.errors import MapfoldError
 from ..core.profiles import ConfigError, Settings
 from .options import script_arguments, settings_options
 from .package import DEFAULT_MAX_SIZE, Package, build_package
+from .emr_config import load_cluster_config
+from .emr_steps import dry_run_lines, echo, finish_step, plan_step, send_step
 from .redact import redact
 from .settings import command_settings
 
-__all__ = ["submit", "plan_submission", "Submission", "TARGETS", "redact"]
+__all__ = ["submit", "plan_submission", "Submission", "TARGETS", "ENGINE_TARGETS", "redact"]
 
-TARGETS = ("spark", "dask", "ray")
+TARGETS = ("spark", "dask", "ray", "emr")
+ENGINE_TARGETS = TARGETS[:3]  # plan_submission's: a local package and an engine's command
 
 
 @dataclass
@@ -126,8 +134,9 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     >>> s.command().replace(root, "ROOT")  # doctest: +ELLIPSIS
     "spark-submit --master 'local[*]' --name wc --py-files ROOT/wc-....zip ROOT/wc.py"
     """
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    if target not in ENGINE_TARGETS:
+        raise ConfigError(f"unknown target {target!r}; choose one of: {', '.join(ENGINE_TARGETS)} "
+                          f"(emr: plan_step in cli/emr_steps.py)")
     environ = os.environ if environ is None else environ
     settings = settings or Settings({})
     script = os.path.abspath(script)
@@ -151,6 +160,36 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     return Submission(target, package, path, argv, shown)
 
 
+def _listing(name: str, package: Package) -> None:
+    click.echo(f"package: {name} ({len(package.files)} files, {format_size(package.size)}, "
+               f"sha256 {package.sha256[:12]})")
+    for file in package.files:
+        click.echo(f"  {file}")
+
+
+def _submit_emr(dry_run, include, requirements, max_size, script, script_args, runner_options, config, profile,
+                cluster_id, poll_interval, timeout) -> None:
+    """``--to emr``: the step of ``mapfold cluster add-step``, on a cluster found or created from ``config``."""
+    try:
+        if requirements:
+            raise ConfigError("--requirements is for ray; on EMR install packages with a bootstrap action "
+                              "(bootstrap_actions in cluster.toml)", key="requirements")
+        settings = command_settings(None, runner_options, None, profile)  # max_package_size, from mapfold.toml
+        cluster_config = load_cluster_config(config or "cluster.toml")
+        limit = max_size or settings.value("max_package_size") or DEFAULT_MAX_SIZE
+        plan = plan_step(cluster_config, script, script_args, include, limit)
+    except MapfoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    _listing(plan.place.package_uri, plan.package)
+    echo(f"command: {shlex.join(plan.request(cluster_id or '<cluster id>')['Steps'][0]['HadoopJarStep']['Args'])}")
+    if dry_run:
+        for line in dry_run_lines(plan, cluster_id, create=True):
+            echo(line)
+        return
+    emr, cid, step_id = send_step(plan, cluster_id, create=True)
+    finish_step(emr, cid, step_id, poll_interval, timeout)
+
+
 @click.command()
 @click.option("--to", "target", type=click.Choice(TARGETS), required=True, help="The engine to submit to.")
 @click.option("--dry-run", is_flag=True, help="Build and check the package, print the command; run nothing.")
@@ -160,21 +199,28 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
 @click.option("--max-size", default=None, help=f"Refuse a package larger than this (default: max_package_size, "
                                                 f"else {DEFAULT_MAX_SIZE}).")
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Where the zip goes (default: dist/mapfold).")
+@click.option("--cluster-id", default=None, help="emr: the cluster (default: the active one of the configured name, "
+                                                 "else one created from the file).")
+@click.option("--poll-interval", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="emr: seconds between two DescribeStep calls.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=0),
+              help="emr: stop following after this many seconds (exit 124; the step keeps running).")
 @settings_options(runner=False)  # --to says where
 @script_arguments
-def submit(target, dry_run, include, requirements, max_size, out, script, script_args, runner_options,
-           config, profile) -> None:
-    """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster."""
+def submit(target, dry_run, include, requirements, max_size, out, cluster_id, poll_interval, timeout, script,
+           script_args, runner_options, config, profile) -> None:
+    """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster, or an EMR step
+    (--to emr: -c/--config names the cluster.toml)."""
+    if target == "emr":
+        _submit_emr(dry_run, include, requirements, max_size, script, script_args, runner_options, config, profile,
+                    cluster_id, poll_interval, timeout)
+        return
     try:
         settings = command_settings(None, runner_options, config, profile)
         plan = plan_submission(target, script, script_args, settings, include, requirements, max_size, out)
     except MapfoldError as exc:  # the offending path, the missing address: before anything is submitted
         raise click.ClickException(str(exc)) from None
-    package = plan.package
-    click.echo(f"package: {os.path.relpath(plan.package_path)} ({len(package.files)} files, "
-               f"{format_size(package.size)}, sha256 {package.sha256[:12]})")
-    for name in package.files:
-        click.echo(f"  {name}")
+    _listing(os.path.relpath(plan.package_path), plan.package)
     click.echo(f"command: {plan.command()}")
     if dry_run:
         return
