@@ -7,7 +7,12 @@ command, and (without ``--dry-run``) runs it, through the engine's own
 tooling:
 
 * **spark**: ``spark-submit --master M [--deploy-mode D] [--conf K=V ...]
-  --py-files PKG.zip SCRIPT.py ARGS``;
+  --py-files PKG.zip SCRIPT.py ARGS``; with ``--env-archive env.tar.gz`` (a
+  packed virtualenv or conda environment: ``venv-pack``, ``conda-pack``)
+  also ``--archives env.tar.gz#environment`` and
+  ``PYSPARK_PYTHON=./environment/bin/python`` for the executors (the
+  environment, ``spark.executorEnv``, and in cluster mode
+  ``spark.yarn.appMasterEnv``), so packages with compiled code travel too;
 * **dask**: the script runs here, as ``mapfold run -r dask`` against the
   scheduler's address, and the package (its modules; the script, which
   a worker would import, stays out) is uploaded to every worker (a
@@ -36,7 +41,7 @@ import os
 import shlex
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import click
@@ -66,6 +71,7 @@ class Submission:
     package_path: str
     argv: list[str]
     shown: list[str]
+    env: dict = field(default_factory=dict)  # set for the command (PYSPARK_PYTHON of a packed environment)
 
     def command(self) -> str:
         return shlex.join(self.shown)
@@ -80,19 +86,35 @@ def _address(settings: Settings, target: str, key: str = "address") -> str:
     return str(value)
 
 
-def _spark(settings: Settings, package: str, script: str, args: list[str]) -> tuple[list[str], list[str]]:
+ENV_PYTHON = "./environment/bin/python"  # the packed environment, unpacked as ./environment by --archives
+
+
+def _spark(settings: Settings, package: str, script: str, args: list[str],
+           env_archive: str | None = None) -> tuple[list[str], list[str], dict]:
+    """spark-submit's argv, what is shown, and the environment it needs (a packed environment's python)."""
     master = str(settings.value("master") or settings.value("address") or "local[*]")
+    deploy_mode = settings.value("deploy_mode")
     head = ["spark-submit", "--master", master]
-    if settings.value("deploy_mode"):
-        head += ["--deploy-mode", str(settings.value("deploy_mode"))]
+    if deploy_mode:
+        head += ["--deploy-mode", str(deploy_mode)]
     head += ["--name", os.path.splitext(os.path.basename(script))[0]]
-    conf, shown_conf = settings.value("conf") or {}, settings.shown("conf") or {}
+    conf, shown_conf = dict(settings.value("conf") or {}), dict(settings.shown("conf") or {})
+    env: dict = {}
+    if env_archive:  # executors (and a cluster-mode driver) run the archive's python
+        head += ["--archives", f"{env_archive}#environment"]
+        conf.setdefault("spark.executorEnv.PYSPARK_PYTHON", ENV_PYTHON)
+        if deploy_mode == "cluster":
+            conf.setdefault("spark.yarn.appMasterEnv.PYSPARK_PYTHON", ENV_PYTHON)
+        env["PYSPARK_PYTHON"] = ENV_PYTHON
+        if deploy_mode != "cluster":  # the driver runs here, with this python (Spark's docs: not in cluster mode)
+            env["PYSPARK_DRIVER_PYTHON"] = sys.executable
     argv, shown = list(head), list(head)
     for key in sorted(conf):
         argv += ["--conf", f"{key}={conf[key]}"]
         shown += ["--conf", f"{key}={shown_conf.get(key, conf[key])}"]
     tail = ["--py-files", package, script, *args]
-    return argv + tail, shown + tail
+    prefix = [f"{name}={value}" for name, value in sorted(env.items())]
+    return argv + tail, prefix + shown + tail, env
 
 
 def _dask(settings: Settings, package: str, script: str, args: list[str]) -> tuple[list[str], list[str]]:
@@ -124,7 +146,8 @@ def _requirements(path: str | None) -> list[str]:
 
 def plan_submission(target: str, script: str, script_args=(), settings: Settings | None = None,
                     include=(), requirements: str | None = None, max_size: str | None = None,
-                    out: str | None = None, environ: Mapping[str, str] | None = None) -> Submission:
+                    out: str | None = None, environ: Mapping[str, str] | None = None,
+                    env_archive: str | None = None) -> Submission:
     """Build and write the package, and the command for ``target``.
 
     >>> import os, tempfile
@@ -150,14 +173,21 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     stem = os.path.splitext(os.path.basename(script))[0]
     path = package.write(os.path.join(folder, f"{stem}-{package.sha256[:12]}.zip"))
     args = list(script_args)
+    env: dict = {}
+    if env_archive and target != "spark":
+        raise ConfigError("--env-archive is for spark (--archives); dask and ray workers need the packages "
+                          "installed, or ray's --requirements", key="env_archive")
+    if env_archive and not os.path.isfile(env_archive):
+        raise ConfigError(f"no packed environment at {env_archive} (make one: venv-pack -o env.tar.gz, "
+                          f"or conda pack -o env.tar.gz)", key="env_archive")
     if target == "spark":
-        argv, shown = _spark(settings, path, script, args)
+        argv, shown, env = _spark(settings, path, script, args, env_archive and os.path.abspath(env_archive))
     elif target == "dask":
         argv, shown = _dask(settings, path, script, args)
     else:
         argv, shown = _ray(settings, path, script, args, _requirements(requirements))
     shown = [redact(part, environ) for part in shown]
-    return Submission(target, package, path, argv, shown)
+    return Submission(target, package, path, argv, shown, env)
 
 
 def _listing(name: str, package: Package) -> None:
@@ -199,6 +229,8 @@ def _submit_emr(dry_run, include, requirements, max_size, script, script_args, r
 @click.option("--max-size", default=None, help=f"Refuse a package larger than this (default: max_package_size, "
                                                 f"else {DEFAULT_MAX_SIZE}).")
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Where the zip goes (default: dist/mapfold).")
+@click.option("--env-archive", default=None, type=click.Path(dir_okay=False),
+              help="spark: a packed environment (venv-pack -o env.tar.gz, conda pack) the executors unpack and run.")
 @click.option("--cluster-id", default=None, help="emr: the cluster (default: the active one of the configured name, "
                                                  "else one created from the file).")
 @click.option("--poll-interval", default=10.0, show_default=True, type=click.FloatRange(min=0),
@@ -207,8 +239,8 @@ def _submit_emr(dry_run, include, requirements, max_size, script, script_args, r
               help="emr: stop following after this many seconds (exit 124; the step keeps running).")
 @settings_options(runner=False)  # --to says where
 @script_arguments
-def submit(target, dry_run, include, requirements, max_size, out, cluster_id, poll_interval, timeout, script,
-           script_args, runner_options, config, profile) -> None:
+def submit(target, dry_run, include, requirements, max_size, out, env_archive, cluster_id, poll_interval, timeout,
+           script, script_args, runner_options, config, profile) -> None:
     """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster, or an EMR step
     (--to emr: -c/--config names the cluster.toml)."""
     if target == "emr":
@@ -217,7 +249,8 @@ def submit(target, dry_run, include, requirements, max_size, out, cluster_id, po
         return
     try:
         settings = command_settings(None, runner_options, config, profile)
-        plan = plan_submission(target, script, script_args, settings, include, requirements, max_size, out)
+        plan = plan_submission(target, script, script_args, settings, include, requirements, max_size, out,
+                               env_archive=env_archive)
     except MapfoldError as exc:  # the offending path, the missing address: before anything is submitted
         raise click.ClickException(str(exc)) from None
     _listing(os.path.relpath(plan.package_path), plan.package)
@@ -225,7 +258,7 @@ def submit(target, dry_run, include, requirements, max_size, out, cluster_id, po
     if dry_run:
         return
     try:
-        done = subprocess.run(plan.argv)
+        done = subprocess.run(plan.argv, env={**os.environ, **plan.env} if plan.env else None)
     except FileNotFoundError:
         raise click.ClickException(f"{plan.argv[0]} not found: install the {target} client "
                                    f"(pip install 'mapfold[{target}]')") from None
