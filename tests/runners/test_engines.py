@@ -281,3 +281,39 @@ def test_ship_mapfold_to_the_workers(name, request):
         assert sorted(word_counts().collect(runner=shipped)) == expected_counts()
     finally:
         shipped.close()
+
+
+def test_dask_task_cancelled_under_the_job_is_resubmitted_once(dask_runner):
+    """A task Dask cancels while it runs (as it does when it loses what the task needs) is
+    resubmitted once, and the job's result is still right."""
+    import threading
+    import time
+
+    import distributed
+
+    dask = dask_runner
+    cancelled: list = []
+
+    def cancel_one():
+        with distributed.Client(dask.client.scheduler.address, set_as_default=False) as other:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not cancelled:
+                for keys in other.processing().values():
+                    for key in keys:
+                        if key.startswith("mapfold-task-") and "retry" not in key:
+                            other.cancel([distributed.Future(key, client=other)], force=True)
+                            cancelled.append(key)
+                            return
+                time.sleep(0.05)
+
+    def slow(x):
+        time.sleep(1.0)
+        return x * x
+
+    canceller = threading.Thread(target=cancel_one)
+    canceller.start()
+    try:
+        assert mf.from_sequence(range(6), partitions=3).map(slow).collect(runner=dask) == [x * x for x in range(6)]
+    finally:
+        canceller.join()
+    assert cancelled  # one task was cancelled under the job, and the job still finished

@@ -105,7 +105,7 @@ def engine_error(stage: Stage, task: TaskSpec | None, exc: BaseException, engine
     lines = (detail or str(exc)).strip().splitlines()
     first = lines[0] if lines else type(exc).__name__
     error = WorkerLostError(
-        f"{engine} could not run {context.describe()}: {type(exc).__name__}: {first[:500]}. "
+        f"{engine} could not run {context.describe()}: {type(exc).__name__}: {first[:500].rstrip('.')}. "
         f"The engine retried the task as configured and gave up; likely causes: a worker ran out of "
         f"memory or was killed, a machine left the cluster, or the workers lack mapfold or one of "
         f"your modules (see docs/runners/{engine}.md).",
