@@ -20,9 +20,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from ..conftest import IN_CI
 from .helpers import environment
 
 BIN = Path(sys.executable).parent
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 
 
 def free_port() -> int:
@@ -67,6 +69,18 @@ class Daemons:
                 found += [parent, *parent.children(recursive=True)]
             except psutil.NoSuchProcess:
                 pass
+        return found
+
+    def exposed(self) -> list[str]:
+        """Listening sockets of the processes (and their children) bound elsewhere than loopback."""
+        found = []
+        for process in self.tree():
+            try:
+                sockets = process.net_connections(kind="inet")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            found += [f"{process.name()} {c.laddr.ip}:{c.laddr.port}" for c in sockets
+                      if c.status == psutil.CONN_LISTEN and c.laddr.ip not in LOOPBACK]
         return found
 
     def stop(self) -> list[psutil.Process]:
@@ -153,12 +167,16 @@ def spark_cluster(tmp_path_factory):
 @pytest.fixture
 def ray_cluster(tmp_path_factory):
     """A Ray head (``ray start --head --block``) on 127.0.0.1 with its own temp dir; ``address`` is the
-    GCS. The dashboard (Ray's job server, ``job_address``) runs, bound to 127.0.0.1, only when
-    ``ray[default]`` is installed (mapfold's extra is ``ray[client]``); else ``job_address`` is None."""
+    GCS, ``job_address`` the dashboard's job server (``ray job submit``), bound to 127.0.0.1 too. The
+    dashboard needs ``ray[default]`` (the dev extra): missing, it fails in CI and skips elsewhere."""
     pytest.importorskip("ray")
     import importlib.util
 
-    with_jobs = importlib.util.find_spec("aiohttp_cors") is not None
+    if importlib.util.find_spec("aiohttp_cors") is None:
+        message = "Ray's job server needs ray[default] (pip install 'ray[default]', in the dev extra)"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing engine is a failure)", pytrace=False)
+        pytest.skip(message)
     daemons = Daemons(tmp_path_factory.mktemp("ray-cluster"))
     port, dashboard = free_port(), free_port()
     # Ray turns 127.0.0.1 in an address into the machine's IP unless told it is a one-machine cluster:
@@ -174,14 +192,13 @@ def ray_cluster(tmp_path_factory):
     try:
         head = daemons.start("head", [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                                       "--port", str(port), "--num-cpus", "2",
-                                      "--include-dashboard", "true" if with_jobs else "false",
+                                      "--include-dashboard", "true", "--ray-client-server-port", str(free_port()),
                                       "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
                                       "--temp-dir", str(temp), "--disable-usage-stats"], env)
         wait_for_port(port, [head], timeout=180)
-        if with_jobs:
-            wait_for_port(dashboard, [head], timeout=180)
+        wait_for_port(dashboard, [head], timeout=180)
         daemons.address = f"127.0.0.1:{port}"
-        daemons.job_address = f"http://127.0.0.1:{dashboard}" if with_jobs else None
+        daemons.job_address = f"http://127.0.0.1:{dashboard}"
         daemons.env = env
         yield daemons
     finally:

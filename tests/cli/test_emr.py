@@ -14,6 +14,7 @@ file, and never in anything printed.
 """
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import uuid
@@ -191,7 +192,7 @@ def test_add_step_uploads_the_package_and_follows_the_step_until_the_timeout(pro
                  "job.py", "world", ok=False)
     assert result.exit_code == 124, result.output
     assert f"is still RUNNING after 0.5 s (--timeout); it keeps running on cluster {cluster_id}" in result.output
-    assert "RUNNING (0.0 s)" in result.output
+    assert re.search(r"RUNNING \(0\.\d s\)", result.output)  # the first poll, at once (0.1 s under load)
     # the code package and the script, in the code bucket under the package's hash
     s3 = aws["s3"]
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=project["bucket"])["Contents"])
@@ -445,3 +446,72 @@ def test_no_credentials_is_one_clear_line(project, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     result = cli("create", ok=False)
     assert result.exit_code == 1 and result.output == "Error: NoCredentialsError: Unable to locate credentials\n"
+
+
+# -- mapfold submit --to emr: the same step, on a cluster found or created from the file -------
+def submit_cli(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, ["submit", "--to", "emr", *args], catch_exceptions=False)
+    assert SECRET_KEY not in result.output and ACCESS_KEY not in result.output
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_submit_to_emr_creates_the_cluster_uploads_and_follows_the_step(project, aws, monkeypatch):
+    """No active cluster of the configured name: submit creates it from cluster.toml (RunJobFlow), uploads the
+    package and the script, adds the spark-submit step and follows it to COMPLETED."""
+    polls = end_step_at_poll(monkeypatch, "COMPLETED", poll=2)
+    result = submit_cli("--config", "cluster.toml", "--poll-interval", "0.1", "--timeout", "30", "job.py", "--",
+                        "s3://data/in.txt")
+    created = re.search(r"created cluster (j-\w+) \(" + project["name"] + r"\) from cluster.toml", result.output)
+    assert created, result.output
+    cluster_id = created.group(1)
+    emr, s3, bucket = aws["emr"], aws["s3"], project["bucket"]
+    info = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
+    assert (info["Name"], info["ReleaseLabel"]) == (project["name"], "emr-7.1.0")
+    assert {t["Key"]: t["Value"] for t in info["Tags"]} == {"project": "mapfold", "owner": "data-team"}
+    groups = {g["InstanceGroupType"]: (g["InstanceType"], g["RequestedInstanceCount"])
+              for g in emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]}
+    assert groups == {"MASTER": ("m5.xlarge", 1), "CORE": ("m5.xlarge", 2), "TASK": ("m5.2xlarge", 3)}
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    zip_key, script_key = [k for k in keys if k.endswith(".zip")][0], [k for k in keys if k.endswith(".py")][0]
+    assert len(keys) == 2 and script_key.startswith("mapfold/job-")
+    import io
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=zip_key)["Body"].read()))
+    assert archive.namelist() == ["helper.py", "job.py"]
+    assert s3.get_object(Bucket=bucket, Key=script_key)["Body"].read().decode() == SCRIPT
+    (step,) = emr.list_steps(ClusterId=cluster_id)["Steps"]
+    step = emr.describe_step(ClusterId=cluster_id, StepId=step["Id"])["Step"]
+    assert step["Name"] == "job" and step["ActionOnFailure"] == "CONTINUE"
+    assert step["Config"]["Jar"] == "command-runner.jar"
+    assert step["Config"]["Args"] == ["spark-submit", "--deploy-mode", "cluster", "--name", "job", "--py-files",
+                                      f"s3://{bucket}/{zip_key}", f"s3://{bucket}/{script_key}", "s3://data/in.txt"]
+    assert f"command: {' '.join(step['Config']['Args'])}" in result.output
+    states = [line.split(": ")[1].split(" (")[0] for line in result.output.splitlines()
+              if line.startswith(f"step {step['Id']}: ")]
+    assert states == ["RUNNING", "COMPLETED"] and polls
+    # a second submit finds the cluster by its name: no new cluster, a second step on it
+    end_step_at_poll(monkeypatch, "FAILED", poll=1)
+    again = submit_cli("--poll-interval", "0.1", "job.py", "--", "x", ok=False)
+    assert again.exit_code == 1 and "created cluster" not in again.output
+    assert f"added to {cluster_id}" in again.output and again.output.rstrip().endswith("FAILED")
+    assert len(emr.list_steps(ClusterId=cluster_id)["Steps"]) == 2
+    cli("terminate", "--cluster-id", cluster_id)
+
+
+def test_dry_run_submit_to_emr_is_golden(offline):
+    expected = DRY_STEP.format(hash="da22ae00ffe8")
+    head, _, rest = expected.partition("\n")  # the package line; submit lists the files and the command first
+    result = submit_cli("--dry-run", "--cluster-id", "j-2AXXXXXXGAPLF", "job.py", "--", "in.txt", "--top")
+    assert result.output == (
+        "package: s3://code/mapfold/job-da22ae00ffe8/job.zip (2 files, 303 B, sha256 da22ae00ffe8)\n"
+        "  helper.py\n  job.py\n"
+        "command: spark-submit --deploy-mode cluster --name job --py-files "
+        "s3://code/mapfold/job-da22ae00ffe8/job.zip s3://code/mapfold/job-da22ae00ffe8/job.py in.txt --top\n"
+        + rest)
+    # without --cluster-id: the RunJobFlow it would send when no cluster of that name is active, then the step
+    result = submit_cli("--dry-run", "job.py", "--", "in.txt", "--top")
+    assert DRY_CREATE.rstrip("\n") + "\n(when no active cluster is named 'wordcount')\n" + rest.replace(
+        "j-2AXXXXXXGAPLF", "<cluster id>") in result.output

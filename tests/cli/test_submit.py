@@ -154,3 +154,21 @@ def test_ray_requirements_go_to_the_runtime_environment(project):
     assert done.returncode == 0, done.stderr
     assert ('"pip": ["requests>=2.31", "numpy"]' in done.stdout
             and done.stdout.rstrip().endswith("-- python wc.py"))
+
+
+def test_spark_with_a_packed_environment_is_golden(project):
+    """--env-archive: the executors unpack the packed environment (venv-pack, conda-pack) as ./environment
+    and run its python; the driver, in client mode, runs this one."""
+    (project / "env.tar.gz").write_bytes(b"a packed environment")  # never opened by a dry run
+    done = mapfold_cli("submit", "--to", "spark", "--profile", "spark", "--dry-run", "--env-archive", "env.tar.gz",
+                       "wc.py", "--", "in.txt", cwd=project, env=canary_env())
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.replace(str(project), "<project>").replace(sys.executable, "python")
+    assert out == LISTING + (
+        "command: PYSPARK_DRIVER_PYTHON=python PYSPARK_PYTHON=./environment/bin/python spark-submit "
+        "--master spark://127.0.0.1:7077 --deploy-mode client --name wc --archives '<project>/env.tar.gz#environment' "
+        "--conf spark.executor.memory=1g --conf spark.executorEnv.PYSPARK_PYTHON=./environment/bin/python "
+        "--conf 'spark.hadoop.fs.s3a.secret.key=${AWS_SECRET_ACCESS_KEY}' "
+        f"--py-files <project>/{PACKAGE} <project>/wc.py in.txt\n")
+    done = mapfold_cli("submit", "--to", "spark", "--dry-run", "--env-archive", "missing.tar.gz", "wc.py", cwd=project)
+    assert done.returncode == 1 and "no packed environment at missing.tar.gz (make one: venv-pack" in done.stderr

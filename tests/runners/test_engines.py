@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import signal
 import sys
 
@@ -146,6 +147,9 @@ def test_dask_gives_up_with_stage_and_partition(dask_runner):
             ds.collect(runner=impatient)
         assert info.value.context.partition == 1
         assert "KilledWorker" in str(info.value)
+        lost = re.search(r"lost worker (tcp://127\.0\.0\.1:\d+)", str(info.value))
+        assert lost, str(info.value)  # the worker Dask removed, as its scheduler reported it
+        assert lost.group(1) not in impatient.client.scheduler_info()["workers"]
     finally:
         impatient.close()
 
@@ -292,3 +296,39 @@ def test_engine_shuffle_tasks_work_in_the_runners_folder(engine):
     folders = pairs.reduce_by_key(operator.add, 3).map_partitions(_task_folder).collect(runner=engine)
     assert set(folders) == {engine.scratch()}
     assert os.path.isdir(engine.scratch())
+
+
+def test_dask_task_cancelled_under_the_job_is_resubmitted_once(dask_runner):
+    """A task Dask cancels while it runs (as it does when it loses what the task needs) is
+    resubmitted once, and the job's result is still right."""
+    import threading
+    import time
+
+    import distributed
+
+    dask = dask_runner
+    cancelled: list = []
+
+    def cancel_one():
+        with distributed.Client(dask.client.scheduler.address, set_as_default=False) as other:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not cancelled:
+                for keys in other.processing().values():
+                    for key in keys:
+                        if key.startswith("mapfold-task-") and "retry" not in key:
+                            other.cancel([distributed.Future(key, client=other)], force=True)
+                            cancelled.append(key)
+                            return
+                time.sleep(0.05)
+
+    def slow(x):
+        time.sleep(1.0)
+        return x * x
+
+    canceller = threading.Thread(target=cancel_one)
+    canceller.start()
+    try:
+        assert mf.from_sequence(range(6), partitions=3).map(slow).collect(runner=dask) == [x * x for x in range(6)]
+    finally:
+        canceller.join()
+    assert cancelled  # one task was cancelled under the job, and the job still finished

@@ -17,26 +17,17 @@ none (boto3 not needed). AWS calls go through ``cli/emr_client.py``.
 """
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
 from ..core.config import format_size
 from ..core.errors import MapfoldError
+from .emr_client import client, find_cluster
 from .emr_config import load_cluster_config
-from .emr_requests import code_upload, run_job_flow_request, show_request, spark_step_request
-from .package import DEFAULT_MAX_SIZE, build_package
-from .submit import redact
+from .emr_requests import run_job_flow_request, show_request
+from .emr_steps import TIMEOUT_EXIT, aws, dry_run_lines, echo, finish_step, plan_step, send_step
+from .package import DEFAULT_MAX_SIZE
 
-__all__ = ["cluster"]
-
-TIMEOUT_EXIT = 124  # as timeout(1)
-
-
-def _echo(text: str) -> None:
-    click.echo(redact(text, os.environ))
-
+__all__ = ["cluster", "TIMEOUT_EXIT"]
 
 def _config(path):
     try:
@@ -46,8 +37,6 @@ def _config(path):
 
 
 def _cluster_id(emr, config, cluster_id):
-    from .emr_client import find_cluster
-
     return cluster_id or find_cluster(emr, config.name)
 
 
@@ -55,19 +44,6 @@ config_option = click.option("-c", "--config", "config_path", default="cluster.t
                              type=click.Path(dir_okay=False), help="The cluster's configuration file.")
 id_option = click.option("--cluster-id", default=None, help="The cluster (default: the active one of that name).")
 dry_run_option = click.option("--dry-run", is_flag=True, help="Print the requests; send none.")
-
-
-def _aws(action):
-    """Run ``action()``, turning boto3's and mapfold's errors into one clear line."""
-    try:
-        return action()
-    except MapfoldError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError...
-        if type(exc).__module__.startswith(("botocore", "boto3")):
-            text = str(exc) if type(exc).__name__ in str(exc) else f"{type(exc).__name__}: {exc}"
-            raise click.ClickException(redact(text, os.environ)) from None
-        raise
 
 
 @click.group()
@@ -83,15 +59,13 @@ def create(config_path, dry_run) -> None:
     config = _config(config_path)
     request = run_job_flow_request(config)
     if dry_run:
-        _echo(show_request("RunJobFlow", request))
+        echo(show_request("RunJobFlow", request))
         return
 
     def run():
-        from .emr_client import client
-
         return client(config, "emr").run_job_flow(**request)["JobFlowId"]
 
-    click.echo(_aws(run))
+    click.echo(aws(run))
 
 
 @cluster.command()
@@ -102,8 +76,6 @@ def describe(config_path, cluster_id) -> None:
     config = _config(config_path)
 
     def run():
-        from .emr_client import client
-
         emr = client(config, "emr")
         cid = _cluster_id(emr, config, cluster_id)
         info = emr.describe_cluster(ClusterId=cid)["Cluster"]
@@ -119,8 +91,8 @@ def describe(config_path, cluster_id) -> None:
             lines.append(f"  step {step['Id']} {step['Name']}: {step['Status']['State']}")
         return lines
 
-    for line in _aws(run):
-        _echo(line)
+    for line in aws(run):
+        echo(line)
 
 
 @cluster.command("add-step")
@@ -140,58 +112,19 @@ def add_step(config_path, cluster_id, dry_run, poll_interval, timeout, no_wait, 
              script_args) -> None:
     """Upload SCRIPT.py and its local modules to S3, add a spark-submit step, follow it until it ends."""
     config = _config(config_path)
-    script = os.path.abspath(script)
     try:
-        package = build_package(script, include, list(dict.fromkeys([os.path.dirname(script), os.getcwd()])),
-                                max_size)
-        place = code_upload(config, script, package.sha256)
+        plan = plan_step(config, script, script_args, include, max_size)
     except MapfoldError as exc:
         raise click.ClickException(str(exc)) from None
-    _echo(f"package: {len(package.files)} files, {format_size(package.size)}, sha256 {package.sha256[:12]}")
+    package = plan.package
+    echo(f"package: {len(package.files)} files, {format_size(package.size)}, sha256 {package.sha256[:12]}")
     if dry_run:
-        _echo(f"PutObject {place.package_uri}")
-        _echo(f"PutObject {place.script_uri}")
-        _echo(show_request("AddJobFlowSteps", spark_step_request(config, cluster_id or "<cluster id>", place,
-                                                                  script_args)))
+        for line in dry_run_lines(plan, cluster_id):
+            echo(line)
         return
-
-    def run():
-        from .emr_client import client, upload
-
-        emr, s3 = client(config, "emr"), client(config, "s3")
-        cid = _cluster_id(emr, config, cluster_id)
-        upload(s3, place.bucket, place.package_key, package.data)
-        with open(script, "rb") as f:
-            upload(s3, place.bucket, place.script_key, f.read())
-        _echo(f"uploaded: {place.package_uri}, {place.script_uri}")
-        request = spark_step_request(config, cid, place, script_args)
-        step_id = emr.add_job_flow_steps(**request)["StepIds"][0]
-        _echo(f"step {step_id} added to {cid}")
-        return emr, cid, step_id
-
-    emr, cid, step_id = _aws(run)
-    if no_wait:
-        return
-    from .emr_client import FAILED_STEP_STATES, StepTimeout, follow_step
-
-    def follow():
-        try:
-            return follow_step(emr, cid, step_id, _echo, poll_interval, timeout)
-        except StepTimeout as exc:
-            return exc
-        except KeyboardInterrupt:  # only the following stops: the step is the cluster's
-            click.echo(f"\nstopped following step {step_id}; it keeps running on cluster {cid}", err=True)
-            sys.exit(130)
-
-    step = _aws(follow)
-    if isinstance(step, StepTimeout):
-        click.echo(f"Error: {step}", err=True)
-        sys.exit(TIMEOUT_EXIT)
-    state = step["Status"]["State"]
-    if state in FAILED_STEP_STATES:
-        details = step["Status"].get("FailureDetails") or {}
-        why = "; ".join(str(details[k]) for k in ("Reason", "Message", "LogFile") if details.get(k))
-        raise click.ClickException(f"step {step_id} {state}" + (f": {why}" if why else ""))
+    emr, cid, step_id = send_step(plan, cluster_id)
+    if not no_wait:
+        finish_step(emr, cid, step_id, poll_interval, timeout)
 
 
 @cluster.command()
@@ -202,15 +135,13 @@ def terminate(config_path, cluster_id, dry_run) -> None:
     """Terminate the cluster (TerminateJobFlows)."""
     config = _config(config_path)
     if dry_run:
-        _echo(show_request("TerminateJobFlows", {"JobFlowIds": [cluster_id or "<cluster id>"]}))
+        echo(show_request("TerminateJobFlows", {"JobFlowIds": [cluster_id or "<cluster id>"]}))
         return
 
     def run():
-        from .emr_client import client
-
         emr = client(config, "emr")
         cid = _cluster_id(emr, config, cluster_id)
         emr.terminate_job_flows(JobFlowIds=[cid])
         return cid
 
-    _echo(f"terminating {_aws(run)}")
+    echo(f"terminating {aws(run)}")

@@ -1,4 +1,4 @@
-"""``mapfold submit --to spark|dask|ray [--dry-run] SCRIPT.py [-- ARGS]``.
+"""``mapfold submit --to spark|dask|ray|emr [--dry-run] SCRIPT.py [-- ARGS]``.
 
 Packages the script and the local modules it imports (``cli/package.py``:
 a reproducible zip, checked for ``.git``, virtualenvs, secrets files and
@@ -7,7 +7,12 @@ command, and (without ``--dry-run``) runs it, through the engine's own
 tooling:
 
 * **spark**: ``spark-submit --master M [--deploy-mode D] [--conf K=V ...]
-  --py-files PKG.zip SCRIPT.py ARGS``;
+  --py-files PKG.zip SCRIPT.py ARGS``; with ``--env-archive env.tar.gz`` (a
+  packed virtualenv or conda environment: ``venv-pack``, ``conda-pack``)
+  also ``--archives env.tar.gz#environment`` and
+  ``PYSPARK_PYTHON=./environment/bin/python`` for the executors (the
+  environment, ``spark.executorEnv``, and in cluster mode
+  ``spark.yarn.appMasterEnv``), so packages with compiled code travel too;
 * **dask**: the script runs here, as ``mapfold run -r dask`` against the
   scheduler's address, and the package (its modules; the script, which
   a worker would import, stays out) is uploaded to every worker (a
@@ -15,7 +20,13 @@ tooling:
   packages import too, and workers that join later get it);
 * **ray**: ``ray job submit --address A --runtime-env-json '{"working_dir":
   PKG.zip, ...}' -- python SCRIPT.py ARGS`` (``--requirements`` adds
-  ``pip``).
+  ``pip``);
+* **emr**: ``--config`` names the ``cluster.toml`` (``cli/emr_config.py``);
+  the package is uploaded under its ``code_uri``, a ``spark-submit
+  --deploy-mode cluster --py-files s3://.../PKG.zip s3://.../SCRIPT.py
+  ARGS`` step is added to ``--cluster-id`` (else the active cluster of the
+  configured name, else one created from the file) and followed until it
+  ends: the code of ``mapfold cluster add-step`` (``cli/emr_steps.py``).
 
 The address (``master`` for Spark) comes from the settings: command line,
 environment, profile, file. Engine settings given by reference
@@ -27,11 +38,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import click
@@ -41,12 +51,15 @@ from ..core.errors import MapfoldError
 from ..core.profiles import ConfigError, Settings
 from .options import script_arguments, settings_options
 from .package import DEFAULT_MAX_SIZE, Package, build_package
+from .emr_config import load_cluster_config
+from .emr_steps import dry_run_lines, echo, finish_step, plan_step, send_step
+from .redact import redact
 from .settings import command_settings
 
-__all__ = ["submit", "plan_submission", "Submission", "TARGETS", "redact"]
+__all__ = ["submit", "plan_submission", "Submission", "TARGETS", "ENGINE_TARGETS", "redact"]
 
-TARGETS = ("spark", "dask", "ray")
-_SECRET_ENV = re.compile(r"SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|_KEY$|^KEY$|ACCESS_KEY", re.I)
+TARGETS = ("spark", "dask", "ray", "emr")
+ENGINE_TARGETS = TARGETS[:3]  # plan_submission's: a local package and an engine's command
 
 
 @dataclass
@@ -58,21 +71,10 @@ class Submission:
     package_path: str
     argv: list[str]
     shown: list[str]
+    env: dict = field(default_factory=dict)  # set for the command (PYSPARK_PYTHON of a packed environment)
 
     def command(self) -> str:
         return shlex.join(self.shown)
-
-
-def redact(text: str, environ: Mapping[str, str]) -> str:
-    """``text`` with the value of every secret-named environment variable replaced by ``${NAME}``.
-
-    >>> redact("--conf k=abcd1234 --conf r=eu", {"AWS_SECRET_ACCESS_KEY": "abcd1234", "REGION": "eu"})
-    '--conf k=${AWS_SECRET_ACCESS_KEY} --conf r=eu'
-    """
-    for name, value in sorted(environ.items(), key=lambda item: -len(item[1] or "")):
-        if value and len(value) >= 4 and _SECRET_ENV.search(name):
-            text = text.replace(value, "${" + name + "}")
-    return text
 
 
 def _address(settings: Settings, target: str, key: str = "address") -> str:
@@ -84,19 +86,35 @@ def _address(settings: Settings, target: str, key: str = "address") -> str:
     return str(value)
 
 
-def _spark(settings: Settings, package: str, script: str, args: list[str]) -> tuple[list[str], list[str]]:
+ENV_PYTHON = "./environment/bin/python"  # the packed environment, unpacked as ./environment by --archives
+
+
+def _spark(settings: Settings, package: str, script: str, args: list[str],
+           env_archive: str | None = None) -> tuple[list[str], list[str], dict]:
+    """spark-submit's argv, what is shown, and the environment it needs (a packed environment's python)."""
     master = str(settings.value("master") or settings.value("address") or "local[*]")
+    deploy_mode = settings.value("deploy_mode")
     head = ["spark-submit", "--master", master]
-    if settings.value("deploy_mode"):
-        head += ["--deploy-mode", str(settings.value("deploy_mode"))]
+    if deploy_mode:
+        head += ["--deploy-mode", str(deploy_mode)]
     head += ["--name", os.path.splitext(os.path.basename(script))[0]]
-    conf, shown_conf = settings.value("conf") or {}, settings.shown("conf") or {}
+    conf, shown_conf = dict(settings.value("conf") or {}), dict(settings.shown("conf") or {})
+    env: dict = {}
+    if env_archive:  # executors (and a cluster-mode driver) run the archive's python
+        head += ["--archives", f"{env_archive}#environment"]
+        conf.setdefault("spark.executorEnv.PYSPARK_PYTHON", ENV_PYTHON)
+        if deploy_mode == "cluster":
+            conf.setdefault("spark.yarn.appMasterEnv.PYSPARK_PYTHON", ENV_PYTHON)
+        env["PYSPARK_PYTHON"] = ENV_PYTHON
+        if deploy_mode != "cluster":  # the driver runs here, with this python (Spark's docs: not in cluster mode)
+            env["PYSPARK_DRIVER_PYTHON"] = sys.executable
     argv, shown = list(head), list(head)
     for key in sorted(conf):
         argv += ["--conf", f"{key}={conf[key]}"]
         shown += ["--conf", f"{key}={shown_conf.get(key, conf[key])}"]
     tail = ["--py-files", package, script, *args]
-    return argv + tail, shown + tail
+    prefix = [f"{name}={value}" for name, value in sorted(env.items())]
+    return argv + tail, prefix + shown + tail, env
 
 
 def _dask(settings: Settings, package: str, script: str, args: list[str]) -> tuple[list[str], list[str]]:
@@ -128,7 +146,8 @@ def _requirements(path: str | None) -> list[str]:
 
 def plan_submission(target: str, script: str, script_args=(), settings: Settings | None = None,
                     include=(), requirements: str | None = None, max_size: str | None = None,
-                    out: str | None = None, environ: Mapping[str, str] | None = None) -> Submission:
+                    out: str | None = None, environ: Mapping[str, str] | None = None,
+                    env_archive: str | None = None) -> Submission:
     """Build and write the package, and the command for ``target``.
 
     >>> import os, tempfile
@@ -138,8 +157,9 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     >>> s.command().replace(root, "ROOT")  # doctest: +ELLIPSIS
     "spark-submit --master 'local[*]' --name wc --py-files ROOT/wc-....zip ROOT/wc.py"
     """
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    if target not in ENGINE_TARGETS:
+        raise ConfigError(f"unknown target {target!r}; choose one of: {', '.join(ENGINE_TARGETS)} "
+                          f"(emr: plan_step in cli/emr_steps.py)")
     environ = os.environ if environ is None else environ
     settings = settings or Settings({})
     script = os.path.abspath(script)
@@ -153,14 +173,51 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
     stem = os.path.splitext(os.path.basename(script))[0]
     path = package.write(os.path.join(folder, f"{stem}-{package.sha256[:12]}.zip"))
     args = list(script_args)
+    env: dict = {}
+    if env_archive and target != "spark":
+        raise ConfigError("--env-archive is for spark (--archives); dask and ray workers need the packages "
+                          "installed, or ray's --requirements", key="env_archive")
+    if env_archive and not os.path.isfile(env_archive):
+        raise ConfigError(f"no packed environment at {env_archive} (make one: venv-pack -o env.tar.gz, "
+                          f"or conda pack -o env.tar.gz)", key="env_archive")
     if target == "spark":
-        argv, shown = _spark(settings, path, script, args)
+        argv, shown, env = _spark(settings, path, script, args, env_archive and os.path.abspath(env_archive))
     elif target == "dask":
         argv, shown = _dask(settings, path, script, args)
     else:
         argv, shown = _ray(settings, path, script, args, _requirements(requirements))
     shown = [redact(part, environ) for part in shown]
-    return Submission(target, package, path, argv, shown)
+    return Submission(target, package, path, argv, shown, env)
+
+
+def _listing(name: str, package: Package) -> None:
+    click.echo(f"package: {name} ({len(package.files)} files, {format_size(package.size)}, "
+               f"sha256 {package.sha256[:12]})")
+    for file in package.files:
+        click.echo(f"  {file}")
+
+
+def _submit_emr(dry_run, include, requirements, max_size, script, script_args, runner_options, config, profile,
+                cluster_id, poll_interval, timeout) -> None:
+    """``--to emr``: the step of ``mapfold cluster add-step``, on a cluster found or created from ``config``."""
+    try:
+        if requirements:
+            raise ConfigError("--requirements is for ray; on EMR install packages with a bootstrap action "
+                              "(bootstrap_actions in cluster.toml)", key="requirements")
+        settings = command_settings(None, runner_options, None, profile)  # max_package_size, from mapfold.toml
+        cluster_config = load_cluster_config(config or "cluster.toml")
+        limit = max_size or settings.value("max_package_size") or DEFAULT_MAX_SIZE
+        plan = plan_step(cluster_config, script, script_args, include, limit)
+    except MapfoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    _listing(plan.place.package_uri, plan.package)
+    echo(f"command: {shlex.join(plan.request(cluster_id or '<cluster id>')['Steps'][0]['HadoopJarStep']['Args'])}")
+    if dry_run:
+        for line in dry_run_lines(plan, cluster_id, create=True):
+            echo(line)
+        return
+    emr, cid, step_id = send_step(plan, cluster_id, create=True)
+    finish_step(emr, cid, step_id, poll_interval, timeout)
 
 
 @click.command()
@@ -172,26 +229,36 @@ def plan_submission(target: str, script: str, script_args=(), settings: Settings
 @click.option("--max-size", default=None, help=f"Refuse a package larger than this (default: max_package_size, "
                                                 f"else {DEFAULT_MAX_SIZE}).")
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Where the zip goes (default: dist/mapfold).")
+@click.option("--env-archive", default=None, type=click.Path(dir_okay=False),
+              help="spark: a packed environment (venv-pack -o env.tar.gz, conda pack) the executors unpack and run.")
+@click.option("--cluster-id", default=None, help="emr: the cluster (default: the active one of the configured name, "
+                                                 "else one created from the file).")
+@click.option("--poll-interval", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="emr: seconds between two DescribeStep calls.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=0),
+              help="emr: stop following after this many seconds (exit 124; the step keeps running).")
 @settings_options(runner=False)  # --to says where
 @script_arguments
-def submit(target, dry_run, include, requirements, max_size, out, script, script_args, runner_options,
-           config, profile) -> None:
-    """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster."""
+def submit(target, dry_run, include, requirements, max_size, out, env_archive, cluster_id, poll_interval, timeout,
+           script, script_args, runner_options, config, profile) -> None:
+    """Package SCRIPT.py with its local modules and submit it to a Spark, Dask or Ray cluster, or an EMR step
+    (--to emr: -c/--config names the cluster.toml)."""
+    if target == "emr":
+        _submit_emr(dry_run, include, requirements, max_size, script, script_args, runner_options, config, profile,
+                    cluster_id, poll_interval, timeout)
+        return
     try:
         settings = command_settings(None, runner_options, config, profile)
-        plan = plan_submission(target, script, script_args, settings, include, requirements, max_size, out)
+        plan = plan_submission(target, script, script_args, settings, include, requirements, max_size, out,
+                               env_archive=env_archive)
     except MapfoldError as exc:  # the offending path, the missing address: before anything is submitted
         raise click.ClickException(str(exc)) from None
-    package = plan.package
-    click.echo(f"package: {os.path.relpath(plan.package_path)} ({len(package.files)} files, "
-               f"{format_size(package.size)}, sha256 {package.sha256[:12]})")
-    for name in package.files:
-        click.echo(f"  {name}")
+    _listing(os.path.relpath(plan.package_path), plan.package)
     click.echo(f"command: {plan.command()}")
     if dry_run:
         return
     try:
-        done = subprocess.run(plan.argv)
+        done = subprocess.run(plan.argv, env={**os.environ, **plan.env} if plan.env else None)
     except FileNotFoundError:
         raise click.ClickException(f"{plan.argv[0]} not found: install the {target} client "
                                    f"(pip install 'mapfold[{target}]')") from None

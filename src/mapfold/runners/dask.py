@@ -6,8 +6,24 @@ thread each: mapfold's tasks are pure Python, so processes, not threads,
 give parallelism) and closes it with the runner.
 
 Each task is one Dask task (``client.submit``) running
-``engine_tasks.run_engine_task``; the stage's cloudpickled code is scattered
-to the workers once per stage and passed as a future.
+``engine_tasks.run_engine_task``; the stage's cloudpickled code goes to the
+cluster once per stage as a task of its own (``stage_payload``), copied
+to every worker (``replicate``: Dask runs a task only on workers that hold
+its inputs, so one copy would draw every task to one worker), and is
+passed as a future. A task, not ``scatter``: scattered data has no lineage,
+and Dask's active memory manager soon drops a broadcast's extra copies, so
+a worker that died holding the last copy took the code with it and Dask
+*cancelled* every task that needed it (``FutureCancelledError``); a task
+whose graph holds the bytes is recomputed like any other lost result.
+
+A lost worker: Dask's nanny restarts it and the scheduler reruns its tasks
+and recomputes lost results from their lineage, up to
+``distributed.scheduler.allowed-failures`` times. A task Dask still
+cancels for a lost worker is resubmitted once; when a task finally fails
+for a lost worker (``KilledWorker``, a second cancellation), the
+:class:`~mapfold.core.errors.WorkerLostError` names the workers the
+scheduler removed during the stage (its ``remove-worker`` events) and the
+task Dask gave up on.
 
 Shuffles (``shuffle="engine"``, the default) move between workers as
 futures: a map task returns its buckets and stays on its worker; a tiny
@@ -33,7 +49,8 @@ import distributed.diagnostics.plugin
 from ..core.config import default_workers
 from ..plan.stages import Stage, TaskSpec
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
-from .engine_tasks import RemoteValue, outcome_value, pick_bucket, remote_inputs, run_engine_task, summarize
+from .engine_tasks import (RemoteValue, outcome_value, pick_bucket, remote_inputs, run_engine_task, stage_payload,
+                           summarize)
 from .lifeline import Lifeline
 
 __all__ = ["DaskRunner", "dask_attempt"]
@@ -153,33 +170,52 @@ class DaskRunner(EngineRunner):
         client = self.client
         self._watch_workers()
         token, payload = prepared
-        code = client.scatter(payload, broadcast=True, hash=False)  # the stage's code: once, to every worker
-        keep = self.is_map_stage(stage) or self.is_cache_stage(stage)  # results stay on the cluster
+        started = time.time()
+        # the stage's code: once, as a task (lineage: recomputed if the worker holding it dies), copied to every
+        # worker before the tasks are submitted: Dask places a task only on workers holding its inputs
+        code = client.submit(stage_payload, payload, key=self.key(stage, token, None, "code"), pure=False)
+        next(distributed.as_completed([code], loop=client.loop))  # done (not fetched)
+        client.replicate([code])
         waiting: dict = {}
         for position, task in enumerate(tasks):
-            shipped, refs = remote_inputs(task)
-            future = client.submit(run_engine_task, token, code, shipped, stage.name, *refs, attempt=dask_attempt,
-                                   key=self.key(stage, token, task), pure=False)
-            if keep:
-                waiting[client.submit(summarize, future, key=self.key(stage, token, task, "summary"))] = (position, future)
-            else:
-                waiting[future] = (position, future)
+            waiting.update(self._submit(stage, token, code, position, task))
+        pending = distributed.as_completed(list(waiting), loop=client.loop)
         try:
-            yield from in_order(self._completed(stage, token, code, tasks, waiting), tasks, ordered)
+            yield from in_order(self._completed(stage, token, code, tasks, waiting, pending, started), tasks, ordered)
         finally:
             if waiting:  # stopped early (take, a failure): drop what is still queued
-                client.cancel(list(waiting) + [future for _, future in waiting.values()])
+                client.cancel(list(waiting) + [future for _, future, _ in waiting.values()])
 
-    def _completed(self, stage: Stage, token: str, code, tasks: list[TaskSpec], waiting: dict) -> Iterator:
+    def _submit(self, stage: Stage, token: str, code, position: int, task: TaskSpec, attempt: int = 1) -> dict:
+        """Submit one task: ``{future to wait for: (position, task's future, attempt)}``."""
         client = self.client
-        for done in distributed.as_completed(list(waiting), loop=client.loop):
-            position, future = waiting.pop(done)
+        suffix = "" if attempt == 1 else f"-retry{attempt - 1}"
+        shipped, refs = remote_inputs(task)
+        future = client.submit(run_engine_task, token, code, shipped, stage.name, *refs, attempt=dask_attempt,
+                               key=self.key(stage, token, task) + suffix, pure=False)
+        if self.is_map_stage(stage) or self.is_cache_stage(stage):  # results stay on the cluster
+            summary = client.submit(summarize, future, key=self.key(stage, token, task, "summary") + suffix)
+            return {summary: (position, future, attempt)}
+        return {future: (position, future, attempt)}
+
+    def _completed(self, stage: Stage, token: str, code, tasks: list[TaskSpec], waiting: dict, pending,
+                   started: float) -> Iterator:
+        client = self.client
+        for done in pending:
+            position, future, attempt = waiting.pop(done)
             task = tasks[position]
             try:
                 outcome = done.result()
+            except distributed.client.FutureCancelledError as exc:  # not by us: a worker was lost
+                if attempt == 1:
+                    retry = self._submit(stage, token, code, position, task, attempt + 1)
+                    waiting.update(retry)
+                    for again in retry:
+                        pending.add(again)
+                    continue
+                raise self._lost(stage, tasks, waiting, task, exc, started) from None
             except Exception as exc:  # KilledWorker, a worker that cannot import the code, ...
-                task, exc = self._culprit(tasks, waiting, task, exc)
-                raise engine_error(stage, task, exc, "dask") from None
+                raise self._lost(stage, tasks, waiting, task, exc, started) from None
             if outcome.failure is None and self.is_map_stage(stage):
                 refs = {b: client.submit(pick_bucket, future, b, key=self.key(stage, token, task, f"bucket{b}"))
                         for b in outcome.value.sizes}
@@ -190,6 +226,32 @@ class DaskRunner(EngineRunner):
                 outcome.value = RemoteValue(ref, keepalive=(code, future))
             yield position, outcome
 
+    def _lost(self, stage: Stage, tasks: list[TaskSpec], waiting: dict, task: TaskSpec, exc: BaseException,
+              started: float):
+        """The engine error for a task Dask gave up on, naming the workers lost since the stage started."""
+        task, exc = self._culprit(tasks, waiting, task, exc)
+        lost = self.lost_workers(started)
+        last = getattr(getattr(exc, "last_worker", None), "address", None)  # KilledWorker's
+        if last and last not in lost:
+            lost.append(last)
+        detail = None
+        if lost:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            detail = (f"{first} (lost worker{'s' if len(lost) > 1 else ''} {', '.join(lost)}; Dask does not report "
+                      f"a worker's exit status: its nanny's log says the signal or exit code)")
+        return engine_error(stage, task, exc, "dask", detail)
+
+    def lost_workers(self, since: float = 0.0) -> list[str]:
+        """The addresses of the workers the scheduler removed, unexpectedly, since ``since`` (a ``time.time()``)."""
+        try:
+            events = self.client.get_events("all")
+        except Exception:  # the scheduler itself is gone: nothing more to say
+            return []
+        lost = [msg["worker"] for when, msg in events
+                if when >= since and isinstance(msg, dict) and msg.get("action") == "remove-worker"
+                and not msg.get("expected")]
+        return list(dict.fromkeys(lost))
+
     @staticmethod
     def _culprit(tasks: list[TaskSpec], waiting: dict, task: TaskSpec, exc: BaseException):
         """A task cancelled because a worker died is a bystander: name the
@@ -198,7 +260,7 @@ class DaskRunner(EngineRunner):
             return task, exc
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
-            for future, (position, _) in waiting.items():
+            for future, (position, _, _) in waiting.items():
                 if future.status == "error":
                     return tasks[position], future.exception()
             time.sleep(0.05)

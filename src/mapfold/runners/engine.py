@@ -2,7 +2,7 @@
 
 The three engines run mapfold's tasks the same way: a stage's code is
 cloudpickled once (``prepare``), sent to the cluster once (broadcast,
-scatter or ``ray.put``), and each :class:`~mapfold.plan.stages.TaskSpec`
+a replicated Dask task or ``ray.put``), and each :class:`~mapfold.plan.stages.TaskSpec`
 becomes one engine task running ``engine_tasks.run_engine_task`` in a
 worker. Shuffles go through the engine (``shuffle="engine"``, the default:
 see ``engine_tasks.py``) or through mapfold's own bucket files in a folder
@@ -90,10 +90,11 @@ class EngineRunner(Runner):
         """A stage computing a persisted Dataset, whose partitions the engine keeps."""
         return stage.role == CACHE
 
-    def key(self, stage: Stage, token: str, task: TaskSpec, what: str = "task") -> str:
-        """A readable, unique engine task name (shows in the engine's dashboard)."""
+    def key(self, stage: Stage, token: str, task: TaskSpec | None, what: str = "task") -> str:
+        """A readable, unique engine task name (shows in the engine's dashboard); ``task=None``: the stage's."""
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stage.name)[:40]
-        return f"mapfold-{what}-{name}-s{stage.id}-p{task.partition}-{token[:8]}"
+        partition = "" if task is None else f"-p{task.partition}"
+        return f"mapfold-{what}-{name}-s{stage.id}{partition}-{token[:8]}"
 
 
 def engine_error(stage: Stage, task: TaskSpec | None, exc: BaseException, engine: str,
@@ -104,7 +105,7 @@ def engine_error(stage: Stage, task: TaskSpec | None, exc: BaseException, engine
     lines = (detail or str(exc)).strip().splitlines()
     first = lines[0] if lines else type(exc).__name__
     error = WorkerLostError(
-        f"{engine} could not run {context.describe()}: {type(exc).__name__}: {first[:500]}. "
+        f"{engine} could not run {context.describe()}: {type(exc).__name__}: {first[:500].rstrip('.')}. "
         f"The engine retried the task as configured and gave up; likely causes: a worker ran out of "
         f"memory or was killed, a machine left the cluster, or the workers lack mapfold or one of "
         f"your modules (see docs/runners/{engine}.md).",

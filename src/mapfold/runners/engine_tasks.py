@@ -40,6 +40,7 @@ __all__ = [
     "MapSummary",
     "MemoryInput",
     "run_engine_task",
+    "stage_payload",
     "summarize",
     "pick_bucket",
     "outcome_value",
@@ -193,6 +194,16 @@ def run_engine_task(token: str, payload, task: TaskSpec, stage_name: str, *data,
         failure = TaskFailure(error, traceback.format_exc(), context_of(task, stage_name))
         return TaskOutcome(None, {}, failure)
     return run_task(token, payload, with_inputs(token, payload, task, list(data)), stage_name, attempt)
+
+
+def stage_payload(payload: bytes) -> bytes:
+    """The engine task that holds a stage's code: its graph keeps the bytes, so a
+    lost result is recomputed like any other (scattered data could not be).
+
+    >>> stage_payload(b"code")
+    b'code'
+    """
+    return payload
 
 
 def summarize(outcome: TaskOutcome) -> TaskOutcome:
