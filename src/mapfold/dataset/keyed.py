@@ -402,6 +402,8 @@ class _JoinPairs:
         if not left:
             return zip(repeat(None), right) if self.keep_right else ()
         if type(left) is list and type(right) is list:
+            if len(left) == 1 == len(right):  # the common case of a join on unique keys: no iterator to build
+                return ((left[0], right[0]),)
             return product(left, right)  # lazily: a hot key's pairs never sit in one list
         return _pairs(left, right)  # a side streams from disk: never hold it whole
 
