@@ -322,3 +322,30 @@ def test_skipping_shuffles_never_changes_results(serial, records, partitions, ch
         ds = apply(op, n, ds, model)
     assert sorted(ds.collect(runner=serial)) == sorted(model.records)
     assert map_stages(ds) == model.shuffles, ds.explain_string()
+
+
+def test_co_partitioned_cogroup_past_the_budget_spills_and_gives_the_same_groups(serial):
+    """A co-partitioned cogroup puts each side's values in lists of their own
+    (``shuffle/local.LocalCogroup``); past the budget it turns into the tagged
+    grouping that spills, and the groups are the same."""
+    left = [(i % 3000, i) for i in range(40_000)]
+    right = [(i % 4000, -i) for i in range(30_000)]
+
+    def plan():
+        a = mf.from_sequence(left, partitions=2).partition_by(2)
+        b = mf.from_sequence(right, partitions=3).partition_by(2)
+        return a.cogroup(b).map_values(lambda sides: tuple(sorted(side) for side in sides))
+
+    left_groups, right_groups = groups(left), groups(right)
+    expected = {k: (left_groups.get(k, []), right_groups.get(k, [])) for k in range(4000)}
+    assert dict(plan().collect(runner=serial)) == expected
+    with mf.runner("serial", memory_limit="64kB"):
+        small = plan()
+        assert dict(small.collect()) == expected
+        assert map_stages(small) == 2  # the two partition_by shuffles; the cogroup moved nothing
+        text = small.explain_string()
+        assert int(text.split("spilled: ")[1].split(" bytes")[0]) > 0, text
+    joined = mf.from_sequence(left, partitions=2).partition_by(2).join(mf.from_sequence(right).partition_by(2))
+    pairs = sorted((k, (v, w)) for k, (vs, ws) in expected.items() for v in vs for w in ws)
+    with mf.runner("serial", memory_limit="64kB"):
+        assert sorted(joined.collect()) == pairs

@@ -8,7 +8,12 @@ functions bound to locals, so the common cases pay no generic call:
   no call at all;
 * ``reduce_by_key(func)``: one call per repeated key, none for a new key;
 * ``group_by_key``: ``list.append`` on the key's group;
+* a cogroup of co-partitioned sides (``local.LocalCogroup``): ``append``
+  on the list of the record's side (``cogroup_loop``);
 * anything else: ``create`` / ``merge`` as given.
+
+Each loop looks a key up once (``dict.get`` with a sentinel) and stores
+once: a third fewer dict operations than ``in``, ``[]`` and a store.
 
 Equivalent to ``for k, v in batch: table[k] = merge(table[k], v) if k in
 table else create(v)``; cheaper because of the special cases above
