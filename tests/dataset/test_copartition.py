@@ -206,9 +206,10 @@ def test_co_partitioned_join_shuffles_neither_side_and_a_mixed_one_only_the_othe
 
 
 def test_a_runner_that_cannot_zip_partitions_shuffles_the_sides_together_once():
-    """The spark runner's tasks read one held RDD each (``zips_inputs =
-    False``): a co-partitioned join's sides are shuffled together there,
-    each side once, and the by-key combine still skips its own shuffle."""
+    """A runner whose tasks read one input each (``zips_inputs = False``;
+    the spark runner zipped this way before it read held RDDs through a
+    partitioner-aware union) gets a co-partitioned join's sides shuffled
+    together, each side once, and the by-key combine still skips its own."""
     from mapfold.runners import make_runner
 
     pairs = mf.from_sequence(PAIRS, partitions=3)
@@ -349,3 +350,27 @@ def test_co_partitioned_cogroup_past_the_budget_spills_and_gives_the_same_groups
     pairs = sorted((k, (v, w)) for k, (vs, ws) in expected.items() for v in vs for w in ws)
     with mf.runner("serial", memory_limit="64kB"):
         assert sorted(joined.collect()) == pairs
+
+
+def test_co_partitioned_join_moves_no_side_on_any_runner(runner, serial):
+    """Every runner of the registry reads co-partitioned sides where they lie
+    (the spark runner through a partitioner-aware union of the held RDDs),
+    persisted and shuffled sides alike, and a nested join too; coalesce
+    still gives the serial runner's partitions."""
+    pairs = mf.from_sequence(PAIRS, partitions=3)
+    links = pairs.partition_by(3).persist()
+    try:
+        links.count(runner=runner)
+        ranks = pairs.reduce_by_key(operator.add)
+        both = links.join(ranks)
+        assert sorted(both.collect(runner=runner)) == inner_join(PAIRS, sums(PAIRS).items())
+        assert map_stages(both) == 1  # the ranks' own reduce_by_key; neither side moved
+        again = both.map_values(lambda vw: vw[0]).reduce_by_key(operator.add).join(links.map_values(str))
+        assert sorted(again.collect(runner=runner)) == sorted(again.collect(runner=serial))
+        shares = links.join(links.map_values(str)).map(lambda kv: (kv[0] * 5 % 13, 1)).reduce_by_key(operator.add, 3)
+        assert dict(links.join(shares).map_values(lambda vw: vw[1]).collect(runner=runner)) == \
+            dict(links.join(shares).map_values(lambda vw: vw[1]).collect(runner=serial))
+        assert pairs.partition_by(3).coalesce(2).glom().map(len).collect(runner=runner) == \
+            pairs.partition_by(3).coalesce(2).glom().map(len).collect(runner=serial)
+    finally:
+        links.unpersist()

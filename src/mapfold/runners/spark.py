@@ -40,10 +40,10 @@ from typing import Any, Iterator
 import pyspark
 
 from ..core.errors import RunnerUnavailableError
-from ..plan.stages import Stage, TaskSpec
+from ..plan.stages import Stage, TaskSpec, ZippedInput
 from .engine import EngineRunner, RemoteMapOutput, engine_error, in_order, write_mapfold_zip
-from .engine_tasks import RemoteValue, remote_inputs
-from .spark_tasks import ReduceSide, TaskSide, bucket_of, passthrough, summaries
+from .engine_tasks import Awaiting, RemoteValue, remote_inputs
+from .spark_tasks import LeafBatch, ReduceSide, TaskSide, ZipSide, bucket_of, passthrough, summaries
 
 __all__ = ["SparkRunner", "with_attempts", "under_spark_submit"]
 
@@ -131,9 +131,11 @@ class SparkRunner(EngineRunner):
     """
 
     name = "spark"
-    # a Spark partition reads one held RDD (a shuffle's, a persisted one): the sides of a
-    # co-partitioned join are shuffled together instead (plan/nodes.py ZipNode.as_shuffle)
-    zips_inputs = False
+    # the sides of a co-partitioned join are read through a partitioner-aware union (_zipped_rdd):
+    # every mapfold shuffle of n buckets is partitionBy(n + 1, bucket_of), one partitioner
+    zips_inputs = True
+    # coalesce reads neighbouring partitions of one RDD, which a union cannot: its shuffled fallback
+    coalesces_inputs = False
 
     def __init__(self, master: str | None = None, app_name: str = "mapfold", conf: dict | None = None,
                  max_attempts: int | None = None, python: str | None = None, ship_mapfold: bool | None = None,
@@ -225,6 +227,9 @@ class SparkRunner(EngineRunner):
         rdd, index_of = self._stage_rdd(sc, stage, token, code, tasks, buckets)
         position_of = {index: position for position, index in index_of.items()}
         if map_stage:
+            # a stage RDD may keep its input's partitioner (zipped, persisted): Spark's partitionBy
+            # would take an equal one (Python's or the JVM's) for done; passthrough drops it
+            rdd = rdd.mapPartitions(passthrough)
             shuffled = rdd.partitionBy(buckets + 1, bucket_of)
             handle = SparkShuffle(shuffled, buckets, keepalive=code)
             pairs = [entry for _, entry in self._run_job(sc, stage, tasks, shuffled, [buckets], position_of)]
@@ -247,6 +252,10 @@ class SparkRunner(EngineRunner):
 
     def _stage_rdd(self, sc, stage: Stage, token: str, code, tasks: list[TaskSpec], buckets: int | None):
         """One RDD for the stage and, per task position, its partition in it."""
+        if isinstance(tasks[0].input, ZippedInput):
+            zipped = self._zipped_rdd(sc, stage, token, code, tasks, buckets)
+            if zipped is not None:
+                return zipped
         plain: list = []
         # (id, round) -> (SparkShuffle | SparkPersisted, {partition: task}); a plan that reads the
         # same partition twice (a self-join of a persisted Dataset) gets a second round, i.e. a
@@ -271,11 +280,58 @@ class SparkRunner(EngineRunner):
             offset = len(plain)
         for held, entries in remote.values():
             side = ReduceSide(token, code, stage.name, entries, buckets, persisted=isinstance(held, SparkPersisted))
-            rdds.append(held.rdd.mapPartitionsWithIndex(side))
+            # partition i is task partition i: the held RDD's partitioner still places it (zips read it)
+            aligned = not plain and len(remote) == 1 and all(tasks[position].partition == index
+                                                             for index, (position, _) in entries.items())
+            rdds.append(held.rdd.mapPartitionsWithIndex(side, preservesPartitioning=aligned))
             for index, (position, _) in entries.items():
                 index_of[position] = offset + index
             offset += held.partitions
         return (rdds[0] if len(rdds) == 1 else sc.union(rdds)), index_of
+
+    def _zipped_rdd(self, sc, stage: Stage, token: str, code, tasks: list[TaskSpec], buckets: int | None):
+        """The RDD of a stage whose tasks read co-partitioned sides, without a shuffle.
+
+        Each leaf input (a shuffle bucket, a persisted partition) of every
+        task is one RDD of :class:`LeafBatch` elements partitioned as the
+        shuffles are (``partitionBy(n + 1, bucket_of)``, the same for every
+        shuffle of ``n`` buckets); their ``sc.union`` is Spark's
+        ``PartitionerAwareUnionRDD``, whose partition ``i`` is partition
+        ``i`` of each. A held RDD placed otherwise (a persisted partition
+        computed from several RDDs) is moved into place by its partition
+        index first: the one case that shuffles. ``None``: no task has a
+        held input (the plain path runs them)."""
+        entries: dict[int, tuple] = {}
+        leaf_rdds: dict[tuple[int, int], tuple[Any, dict]] = {}  # (leaf, id(held)) -> (held, {index: partition})
+        for position, task in enumerate(tasks):
+            shipped, refs = remote_inputs(task)
+            leaves, taken = [], 0
+            for leaf, count in enumerate(_leaf_counts(shipped.input)):
+                held = refs[taken] if count else None
+                taken += count
+                leaves.append((count, isinstance(held, SparkPersisted)))
+                if held is not None:
+                    leaf_rdds.setdefault((leaf, id(held)), (held, {}))[1][held.partition_of(task)] = task.partition
+            entries[task.partition] = (position, shipped, leaves)
+        if not leaf_rdds:
+            return None
+        shuffles = [held.partitions for held, _ in leaf_rdds.values() if isinstance(held, SparkShuffle)]
+        width = shuffles[0] if shuffles else max(entries) + 2
+        placed = pyspark.rdd.Partitioner(width, bucket_of)
+        rdds = []
+        for (leaf, _), (held, partitions) in leaf_rdds.items():
+            batch = LeafBatch(leaf, partitions)
+            if held.rdd.partitioner == placed and all(index == p for index, p in partitions.items()):
+                rdds.append(held.rdd.mapPartitionsWithIndex(batch, preservesPartitioning=True))
+            else:
+                rdds.append(held.rdd.mapPartitionsWithIndex(batch).partitionBy(width, bucket_of))
+        union = rdds[0] if len(rdds) == 1 else sc.union(rdds)
+        if union.getNumPartitions() != width:  # not a partitioner-aware union: partitions would not line up
+            raise RuntimeError(f"mapfold: the sides of stage {stage.id} did not line up in Spark "
+                               f"({union.getNumPartitions()} partitions, not {width})")
+        union.partitioner = placed  # as the JVM's union keeps it (PySpark's sc.union does not say)
+        rdd = union.mapPartitionsWithIndex(ZipSide(token, code, stage.name, entries, buckets), preservesPartitioning=True)
+        return rdd, {position: partition for partition, (position, _, _) in entries.items()}
 
     def _run_job(self, sc, stage: Stage, tasks: list[TaskSpec], rdd, partitions: list[int], position_of: dict) -> list:
         try:
@@ -286,6 +342,18 @@ class SparkRunner(EngineRunner):
             position = position_of.get(int(match.group(1))) if match else None
             task = tasks[position] if position is not None else None
             raise engine_error(stage, task, exc, "spark", _spark_reason(text)) from None
+
+
+def _leaf_counts(source) -> list[int]:
+    """How many engine references each leaf input of a shipped zipped input awaits,
+    depth first (the order ``remote_inputs`` lists them in)."""
+    if isinstance(source, ZippedInput):
+        return [count for part, _ in source.parts for count in _leaf_counts(part)]
+    if isinstance(source, Awaiting):
+        if isinstance(source.source, ZippedInput):
+            return _leaf_counts(source.source)
+        return [source.count]
+    return [0]
 
 
 def _spark_reason(text: str) -> str | None:

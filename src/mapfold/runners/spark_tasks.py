@@ -17,7 +17,7 @@ from typing import Iterator
 from .engine_tasks import Buckets, run_engine_task, summarize
 from .tasks import TaskOutcome
 
-__all__ = ["TaskSide", "ReduceSide", "bucket_of", "passthrough", "summaries"]
+__all__ = ["TaskSide", "ReduceSide", "ZipSide", "LeafBatch", "bucket_of", "passthrough", "summaries"]
 
 
 def bucket_of(key: int) -> int:
@@ -81,5 +81,50 @@ class ReduceSide:
             batches = [outcome.value for _, outcome in iterator]
         else:
             batches = [records for _, records in iterator]
+        outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches)
+        yield from _emit(position, outcome, self.buckets)
+
+
+class LeafBatch:
+    """One leaf input of a zipped stage (a shuffle's or a persisted RDD): each
+    partition the stage reads becomes one ``(task partition, (leaf, elements))``
+    element, so that a union of such RDDs with one partitioner hands a
+    :class:`ZipSide` all leaves of a task in one partition."""
+
+    def __init__(self, leaf: int, partitions: dict):
+        self.leaf = leaf
+        self.partitions = partitions  # this RDD's partition index -> the task's partition
+
+    def __call__(self, index: int, iterator: Iterator) -> Iterator:
+        partition = self.partitions.get(index)
+        if partition is not None:
+            yield partition, (self.leaf, list(iterator))
+
+
+class ZipSide:
+    """Tasks of a zipped stage (a co-partitioned join's sides): partition ``i``
+    of the partitioner-aware union holds partition ``i`` of every leaf input,
+    as :class:`LeafBatch` elements; the batches are handed to the task in the
+    order of its leaves (``engine_tasks.with_inputs``)."""
+
+    def __init__(self, token: str, code, stage_name: str, tasks: dict, buckets: int | None):
+        self.token, self.code, self.stage_name = token, code, stage_name
+        self.tasks = tasks  # partition -> (position, TaskSpec, [(references, persisted) per leaf])
+        self.buckets = buckets
+
+    def __call__(self, index: int, iterator: Iterator) -> Iterator:
+        entry = self.tasks.get(index)
+        if entry is None:
+            return
+        position, task, leaves = entry
+        got: dict = {}
+        for _, (leaf, elements) in iterator:
+            got.setdefault(leaf, []).extend(elements)
+        batches = []
+        for leaf, (count, persisted) in enumerate(leaves):
+            if count:
+                elements = got.get(leaf, [])
+                batches.extend(outcome.value for _, outcome in elements) if persisted else \
+                    batches.extend(records for _, records in elements)
         outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches)
         yield from _emit(position, outcome, self.buckets)
