@@ -113,7 +113,7 @@ def int_buckets(keys: list, buckets: int) -> list[int] | None:
     >>> int_buckets(["a"] * 1000, 4) is None
     True
     """
-    if len(keys) < _ARROW_FROM or set(map(type, keys)) != {int}:
+    if len(keys) < _ARROW_FROM or type(keys[0]) is not int or set(map(type, keys)) != {int}:
         return None
     try:
         import pyarrow as pa
