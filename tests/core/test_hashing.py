@@ -139,3 +139,23 @@ def test_partitioner_spreads_keys():
         counts[part(f"key{i}")] += 1
     assert min(counts) > 1500  # expected 2000 each
     assert part == HashPartitioner(8) and part != HashPartitioner(4)
+
+
+# -- int_buckets: the buckets of many int keys at once, in Arrow -------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1), min_size=512, max_size=2000),
+       st.integers(min_value=1, max_value=1 << 40))
+def test_int_buckets_are_the_stable_hash_buckets(keys, buckets):
+    from mapfold.core.hashing import int_buckets
+
+    assert int_buckets(keys, buckets) == [stable_hash(key) % buckets for key in keys]
+
+
+@pytest.mark.parametrize("odd", [1 << 63, -(1 << 63) - 1, True, 1.0, "1", None])
+def test_int_buckets_leave_other_keys_to_stable_hash(odd):
+    from mapfold.core.hashing import int_buckets
+
+    assert int_buckets(list(range(1000)) + [odd], 7) is None  # the caller hashes key by key
+    assert int_buckets(list(range(100)), 7) is None  # too few to be worth Arrow

@@ -206,9 +206,10 @@ def test_co_partitioned_join_shuffles_neither_side_and_a_mixed_one_only_the_othe
 
 
 def test_a_runner_that_cannot_zip_partitions_shuffles_the_sides_together_once():
-    """The spark runner's tasks read one held RDD each (``zips_inputs =
-    False``): a co-partitioned join's sides are shuffled together there,
-    each side once, and the by-key combine still skips its own shuffle."""
+    """A runner whose tasks read one input each (``zips_inputs = False``;
+    the spark runner zipped this way before it gathered a task's held
+    partitions) gets a co-partitioned join's sides shuffled
+    together, each side once, and the by-key combine still skips its own."""
     from mapfold.runners import make_runner
 
     pairs = mf.from_sequence(PAIRS, partitions=3)
@@ -322,3 +323,54 @@ def test_skipping_shuffles_never_changes_results(serial, records, partitions, ch
         ds = apply(op, n, ds, model)
     assert sorted(ds.collect(runner=serial)) == sorted(model.records)
     assert map_stages(ds) == model.shuffles, ds.explain_string()
+
+
+def test_co_partitioned_cogroup_past_the_budget_spills_and_gives_the_same_groups(serial):
+    """A co-partitioned cogroup puts each side's values in lists of their own
+    (``shuffle/local.LocalCogroup``); past the budget it turns into the tagged
+    grouping that spills, and the groups are the same."""
+    left = [(i % 3000, i) for i in range(40_000)]
+    right = [(i % 4000, -i) for i in range(30_000)]
+
+    def plan():
+        a = mf.from_sequence(left, partitions=2).partition_by(2)
+        b = mf.from_sequence(right, partitions=3).partition_by(2)
+        return a.cogroup(b).map_values(lambda sides: tuple(sorted(side) for side in sides))
+
+    left_groups, right_groups = groups(left), groups(right)
+    expected = {k: (left_groups.get(k, []), right_groups.get(k, [])) for k in range(4000)}
+    assert dict(plan().collect(runner=serial)) == expected
+    with mf.runner("serial", memory_limit="64kB"):
+        small = plan()
+        assert dict(small.collect()) == expected
+        assert map_stages(small) == 2  # the two partition_by shuffles; the cogroup moved nothing
+        text = small.explain_string()
+        assert int(text.split("spilled: ")[1].split(" bytes")[0]) > 0, text
+    joined = mf.from_sequence(left, partitions=2).partition_by(2).join(mf.from_sequence(right).partition_by(2))
+    pairs = sorted((k, (v, w)) for k, (vs, ws) in expected.items() for v in vs for w in ws)
+    with mf.runner("serial", memory_limit="64kB"):
+        assert sorted(joined.collect()) == pairs
+
+
+def test_co_partitioned_join_moves_no_side_on_any_runner(runner, serial):
+    """Every runner of the registry reads co-partitioned sides where they lie
+    (the spark runner gathers a task's held partitions into one Spark partition),
+    persisted and shuffled sides alike, and a nested join too; coalesce
+    still gives the serial runner's partitions."""
+    pairs = mf.from_sequence(PAIRS, partitions=3)
+    links = pairs.partition_by(3).persist()
+    try:
+        links.count(runner=runner)
+        ranks = pairs.reduce_by_key(operator.add)
+        both = links.join(ranks)
+        assert sorted(both.collect(runner=runner)) == inner_join(PAIRS, sums(PAIRS).items())
+        assert map_stages(both) == 1  # the ranks' own reduce_by_key; neither side moved
+        again = both.map_values(lambda vw: vw[0]).reduce_by_key(operator.add).join(links.map_values(str))
+        assert sorted(again.collect(runner=runner)) == sorted(again.collect(runner=serial))
+        shares = links.join(links.map_values(str)).map(lambda kv: (kv[0] * 5 % 13, 1)).reduce_by_key(operator.add, 3)
+        assert dict(links.join(shares).map_values(lambda vw: vw[1]).collect(runner=runner)) == \
+            dict(links.join(shares).map_values(lambda vw: vw[1]).collect(runner=serial))
+        assert pairs.partition_by(3).coalesce(2).glom().map(len).collect(runner=runner) == \
+            pairs.partition_by(3).coalesce(2).glom().map(len).collect(runner=serial)
+    finally:
+        links.unpersist()

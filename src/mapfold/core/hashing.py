@@ -37,7 +37,7 @@ from fractions import Fraction
 
 import xxhash
 
-__all__ = ["stable_hash"]
+__all__ = ["stable_hash", "int_buckets"]
 
 _MASK = (1 << 64) - 1
 _xxh64 = xxhash.xxh64_intdigest
@@ -94,6 +94,42 @@ def stable_hash(key) -> int:
             return _float_hash(float(key))
         return _ratio_hash(numerator, denominator)
     return _xxh64(pickle.dumps(key, protocol=4), seed=3)
+
+
+_ARROW_FROM = 512  # keys: below this, Arrow's fixed cost outweighs the Python loop
+
+
+def int_buckets(keys: list, buckets: int) -> list[int] | None:
+    """``[stable_hash(key) % buckets for key in keys]`` when every key is a
+    plain ``int`` within int64, computed in Arrow (the splitmix64 finalizer
+    over a column: about 10x faster than key by key); ``None`` when it does
+    not apply (other key types, big ints, short lists, no pyarrow), so the
+    caller hashes key by key.
+
+    >>> keys = list(range(-300, 700))
+    >>> buckets = int_buckets(keys, 4)
+    >>> buckets is None or buckets == [stable_hash(key) % 4 for key in keys]
+    True
+    >>> int_buckets(["a"] * 1000, 4) is None
+    True
+    """
+    if len(keys) < _ARROW_FROM or type(keys[0]) is not int or set(map(type, keys)) != {int}:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    u64 = pa.uint64()
+    try:  # two's complement, as ``key & _MASK`` in _int_hash
+        x = pa.array(keys, type=pa.int64()).cast(u64, safe=False)
+    except (OverflowError, pa.ArrowException):  # an int past int64
+        return None
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # = _mix; multiply wraps
+        x = pc.multiply(pc.bit_wise_xor(x, pc.shift_right(x, pa.scalar(shift, u64))), pa.scalar(factor, u64))
+    x = pc.bit_wise_xor(x, pc.shift_right(x, pa.scalar(31, u64)))
+    n = pa.scalar(buckets, u64)
+    return pc.subtract(x, pc.multiply(pc.divide(x, n), n)).to_pylist()
 
 
 def _int_hash(key: int) -> int:

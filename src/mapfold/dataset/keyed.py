@@ -39,6 +39,7 @@ from typing import Any, Callable
 from ..plan.nodes import Aggregator, CombineNode, ShuffleNode, ZipNode, copartitioned
 from ..shuffle import aggregators as agg
 from ..shuffle.groups import SideValues
+from ..shuffle.local import LocalCogroup
 from ..shuffle.partitioner import HashPartitioner, partitioner_for
 from ..shuffle.records import pair_error
 from . import transforms as t
@@ -216,7 +217,10 @@ class KeyedMixin:
             placed = [side.node if copartitioned(side.node, target, n)
                       else ShuffleNode(side.node, n, target, None, name=f"cogroup side {i}")
                       for i, side in enumerate(tagged)]
-            grouped = type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup"), tuple(tagged))
+            # each side's values go straight into a list of their own: no tagged groups to split
+            split = _SplitSides(len(sides))
+            combine = LocalCogroup(group, "cogroup", len(sides), split)
+            return type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup", combine), tuple(tagged))
         return grouped.map_values(_SplitSides(len(sides)))
 
     def join(self, other, partitions: int | None = None):
@@ -398,6 +402,8 @@ class _JoinPairs:
         if not left:
             return zip(repeat(None), right) if self.keep_right else ()
         if type(left) is list and type(right) is list:
+            if len(left) == 1 == len(right):  # the common case of a join on unique keys: no iterator to build
+                return ((left[0], right[0]),)
             return product(left, right)  # lazily: a hot key's pairs never sit in one list
         return _pairs(left, right)  # a side streams from disk: never hold it whole
 

@@ -111,7 +111,8 @@ class Job:
     def _compile(self, node: Node, finisher: Callable, name: str, partitions=None, materializing=None,
                  role: str = RESULT, shuffle_of: ShuffleNode | None = None) -> Stage:
         stage = compile_stage(node, finisher, name, partitions, materializing,
-                              zips_inputs=getattr(self.runner, "zips_inputs", True), role=role, shuffle_of=shuffle_of)
+                              zips_inputs=getattr(self.runner, "zips_inputs", True), role=role, shuffle_of=shuffle_of,
+                              coalesces_inputs=getattr(self.runner, "coalesces_inputs", None))
         transforms = stage.code.transforms
         for node_id, transform in transforms.items():
             if isinstance(transform, LocalCombine):  # a skipped shuffle: it combines under this job's budget

@@ -188,8 +188,9 @@ class CombineNode(NarrowNode):
     (``partition_by``) nothing moves at all. ``skipped`` says why, for
     ``explain()``."""
 
-    def __init__(self, parent: Node, aggregator: Aggregator | None, name: str):
-        transform = _unchanged if aggregator is None else LocalCombine(aggregator, name)
+    def __init__(self, parent: Node, aggregator: Aggregator | None, name: str, transform: LocalCombine | None = None):
+        if transform is None:  # a co-partitioned cogroup brings its own (shuffle/local.LocalCogroup)
+            transform = _unchanged if aggregator is None else LocalCombine(aggregator, name)
         super().__init__(parent, transform, name, preserves_partitioning=True)
         self.aggregator = aggregator
         self.skipped = _skipped_reason(parent.partitioner)

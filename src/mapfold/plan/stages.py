@@ -121,7 +121,9 @@ class Stage:
 
 def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[int] | None = None,
                   materializing: Node | None = None, zips_inputs: bool = True, role: str = RESULT,
-                  shuffle_of: ShuffleNode | None = None) -> Stage:
+                  shuffle_of: ShuffleNode | None = None, coalesces_inputs: bool | None = None) -> Stage:
+    if coalesces_inputs is None:
+        coalesces_inputs = zips_inputs
     transforms: dict[int, Callable] = {}
     narrow: dict[int, NarrowNode] = {}
     aggregators: dict[int, Any] = {}
@@ -150,7 +152,7 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
                 break
             elif isinstance(current, ZipNode):
                 current = current.as_shuffle
-            elif isinstance(current, CoalesceNode) and zips_inputs:
+            elif isinstance(current, CoalesceNode) and coalesces_inputs:
                 parts = [walk(current.parent, j) for j in current.groups[current_index]]
                 source = ZippedInput(current_index, parts)
                 break

@@ -30,6 +30,9 @@ class Runner(ABC):
     #: a task may read several inputs (``plan.stages.ZippedInput``: the sides of a
     #: co-partitioned join); a runner that cannot gets the shuffle such a join skips
     zips_inputs = True
+    #: a task may read neighbouring partitions of one input (``coalesce`` without a
+    #: shuffle); ``None``: as ``zips_inputs``
+    coalesces_inputs: bool | None = None
     #: shuffle memory budget per worker (bytes), from ``mf.runner(..., memory_limit=...)``;
     #: None: ``MAPFOLD_MEMORY_LIMIT`` or the default (see ``core/config.py``)
     memory_limit: int | None = None

@@ -29,14 +29,18 @@ import tempfile
 import uuid
 from typing import Iterator
 
+from itertools import chain, islice
+from typing import Callable
+
 from ..core.config import default_memory_limit
 from ..core.task_context import current_task
-from .memory import paused_gc, release_free_memory
+from .combine import cogroup_loop
+from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .reader import _merge_bucket
 from .spill import RunWriter
 from .writer import MapOutput, ShuffleWriter
 
-__all__ = ["LocalCombine"]
+__all__ = ["LocalCombine", "LocalCogroup"]
 
 
 class _OneBucket:
@@ -114,3 +118,82 @@ class LocalCombine:
             if os.path.exists(path):
                 os.unlink(path)
             release_free_memory()
+
+
+_END = object()
+
+
+class LocalCogroup(LocalCombine):
+    """A cogroup whose sides are already co-partitioned (``plan/nodes.ZipNode``):
+    side-tagged ``(key, (side, value))`` records -> ``(key, (values of side 0,
+    values of side 1, ...))``, one list per side.
+
+    The records go straight into one list per side and key
+    (``combine.cogroup_loop``), with no grouping of tagged pairs to split
+    afterwards. That holds while the table fits the memory budget; past it
+    the table becomes what :class:`LocalCombine` groups (``[(side, value),
+    ...]`` per key) and that takes over, spilling and streaming a hot key
+    from disk as every cogroup does; its groups leave through ``split`` (the
+    Dataset layer's splitting of tagged groups into sides). Either way each
+    side's values keep their order.
+
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> from mapfold.shuffle import aggregators as agg
+    >>> group = Aggregator(agg.to_list, agg.append, agg.extend, collects=len)
+    >>> sides = LocalCogroup(group, "cogroup", 2, split=None)
+    >>> sorted(sides(0, iter([("a", (0, 1)), ("b", (1, 2)), ("a", (1, 3)), ("a", (0, 4))])))
+    [('a', ([1, 4], [3])), ('b', ([], [2]))]
+    """
+
+    def __init__(self, aggregator, name: str, sides: int, split: Callable | None, memory_limit: int | None = None,
+                 scratch: str | None = None, keep_dir: str | None = None):
+        super().__init__(aggregator, name, memory_limit, scratch, keep_dir)
+        self.sides, self.split = sides, split
+
+    def bound(self, memory_limit: int, scratch: str, keep_dir: str) -> "LocalCogroup":
+        return LocalCogroup(self.aggregator, self.name, self.sides, self.split, memory_limit, scratch, keep_dir)
+
+    def __call__(self, index: int, iterator: Iterator) -> Iterator:
+        limit = self.memory_limit or default_memory_limit(1)
+        loop = cogroup_loop(self.sides)
+        budget, model = MemoryBudget(limit), SizeModel()
+        table: dict = {}
+        iterator = iter(iterator)
+        held, size, samples = 0, FIRST_BATCH, []
+        try:
+            with paused_gc():
+                while True:  # the shape of ShuffleWriter._combine: a batch, then one record peeked and sampled
+                    loop(table, islice(iterator, size))
+                    record = next(iterator, _END)
+                    if record is _END:
+                        break
+                    loop(table, (record,))
+                    held += size + 1
+                    samples.append(record)
+                    if len(samples) > 8:
+                        del samples[0]
+                    model.observe(samples)
+                    collect_young()
+                    if budget.over(model.collecting_table(table, held)):
+                        break
+            if record is _END:
+                yield from table.items()
+                return
+        finally:
+            release_free_memory()
+        # over the budget: the tagged grouping that spills takes over, from this table on
+        tagged = _tagged(table)
+        del table
+        rest = LocalCombine.__call__(self, index, chain(tagged, iterator))
+        split = self.split
+        for key, group in rest:
+            yield key, split(group)
+
+
+def _tagged(table: dict) -> Iterator:
+    """The table's values as tagged records again, emptying it as they go."""
+    while table:
+        key, groups = table.popitem()
+        for side, values in enumerate(groups):
+            for value in values:
+                yield key, (side, value)

@@ -38,7 +38,7 @@ from typing import Iterator
 import xxhash
 
 from ..core.config import default_memory_limit
-from ..core.hashing import stable_hash
+from ..core.hashing import int_buckets, stable_hash
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
@@ -93,8 +93,10 @@ def hashed_buckets(items, buckets: int, partitioner) -> list[list]:
 def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) -> list[tuple[list, list]]:
     """Unique keys and their values cut into buckets, as ``(keys, values)`` per bucket.
 
-    The hot loop of a map task's end (one pass per distinct key): str keys,
-    the common case, are hashed inline rather than through ``stable_hash``.
+    The hot loop of a map task's end (one pass per distinct key): int keys
+    are hashed in Arrow, all at once (``core.hashing.int_buckets``); str
+    keys, the common case, are hashed inline rather than through
+    ``stable_hash``.
 
     >>> bucket_columns(["a", "b"], [1, 2], 1, None)
     [(['a', 'b'], [1, 2])]
@@ -106,6 +108,12 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
     key_appends = [part.append for part in keys]
     value_appends = [part.append for part in values]
     if type(partitioner) is HashPartitioner:
+        int_bucket = int_buckets(all_keys, buckets)  # int keys: hashed in Arrow, all at once
+        if int_bucket is not None:
+            for key, value, bucket in zip(all_keys, all_values, int_bucket):
+                key_appends[bucket](key)
+                value_appends[bucket](value)
+            return list(zip(keys, values))
         xxh64, str_ = xxhash.xxh64_intdigest, str
         for key, value in zip(all_keys, all_values):
             if type(key) is str_:  # = stable_hash(key), without the call
