@@ -183,7 +183,11 @@ class Job:
             scratch = self.directory
             if scratch is None and any(s.role == SHUFFLE_MAP for s in ordered):
                 scratch = self.runner.scratch()
-            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=scratch)
+            # a local cluster mapfold started shares this disk: big buckets stay files in the job's folder
+            files = None
+            if getattr(self.runner, "shares_scratch", False) and any(s.role == SHUFFLE_MAP for s in ordered):
+                files = self._job_dir()
+            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=scratch, shuffle_files=files)
             for s in ordered:
                 s.code.settings = settings
             # pickle all code first: an unpicklable function fails before any task runs
