@@ -123,16 +123,18 @@ class PackingWriter:
     def _pack(self, out: MapOutput, task: TaskRuntime | None = None) -> PackedBuckets:
         """Each bucket's runs as bytes read back from the run file, which is then removed;
         on a cluster sharing the job's folder (``TaskSettings.shuffle_files``) a bucket
-        larger than :func:`file_threshold` stays in the file, as references."""
+        larger than :func:`file_threshold`, or every bucket of a task that spilled,
+        stays in the file, as references."""
         lists: list[list] = [[] for _ in range(self.buckets)]
         paths = {segment.path for runs in out.files.values() for segment in runs}
         handles = {path: open(path, "rb") for path in paths}
         shared = _shuffle_files(task)
         threshold = file_threshold(_limit(task))
         kept: set = set()
+        spilled = any(segment.sorted for runs in out.files.values() for segment in runs)
         try:
             for bucket, runs in out.files.items():
-                if shared and sum(segment.length for segment in runs) > threshold:
+                if shared and (spilled or sum(segment.length for segment in runs) > threshold):
                     lists[bucket].extend(runs)  # file-backed: the reduce task opens them
                     kept.update(segment.path for segment in runs)
                     continue
