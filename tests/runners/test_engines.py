@@ -332,3 +332,68 @@ def test_dask_task_cancelled_under_the_job_is_resubmitted_once(dask_runner):
     finally:
         canceller.join()
     assert cancelled  # one task was cancelled under the job, and the job still finished
+
+
+def _fetch(engine, ref):
+    """The bucket an engine keeps behind a reference (what its reduce task is handed)."""
+    if engine.name == "dask":
+        return ref.result()
+    import ray
+
+    return ray.get(ref)
+
+
+@pytest.mark.parametrize("name", ["dask", "ray"])
+def test_spilled_engine_shuffle_hands_reduce_tasks_file_references(name, request, serial):
+    """On a local cluster mapfold started, a map task's big (here: spilled) buckets stay run files in
+    the job's folder: the engine keeps and moves only references (path, offset, length), never the
+    bytes; the reduce tasks merge them from the files; the folder goes with the job."""
+    from mapfold.shuffle.spill import Segment
+
+    engine = request.getfixturevalue(f"{name}_runner")
+    assert engine.shares_scratch
+    pairs = mf.from_sequence([(f"k{i % 5}" if i % 2 else "hot", i) for i in range(300_000)], partitions=4)
+    job = pairs.group_by_key(partitions=3).map_values(lambda values: (len(values), sum(values)))
+    buckets, original = [], engine.run_tasks
+
+    def spy(stage, prepared, tasks, ordered=True):
+        for task, outcome in original(stage, prepared, tasks, ordered):
+            if isinstance(outcome.value, RemoteMapOutput):
+                buckets.extend(_fetch(engine, ref.ref) for ref in outcome.value.refs.values())
+            yield task, outcome
+
+    engine.run_tasks, budget = spy, engine.memory_limit
+    engine.memory_limit = 1 << 20  # the map tasks spill: their buckets are larger than budget / 16
+    try:
+        got = sorted(job.collect(runner=engine))
+    finally:
+        del engine.run_tasks
+        engine.memory_limit = budget
+    assert got == sorted(job.collect(runner=serial))
+    segments = [segment for runs in buckets for segment in runs]
+    assert segments and all(isinstance(segment, Segment) for segment in segments)
+    on_file = [segment for segment in segments if segment.data is None]
+    assert on_file, "no bucket travelled as a file reference"
+    assert any(segment.sorted for segment in on_file)  # the spilled runs among them
+    folders = {os.path.dirname(segment.path) for segment in on_file}
+    assert {os.path.dirname(folder) for folder in folders} == {engine.scratch()}  # the job's folder
+    assert not any(os.path.exists(folder) for folder in folders)  # removed with the job
+    assert not [entry for entry in os.listdir(engine.scratch()) if entry.startswith("job-")]
+
+
+def test_spark_reduce_task_spools_its_buckets(spark_runner, serial):
+    """Spark hands a reduce task its bucket's runs one by one: they go to a spool file in the task's
+    folder as they arrive (removed after the task), results as the serial runner's."""
+    pairs = mf.from_sequence([(f"k{i % 5}" if i % 2 else "hot", i) for i in range(300_000)], partitions=4)
+    job = pairs.group_by_key(partitions=3).map_values(lambda values: (len(values), sum(values)))
+    def spools():  # (a worker an earlier test killed mid-task leaves its spool to the runner's close())
+        return {entry for entry in os.listdir(spark_runner.scratch()) if entry.startswith("spool-")}
+
+    before, budget = spools(), spark_runner.memory_limit
+    spark_runner.memory_limit = 1 << 20
+    try:
+        got = sorted(job.collect(runner=spark_runner))
+    finally:
+        spark_runner.memory_limit = budget
+    assert got == sorted(job.collect(runner=serial))
+    assert spools() <= before

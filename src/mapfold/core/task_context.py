@@ -45,10 +45,16 @@ class TaskSettings:
     ``scratch``: the job's private folder, where the tasks of a local runner
     spill (None, or a folder missing on an engine worker: a task makes its
     own temporary folder and removes it).
+    ``shuffle_files``: on a local cluster that mapfold started (its workers
+    share the driver's disk), the job's folder, where an engine shuffle's map
+    tasks leave large buckets as run files and hand the engine only their
+    references (``shuffle/packed.py``); removed with the job. None elsewhere:
+    the engine moves the bytes.
     """
 
     memory_limit: int | None = None
     scratch: str | None = None
+    shuffle_files: str | None = None
 
 
 _active: ContextVar["TaskRuntime | None"] = ContextVar("mapfold_task", default=None)

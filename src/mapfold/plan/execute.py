@@ -184,7 +184,14 @@ class Job:
             scratch = self.directory
             if scratch is None and any(s.role == SHUFFLE_MAP for s in ordered):
                 scratch = self.runner.scratch()
-            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=scratch)
+            # a local cluster mapfold started shares this disk: big buckets stay files in the job's folder.
+            # Not when the job persists partitions: the engine may recompute one from its map outputs after
+            # the job, when the job's folder is gone (the bytes, kept by the engine, have no such end)
+            files = None
+            roles = {s.role for s in ordered}
+            if getattr(self.runner, "shares_scratch", False) and SHUFFLE_MAP in roles and CACHE not in roles:
+                files = self._job_dir()
+            settings = TaskSettings(memory_limit=self.memory_limit.value, scratch=scratch, shuffle_files=files)
             for s in ordered:
                 s.code.settings = settings
             # pickle all code first: an unpicklable function fails before any task runs

@@ -100,6 +100,7 @@ class DaskRunner(EngineRunner):
         self._owns_client = client is None
         self._cluster = None
         self._lifeline: Lifeline | None = None  # ends the LocalCluster's workers if the driver dies
+        self.shares_scratch = not remote  # a LocalCluster of our own: its workers share the scratch folder
         self._started = False
 
     # -- lifecycle ------------------------------------------------------

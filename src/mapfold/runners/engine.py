@@ -81,6 +81,11 @@ class EngineRunner(Runner):
     def shuffle_writer(self, shuffle) -> Any:
         return PackingWriter(shuffle) if self.shuffle == "engine" else None
 
+    #: the workers are a local cluster this runner starts, on the driver's disk: an engine
+    #: shuffle's big buckets then stay run files in the job's folder (``shuffle/packed.py``)
+    #: and the engine moves only their references; on a remote cluster it moves the bytes
+    shares_scratch: bool = False
+
     def is_map_stage(self, stage: Stage) -> bool:
         """A shuffle's map side whose buckets this engine moves (the stage's declared role)."""
         return stage.role == SHUFFLE_MAP and self.shuffle == "engine"

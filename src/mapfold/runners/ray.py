@@ -68,6 +68,7 @@ class RayRunner(EngineRunner):
         self._owns_session = False
         self._lifeline: Lifeline | None = None  # ends the local Ray's processes if the driver dies
         self._functions: dict = {}
+        self.shares_scratch = address is None  # a local Ray on this machine: its workers share the scratch folder
 
     # -- lifecycle ------------------------------------------------------
     def start(self) -> "RayRunner":

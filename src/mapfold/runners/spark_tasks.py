@@ -12,11 +12,14 @@ learns each map task's counters and failures from the shuffle itself.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterator
 
 from .engine_tasks import Buckets, run_engine_task, summarize
 from ..core.errors import MapfoldError
-from .tasks import TaskOutcome, context_of
+from ..core.task_context import TaskRuntime
+from ..shuffle.packed import RunSpool, task_folder
+from .tasks import TaskOutcome, context_of, load_stage_code
 
 __all__ = ["TaskSide", "ReduceSide", "Tagged", "GatheredSide", "bucket_of", "passthrough", "summaries"]
 
@@ -83,10 +86,27 @@ class ReduceSide:
         position, task = entry
         if self.persisted:
             batches = [outcome.value for _, outcome in iterator]
-        else:
-            batches = [records for _, records in iterator]
-        outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches, attempt=self.attempt)
+            outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches, attempt=self.attempt)
+        else:  # each map task's runs to a file as they arrive: the task never holds all of them
+            with _spooled(self.token, self.code.value) as spool:
+                batches = [spool.add(records) for _, records in iterator]
+                spool.flush()
+                outcome = run_engine_task(self.token, self.code.value, task, self.stage_name, *batches,
+                                          attempt=self.attempt)
         yield from _emit(position, outcome, self.buckets)
+
+
+@contextlib.contextmanager
+def _spooled(token: str, payload) -> Iterator[RunSpool]:
+    """A :class:`RunSpool` in the task's folder (the runner's scratch where it
+    exists on this machine, else a private one), removed after the task."""
+    try:
+        settings = load_stage_code(token, payload).settings
+    except Exception:  # run_engine_task reports it as the task's failure
+        settings = None
+    with task_folder(TaskRuntime(settings) if settings is not None else None, "mapfold-spool-") as folder:
+        with RunSpool(folder) as spool:
+            yield spool
 
 
 class Tagged:
@@ -113,13 +133,16 @@ class GatheredSide:
         self.attempt = attempt
 
     def __call__(self, iterator: Iterator) -> Iterator:
-        batches: list[list] = [[] for _ in self.counts]
-        for index, batch in iterator:
-            batches[index].append(batch)
-        for got, wanted in zip(batches, self.counts):
-            if len(got) != wanted:
-                where = context_of(self.task, self.stage_name).describe()
-                raise MapfoldError(f"{where}: an input came as {len(got)} batches from Spark, not {wanted}")
-        data = [batch for group in batches for batch in group]
-        outcome = run_engine_task(self.token, self.code.value, self.task, self.stage_name, *data, attempt=self.attempt)
+        with _spooled(self.token, self.code.value) as spool:
+            batches: list[list] = [[] for _ in self.counts]
+            for index, batch in iterator:
+                batches[index].append(spool.add(batch))
+            spool.flush()
+            for got, wanted in zip(batches, self.counts):
+                if len(got) != wanted:
+                    where = context_of(self.task, self.stage_name).describe()
+                    raise MapfoldError(f"{where}: an input came as {len(got)} batches from Spark, not {wanted}")
+            data = [batch for group in batches for batch in group]
+            outcome = run_engine_task(self.token, self.code.value, self.task, self.stage_name, *data,
+                                      attempt=self.attempt)
         yield from _emit(self.position, outcome, self.buckets)

@@ -37,7 +37,7 @@ from .reader import _merge_bucket
 from .spill import Segment, read_records
 from .writer import MapOutput, ShuffleWriter, column_views
 
-__all__ = ["PackedBuckets", "PackingWriter", "read_packed", "task_folder"]
+__all__ = ["PackedBuckets", "PackingWriter", "RunSpool", "file_threshold", "read_packed", "task_folder"]
 
 
 @dataclass
@@ -112,21 +112,32 @@ class PackingWriter:
 
     def __call__(self, partition: int, iterator: Iterator) -> PackedBuckets:
         task = current_task()
-        with task_folder(task, "mapfold-map-") as folder:
-            return self._pack(self._writer(folder, task)(partition, iterator))
+        with _map_folder(task) as folder:
+            return self._pack(self._writer(folder, task)(partition, iterator), task)
 
     def consume_columns(self, partition: int, blocks: Iterator[tuple]) -> PackedBuckets:
         task = current_task()
-        with task_folder(task, "mapfold-map-") as folder:
-            return self._pack(self._writer(folder, task).consume_columns(partition, blocks))
+        with _map_folder(task) as folder:
+            return self._pack(self._writer(folder, task).consume_columns(partition, blocks), task)
 
-    def _pack(self, out: MapOutput) -> PackedBuckets:
-        """Each bucket's runs as bytes read back from the run file, which is then removed."""
+    def _pack(self, out: MapOutput, task: TaskRuntime | None = None) -> PackedBuckets:
+        """Each bucket's runs as bytes read back from the run file, which is then removed;
+        on a cluster sharing the job's folder (``TaskSettings.shuffle_files``) a bucket
+        larger than :func:`file_threshold`, or every bucket of a task that spilled,
+        stays in the file, as references."""
         lists: list[list] = [[] for _ in range(self.buckets)]
         paths = {segment.path for runs in out.files.values() for segment in runs}
         handles = {path: open(path, "rb") for path in paths}
+        shared = _shuffle_files(task)
+        threshold = file_threshold(_limit(task))
+        kept: set = set()
+        spilled = any(segment.sorted for runs in out.files.values() for segment in runs)
         try:
             for bucket, runs in out.files.items():
+                if shared and (spilled or sum(segment.length for segment in runs) > threshold):
+                    lists[bucket].extend(runs)  # file-backed: the reduce task opens them
+                    kept.update(segment.path for segment in runs)
+                    continue
                 for segment in runs:
                     f = handles[segment.path]
                     f.seek(segment.offset)
@@ -134,8 +145,91 @@ class PackingWriter:
         finally:
             for path, f in handles.items():
                 f.close()
-                os.unlink(path)
+                if path not in kept:  # a kept file goes with the job's folder
+                    os.unlink(path)
         return PackedBuckets(lists, out.records)
+
+
+def file_threshold(limit: int) -> int:
+    """Above this many bytes (a sixteenth of the task's budget) a bucket stays
+    a run file where the workers share the job's folder.
+
+    >>> file_threshold(64 << 20) == 4 << 20
+    True
+    """
+    return max(1, limit // 16)
+
+
+def _shuffle_files(task: TaskRuntime | None) -> str | None:
+    folder = getattr(task.settings, "shuffle_files", None) if task is not None else None
+    return folder if folder and os.path.isdir(folder) else None
+
+
+@contextlib.contextmanager
+def _map_folder(task: TaskRuntime | None) -> Iterator[str]:
+    """Where a map task writes its run file: the job's shared folder when it
+    has one (a kept file is then already where the job's cleanup finds it)."""
+    shared = _shuffle_files(task)
+    if shared is not None:
+        yield shared
+        return
+    with task_folder(task, "mapfold-map-") as folder:
+        yield folder
+
+
+class RunSpool:
+    """Runs that arrive as bytes (Spark hands a reduce task its bucket's
+    batches one by one), written to one file as they come so that the task
+    holds file-backed segments, not every map task's bytes at once.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with RunSpool(folder) as spool:
+    ...     runs = spool.add([Segment("", 0, 3, 1, data=b"abc")])
+    ...     spool.flush()
+    ...     (runs[0].data, open(runs[0].path, "rb").read())
+    (None, b'abc')
+    >>> os.listdir(folder)
+    []
+    """
+
+    def __init__(self, folder: str):
+        self.path = os.path.join(folder, f"spool-{uuid.uuid4().hex[:12]}.runs")
+        self._file = None
+
+    def add(self, runs):
+        """``runs`` with each in-memory segment moved to the spool file; anything
+        that is not a list of segments (a persisted partition's records) as it is."""
+        if not isinstance(runs, list) or not runs or not all(isinstance(r, Segment) for r in runs):
+            return runs
+        moved = []
+        for segment in runs:
+            if segment.data is None:
+                moved.append(segment)
+                continue
+            if self._file is None:
+                self._file = open(self.path, "wb")
+            offset = self._file.tell()
+            self._file.write(segment.data)
+            moved.append(replace(segment, path=self.path, offset=offset, data=None))
+        return moved
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def __enter__(self) -> "RunSpool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def read_packed(batches: list, aggregator, partition: int) -> Iterator:
