@@ -207,9 +207,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """A Playwright browser context over Debian's chromium, with a fresh profile folder."""
+    """A Playwright browser context over Debian's chromium, with a fresh profile folder.
+
+    Per module, not per session: worker processes forked while Playwright's driver runs inherit its
+    pipe, and its exit at the session's end then waits for them (seen: tests/web, then engine tests)."""
     problem = None
     try:
         from playwright.sync_api import sync_playwright
