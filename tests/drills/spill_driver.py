@@ -30,6 +30,7 @@ if __name__ == "__main__":
     except mf.SpillError as exc:
         print(json.dumps({"type": type(exc).__name__, "oserror": isinstance(exc, OSError), "errno": exc.errno,
                           "folder": exc.folder, "written": exc.written, "budget": exc.budget,
+                          "disk_size": exc.disk_size, "disk_free": exc.disk_free,
                           "message": str(exc)}))
         sys.exit(3)
     finally:

@@ -105,7 +105,9 @@ class OutputBusyError(OutputExistsError):
 
 class SpillError(MapfoldError, OSError):
     """A spill to disk failed for want of space (``ENOSPC``, ``EDQUOT``) or over the
-    file-size limit (``EFBIG``); names the folder, the bytes written and the budget.
+    file-size limit (``EFBIG``); names the folder, the bytes written, the budget and
+the size and free space of the disk the folder is on (``disk_size``, ``disk_free``:
+several tasks share one disk, so the failing file may have written little itself).
 
     An ``OSError`` too, with the original ``errno``, so ``except OSError`` still works.
 
@@ -115,11 +117,13 @@ class SpillError(MapfoldError, OSError):
     """
 
     def __init__(self, errno: int | None, message: str, folder: str | None = None, written: int | None = None,
-                 budget: int | None = None):
+                 budget: int | None = None, disk_size: int | None = None, disk_free: int | None = None):
         OSError.__init__(self, errno, message)
         self.folder = folder
         self.written = written
         self.budget = budget
+        self.disk_size = disk_size
+        self.disk_free = disk_free
 
     def __str__(self) -> str:
         return str(self.strerror)

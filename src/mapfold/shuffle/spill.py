@@ -32,6 +32,7 @@ import errno
 import io
 import os
 import pickle
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -100,12 +101,20 @@ class AppendFile:
             folder = os.path.dirname(self.path)
             budget = format_size(self.budget) if self.budget else "unknown"
             why = "the file-size limit (ulimit -f)" if exc.errno == errno.EFBIG else "disk"
+            try:
+                disk = shutil.disk_usage(folder)
+                disk_size, disk_free = disk.total, disk.free
+                where = f" (disk {format_size(disk_size)}, {format_size(disk_free)} free)"
+            except OSError:
+                disk_size = disk_free = None
+                where = ""
             raise SpillError(exc.errno,
                              f"[Errno {exc.errno}] spill to {self.path} ran out of {why} ({exc.strerror}): "
-                             f"{format_size(written)} written to it in folder {folder}, memory budget {budget} "
-                             "per worker; free space there, point MAPFOLD_SCRATCH (or TMPDIR) at a larger "
-                             "disk, or raise memory_limit so less is spilled",
-                             folder=folder, written=written, budget=self.budget) from exc
+                             f"{format_size(written)} written to it in folder {folder}{where}, memory budget "
+                             f"{budget} per worker; free space there, point MAPFOLD_SCRATCH (or TMPDIR) at a "
+                             "larger disk, or raise memory_limit so less is spilled",
+                             folder=folder, written=written, budget=self.budget, disk_size=disk_size,
+                             disk_free=disk_free) from exc
 
     def abandon(self) -> None:
         """Close without flushing what the disk refused (the file is removed with the job's folder)."""
