@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
 from ..plan.stages import Stage, TaskSpec
 from .persisted import PersistedPartitions
+from .scratch import Scratch
 
 __all__ = ["Runner"]
 
@@ -39,6 +39,7 @@ class Runner(ABC):
 
     def __init__(self):
         self._scratch: str | None = None
+        self._scratch_folder: Scratch | None = None
         self._persisted: PersistedPartitions | None = None
 
     @property
@@ -122,17 +123,25 @@ class Runner(ABC):
 
     def scratch(self) -> str:
         """A private folder (mode 0700) for shuffle and cache files, removed on close."""
-        if self._scratch is None or not os.path.isdir(self._scratch):
-            base = os.environ.get("MAPFOLD_SCRATCH") or None
-            self._scratch = tempfile.mkdtemp(prefix=f"mapfold-{self.name}-", dir=base)
-            os.chmod(self._scratch, 0o700)
+        return self._own_scratch(os.environ.get("MAPFOLD_SCRATCH") or None)
+
+    def _own_scratch(self, base: str | None) -> str:
+        # the folder's lock tells a later runner whether its driver is alive (runners/scratch.py)
+        if self._scratch_folder is None or not self._scratch_folder.exists():
+            if self._scratch_folder is not None:
+                self._scratch_folder.remove()
+            self._scratch_folder = Scratch.make(f"mapfold-{self.name}-", base)
+            self._scratch = self._scratch_folder.path
         return self._scratch
 
     def close(self) -> None:
         """Release the persisted partitions and remove the scratch folder.
         A runner used again after ``close()`` starts afresh (and recomputes)."""
         self.release_persisted()
-        if self._scratch is not None:
+        if self._scratch_folder is not None:
+            self._scratch_folder.remove()
+            self._scratch_folder = None
+        if self._scratch is not None:  # a folder a subclass set itself
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
         closers, self._closers = getattr(self, "_closers", None) or [], []

@@ -67,13 +67,7 @@ class EngineRunner(Runner):
         ``shuffle="storage"`` it must be a folder every worker can read)."""
         if self.scratch_base is None:
             return super().scratch()
-        if self._scratch is None or not os.path.isdir(self._scratch):
-            import tempfile
-
-            os.makedirs(self.scratch_base, exist_ok=True)
-            self._scratch = tempfile.mkdtemp(prefix=f"mapfold-{self.name}-", dir=self.scratch_base)
-            os.chmod(self._scratch, 0o700)
-        return self._scratch
+        return self._own_scratch(self.scratch_base)
 
     def prepare(self, stage: Stage) -> tuple[str, Any]:
         return uuid.uuid4().hex, dumps_code(stage.code, what=f"code of stage {stage.id} ({stage.name})")
