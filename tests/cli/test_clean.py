@@ -44,3 +44,34 @@ def test_mapfold_clean_lists_and_removes(tmp_path):
     live.abort()
     assert CliRunner().invoke(main, ["clean", str(tmp_path)]).output.startswith("nothing to clean")
     assert CliRunner().invoke(main, ["clean", "--older-than", "soon", str(tmp_path)]).exit_code == 2
+
+
+def test_mapfold_clean_scratch_sweeps_dead_drivers_folders_only(tmp_path):
+    from mapfold.cli.main import main
+    from mapfold.runners.scratch import OWNER, Scratch
+
+    dead = tmp_path / "mapfold-processes-dead"
+    dead.mkdir()
+    (dead / OWNER).touch()  # its driver is gone: nobody holds the lock
+    live = Scratch.make("mapfold-serial-", str(tmp_path / "other"))  # made elsewhere, so no sweep yet
+    os.rename(live.path, tmp_path / "mapfold-serial-live")
+    live.path = str(tmp_path / "mapfold-serial-live")
+    try:
+        result = CliRunner().invoke(main, ["clean", "--scratch", "--dry-run", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert f"would remove {dead}" in result.output and "live" not in result.output
+        assert dead.is_dir()
+        result = CliRunner().invoke(main, ["clean", "--scratch", str(tmp_path)])
+        assert f"removed      {dead}" in result.output and not dead.exists()
+        assert live.exists()
+        result = CliRunner().invoke(main, ["clean", "--scratch", str(tmp_path)])
+        assert "no scratch folder of a dead driver" in result.output
+    finally:
+        live.remove()
+
+
+def test_mapfold_clean_needs_a_path_or_scratch():
+    from mapfold.cli.main import main
+
+    result = CliRunner().invoke(main, ["clean"])
+    assert result.exit_code == 2 and "--scratch" in result.output

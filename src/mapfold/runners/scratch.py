@@ -80,9 +80,10 @@ class Scratch:
             self._lock_fd = None
 
 
-def sweep_stale(root: str) -> list[str]:
+def sweep_stale(root: str, dry_run: bool = False) -> list[str]:
     """Remove the ``mapfold-*`` folders in ``root`` whose owner lock nobody
-    holds (their driver and its workers are gone); return their paths."""
+    holds (their driver and its workers are gone); return their paths.
+    ``dry_run``: only list them."""
     if fcntl is None:
         return []
     removed = []
@@ -103,7 +104,8 @@ def sweep_stale(root: str) -> list[str]:
             os.close(fd)
             continue
         try:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if not dry_run:
+                shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(entry.path)
         finally:
             os.close(fd)
