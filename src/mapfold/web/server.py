@@ -28,8 +28,6 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
-
 from ..core.errors import MapfoldError
 from ..plan.events import Event
 from .page import render_page
@@ -175,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             since = query.get("since", [None])[0]
             if since is not None and since.lstrip("-").isdigit():
                 board.view.wait(int(since), _LONG_POLL)
-            body = orjson.dumps(board.view.snapshot(), default=str)
+            body = board.view.state_json()
             self._send(HTTPStatus.OK, body, "application/json")
         else:
             self._send(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8")
