@@ -21,6 +21,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
+import socket
 import sys
 import threading
 from http import HTTPStatus
@@ -39,6 +40,7 @@ log = logging.getLogger("mapfold.dashboard")
 
 _COOKIE = "mapfold_dashboard"
 _LONG_POLL = 10.0  # seconds a /api/state?since=V request waits for news
+_WAKE = 2.0  # seconds the idle serving thread sleeps between looks at a stop request (close() knocks)
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -115,7 +117,7 @@ class Dashboard:
         server.dashboard = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _WAKE},
                                         name=f"mapfold-dashboard-{self.port}", daemon=True)
         self._thread.start()
         log.info("mapfold dashboard: %s", self.url)
@@ -127,7 +129,15 @@ class Dashboard:
         """Stop serving (the view stays readable)."""
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
+            # the serving thread sleeps in select() until a connection comes (or _WAKE seconds
+            # pass): ask it to stop, then knock once so it hears it now
+            stopping = threading.Thread(target=server.shutdown, daemon=True)
+            stopping.start()
+            try:
+                socket.create_connection(server.server_address[:2], timeout=1).close()
+            except OSError:  # it then stops within _WAKE seconds
+                pass
+            stopping.join(timeout=5)
             server.server_close()
             self._thread.join(timeout=5)
 

@@ -10,9 +10,9 @@ live page and the report cannot disagree.
 
 The fold costs a few dictionary updates per event, on the driver, where the
 events are made; nothing runs in the workers. What the live page reads is
-:meth:`RunView.state_json`: the tables serialized once per version, under
-the lock, and kept, so any number of polls (tabs) of one version cost one
-``orjson.dumps`` and no copy of the tables. The task stream keeps the
+:meth:`RunView.state_json`: the tables serialized once per version and
+kept, so any number of polls (tabs) of one version cost one
+``orjson.dumps``. The task stream keeps the
 last :attr:`RunView.max_tasks` tasks of a job (the stage totals count them
 all), and the view the last :attr:`RunView.max_jobs` jobs.
 """
@@ -97,9 +97,11 @@ class RunView:
     def state_json(self) -> bytes:
         """The snapshot as JSON bytes, serialized once per version and kept.
 
-        The tables are dumped straight from the live view under its lock
-        (one pass, no copy); polls of a version already served get the kept
-        bytes. Equal to ``orjson.dumps(self.snapshot(), default=str)``.
+        The lock is held only for the snapshot's shallow copy (tens of
+        microseconds for thousands of tasks), never for the ``orjson.dumps``
+        (about 2 ms a megabyte), so the driver's fold of the next event does
+        not wait on a page; polls of a version already served get the kept
+        bytes (every tab, every answer after a quiet spell).
 
         >>> view = RunView()
         >>> view(Event("job_started", job="j1", data={"action": "count", "runner": "serial"}))
@@ -109,10 +111,14 @@ class RunView:
         """
         with self._lock:
             kept = self._json
-            if kept is None or kept[0] != self.version:
-                body = orjson.dumps({"version": self.version, "jobs": self._jobs}, default=str)
-                kept = self._json = (self.version, body)
-            return kept[1]
+            if kept is not None and kept[0] == self.version:
+                return kept[1]
+        snapshot = self.snapshot()
+        body = orjson.dumps(snapshot, default=str)
+        with self._lock:
+            if self._json is None or self._json[0] < snapshot["version"]:
+                self._json = (snapshot["version"], body)
+        return body
 
     def wait(self, version: int, timeout: float) -> bool:
         """Block until the view is past ``version`` (True) or ``timeout`` seconds pass (False)."""
