@@ -53,7 +53,7 @@ base = url.split("?", 1)[0]
 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 answers = 0
 def stop(*_):
-    print(f"answers {answers}", flush=True)
+    print(f"answers {answers} cpu {time.process_time()}", flush=True)
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 def get(path):
@@ -64,7 +64,7 @@ def get(path):
     return body
 get("?" + url.split("?", 1)[1])               # the page (it sets the token's cookie)
 state = json.loads(get("api/state"))           # its first look, as the page's script does
-print("ready", flush=True)
+print(f"ready {time.process_time()}", flush=True)
 while True:                                     # then the page's loop: ask, parse, wait, ask again
     try:
         state = json.loads(get(f"api/state?since={state['version']}"))
@@ -91,13 +91,17 @@ def count(path, workers, partitions=None, **options):
         if runner.dashboard is not None:  # a page open on the dashboard before the job starts
             poller = subprocess.Popen([sys.executable, "-c", POLLER, runner.dashboard.url, str(page_poll_gap())],
                                       stdout=subprocess.PIPE, text=True)
-            if poller.stdout.readline().strip() != "ready":
+            ready = poller.stdout.readline().split()
+            if not ready or ready[0] != "ready":
                 raise RuntimeError("the page's poller did not load the dashboard")
-        poller_cpu, answers = 0.0, 0
+        poller_cpu, page = 0.0, {"answers": 0, "job_cpu": 0.0, "own_cpu": 0.0, "fold": 0.0, "serve": 0.0}
         try:
             start = time.perf_counter()
             counts = mf.read_text(path, min_partitions=partitions).flat_map(str.split).count_by_value()
             inner = time.perf_counter() - start
+            if runner.dashboard is not None:  # the dashboard's own threads' CPU in the driver
+                cost = runner.dashboard.cost()
+                page.update(own_cpu=cost["cpu_seconds"], fold=cost["fold"], serve=cost["serve"])
         finally:
             if poller is not None:  # the page's own CPU is the browser's, not the job's: told apart
                 poller.terminate()
@@ -105,19 +109,21 @@ def count(path, workers, partitions=None, **options):
                 _, _, usage = os.wait4(poller.pid, 0)
                 poller.returncode = 0
                 poller_cpu = usage.ru_utime + usage.ru_stime
-                answers = int(said.split()[-1]) if said.startswith("answers") else 0
-    return inner, counts, poller_cpu, answers
+                if said.startswith("answers"):  # the page's CPU while the job ran
+                    words = said.split()
+                    page.update(answers=int(words[1]), job_cpu=float(words[3]) - float(ready[1]))
+    return inner, counts, poller_cpu, page
 
 
 def run_one(name, path, workers, scratch, partitions):
     os.environ["MAPFOLD_PROGRESS"] = "0"
     options = {"off": {}, "event-log": {"event_log": os.path.join(scratch, f"events-{os.getpid()}.jsonl")},
                "dashboard": {"dashboard": True}}[name]
-    inner, counts, poller_cpu, answers = count(path, workers, partitions, **options)
+    inner, counts, poller_cpu, page = count(path, workers, partitions, **options)
     if "event_log" in options:
         os.remove(options["event_log"])
     top = sorted(Counter(counts).items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    emit({"inner": inner, "poller_cpu": poller_cpu, "answers": answers, "total": sum(counts.values()), "top": top})
+    emit({"inner": inner, "poller_cpu": poller_cpu, "page": page, "total": sum(counts.values()), "top": top})
 
 
 def emit_cost(path, workers, partitions=None) -> tuple[int, float]:
@@ -162,7 +168,7 @@ def main():
     walls: dict[str, list[float]] = {name: [] for name in names}
     inners: dict[str, list[float]] = {name: [] for name in names}
     cpus: dict[str, list[float]] = {name: [] for name in names}  # driver and workers, the poller's own taken out
-    answers: list[int] = []
+    pages: list[dict] = []  # the dashboard runs' own figures
     load_before = os.getloadavg()
     reference = None
     with tempfile.TemporaryDirectory(prefix="dashbench-") as scratch:
@@ -181,7 +187,7 @@ def main():
                 inners[name].append(result["inner"])
                 cpus[name].append(result["cpu"] - result["poller_cpu"])
                 if name == "dashboard":
-                    answers.append(result["answers"])
+                    pages.append(result["page"])
                 print(f"  {repeat + 1}/{args.repeats} {name}: {result['wall']:.2f} s", file=sys.stderr, flush=True)
     events, micros = emit_cost(path, args.workers, args.min_partitions)
     load_after = os.getloadavg()
@@ -199,8 +205,12 @@ def main():
         spread = f"{min(inners[name]):.2f}..{max(inners[name]):.2f}"
         print(f"{name:<12} {statistics.median(walls[name]):>8.2f} {inner:>9.2f} {spread:>18} "
               f"{inner / base_inner:>12.3f}x {cpu:>8.2f} {cpu / base_cpu:>9.3f}x")
-    print(f"the page's poller: {statistics.median(answers):.0f} answers per run (median), "
-          f"{page_poll_gap() * 1000:.0f} ms between them, as web/page.html")
+    med = {key: statistics.median(p[key] for p in pages) for key in pages[0]}
+    print(f"the dashboard's own threads in the driver (their CPU clocks, which load barely moves): "
+          f"{med['own_cpu'] * 1000:.1f} ms a run (fold {med['fold'] * 1000:.1f}, serve {med['serve'] * 1000:.1f}; "
+          f"median), {med['own_cpu'] / base_cpu * 100:.3f}% of the off run's CPU; "
+          f"{med['answers']:.0f} answers to the page, {page_poll_gap() * 1000:.0f} ms apart (web/page.html); "
+          f"the page's own CPU while the job ran {med['job_cpu'] * 1000:.1f} ms")
     print(f"\nthe event stream, nothing of the runner's listening: {events} events in this job, "
           f"{micros:.2f} µs to emit each (to the job's own record and bar) = "
           f"{events * micros / 1e6 / base_inner * 100:.4f}% of the action")
