@@ -7,8 +7,8 @@ per core): many short tasks, so many more events for the dashboard to fold
 and serve, the harder case for it.
 
 Contenders (each in a fresh process, see harness.py; the repeats
-interleaved, off, on, off, on..., so a change of the machine's load hits
-both alike; the table gives each one's median):
+interleaved and their order rotated, so a change of the machine's load hits
+all alike and none always runs first; the table gives each one's median):
   off              read_text().flat_map(str.split).count_by_value() on the
                    processes runner, no listener of the runner's own (the
                    job's run record and the progress bar, off, still listen)
@@ -25,7 +25,11 @@ The acceptance line (issue 16): dashboard / off at most 1.03. On a shared,
 loaded machine the wall time of one run swings by more than that, so the
 table gives the CPU time of the driver and its workers too (from wait4;
 the poller's own CPU taken out): the dashboard's cost is CPU in the
-driver, and CPU time swings far less with the load.
+driver, and CPU time swings far less with the load. Under a heavy load
+even that moves by several per cent (the event log, which writes a few
+lines, shows it), so the last line gives the one figure that load does
+not blur: the CPU clocks of the dashboard's own threads in the driver
+(``Dashboard.cost()``: the fold of each event, the serving threads).
 
 Then the event stream with nothing listening: the events one such job
 emits, and what ``Listeners.emit`` of each costs with no listener of the
@@ -173,7 +177,9 @@ def main():
     reference = None
     with tempfile.TemporaryDirectory(prefix="dashbench-") as scratch:
         for repeat in range(args.repeats):
-            for name in names:
+            # rotated each repeat (off, event-log, dashboard; event-log, dashboard, off; ...), so no
+            # contender always runs first, or always right after another
+            for name in names[repeat % len(names):] + names[:repeat % len(names)]:
                 extra = ["--min-partitions", str(args.min_partitions)] if args.min_partitions else []
                 result = measure([sys.executable, __file__, "--run", name, "--path", path,
                                   "--workers", str(args.workers), "--scratch", scratch, *extra])
