@@ -76,6 +76,33 @@ def test_a_long_poll_answers_when_an_event_arrives():
         assert state["version"] == version + 1 and state["jobs"][-1]["id"] == "j9"
 
 
+def test_a_version_is_serialized_once_and_the_dashboard_tells_its_cost():
+    with Dashboard(announce=False) as board:
+        with mf.runner("processes", workers=2) as runner:
+            runner.add_listener(board)
+            mf.from_sequence(range(1000), partitions=4).map(lambda x: (x % 3, 1)).reduce_by_key(
+                lambda a, b: a + b).collect()
+        version = board.view.version
+        first, again = get(state_url(board))[2], get(f"{state_url(board)}&since=-1")[2]
+        assert first == again == orjson.dumps(board.view.snapshot(), default=str)
+        assert board.view.state_json() is board.view.state_json()  # kept for the version
+        assert orjson.loads(first)["version"] == version
+        cost = board.cost()
+        assert cost["answers"] == 2 and cost["bytes"] == 2 * len(first)
+        assert 0 < cost["fold"] < cost["cpu_seconds"] < 5 and cost["serve"] > 0
+    start = time.monotonic()
+    board.close()  # closed already: nothing to wait for
+    assert board.cost()["cpu_seconds"] >= cost["cpu_seconds"] and time.monotonic() - start < 1
+
+
+def test_closing_does_not_wait_for_the_listening_thread():
+    board = Dashboard(announce=False).start()
+    time.sleep(0.1)
+    start = time.monotonic()
+    board.close()
+    assert time.monotonic() - start < 1.0 and not board._thread.is_alive()  # it sleeps 2 s between looks
+
+
 def test_the_page_is_all_there_is():
     """Nothing the page loads comes from elsewhere: no src=, no href= to a server, no CDN."""
     with Dashboard(announce=False) as board:

@@ -21,14 +21,14 @@ import hmac
 import ipaddress
 import logging
 import secrets
+import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-
-import orjson
 
 from ..core.errors import MapfoldError
 from ..plan.events import Event
@@ -41,6 +41,7 @@ log = logging.getLogger("mapfold.dashboard")
 
 _COOKIE = "mapfold_dashboard"
 _LONG_POLL = 10.0  # seconds a /api/state?since=V request waits for news
+_WAKE = 2.0  # seconds the idle serving thread sleeps between looks at a stop request (close() knocks)
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -92,10 +93,37 @@ class Dashboard:
         self._announce = announce
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._cost = _Cost()
 
     # -- the listener --------------------------------------------------------
     def __call__(self, event: Event) -> None:
+        start = time.thread_time()
         self.view(event)
+        self._cost.add(fold=time.thread_time() - start)
+
+    def cost(self) -> dict:
+        """What this dashboard has cost the driver so far, in CPU seconds of its own threads.
+
+        ``fold`` (updating the view on each event, in the thread that emits
+        it), ``serve`` (the listening thread and every request's thread:
+        parsing, waiting, the view's JSON, sending), their ``cpu_seconds``,
+        and the ``answers`` and ``bytes`` sent: a figure that a loaded
+        machine's noise does not hide (``benchmarks/dashboard_overhead.py``).
+
+        >>> board = Dashboard(announce=False)
+        >>> board(Event("job_started", job="j1", data={"action": "count", "runner": "serial"}))
+        >>> cost = board.cost()
+        >>> sorted(cost), cost["answers"], cost["cpu_seconds"] < 1
+        (['answers', 'bytes', 'cpu_seconds', 'fold', 'serve'], 0, True)
+        """
+        listening = self._thread
+        extra = 0.0
+        if listening is not None and listening.is_alive():  # the listening thread's CPU so far
+            try:
+                extra = time.clock_gettime(time.pthread_getcpuclockid(listening.ident))
+            except (OSError, AttributeError, OverflowError):  # no per-thread clock here
+                extra = 0.0
+        return self._cost.read(extra)
 
     # -- serving -------------------------------------------------------------
     @property
@@ -117,7 +145,7 @@ class Dashboard:
         server.dashboard = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _WAKE},
                                         name=f"mapfold-dashboard-{self.port}", daemon=True)
         self._thread.start()
         log.info("mapfold dashboard: %s", self.url)
@@ -129,7 +157,17 @@ class Dashboard:
         """Stop serving (the view stays readable)."""
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
+            listening = self.cost()["serve"] - self._cost.read()["serve"]
+            self._cost.add(serve=listening)  # the listening thread's CPU, kept past its end
+            # the serving thread sleeps in select() until a connection comes (or _WAKE seconds
+            # pass): ask it to stop, then knock once so it hears it now
+            stopping = threading.Thread(target=server.shutdown, daemon=True)
+            stopping.start()
+            try:
+                socket.create_connection(server.server_address[:2], timeout=1).close()
+            except OSError:  # it then stops within _WAKE seconds
+                pass
+            stopping.join(timeout=5)
             server.server_close()
             self._thread.join(timeout=5)
 
@@ -144,6 +182,28 @@ class Dashboard:
         return f"Dashboard({state})"
 
 
+class _Cost:
+    """The dashboard's own CPU seconds and answers, added to from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.fold = self.serve = 0.0
+        self.answers = self.bytes = 0
+
+    def add(self, fold: float = 0.0, serve: float = 0.0, answers: int = 0, sent: int = 0) -> None:
+        with self._lock:
+            self.fold += fold
+            self.serve += serve
+            self.answers += answers
+            self.bytes += sent
+
+    def read(self, listening: float = 0.0) -> dict:
+        with self._lock:
+            serve = self.serve + listening
+            return {"fold": self.fold, "serve": serve, "cpu_seconds": self.fold + serve,
+                    "answers": self.answers, "bytes": self.bytes}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
@@ -154,6 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "mapfold-dashboard"
     sys_version = ""
+
+    def handle(self) -> None:
+        start = time.thread_time()  # a request's thread: all of its CPU is the dashboard's
+        try:
+            super().handle()
+        finally:
+            self.server.dashboard._cost.add(serve=time.thread_time() - start)
 
     def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
         board = self.server.dashboard
@@ -175,8 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
             since = query.get("since", [None])[0]
             if since is not None and since.lstrip("-").isdigit():
                 board.view.wait(int(since), _LONG_POLL)
-            body = orjson.dumps(board.view.snapshot(), default=str)
+            body = board.view.state_json()
             self._send(HTTPStatus.OK, body, "application/json")
+            board._cost.add(answers=1, sent=len(body))
         else:
             self._send(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8")
 

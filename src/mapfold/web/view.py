@@ -9,7 +9,10 @@ into one and embeds the snapshot (``report.py``). One fold for both, so the
 live page and the report cannot disagree.
 
 The fold costs a few dictionary updates per event, on the driver, where the
-events are made; nothing runs in the workers. The task stream keeps the
+events are made; nothing runs in the workers. What the live page reads is
+:meth:`RunView.state_json`: the tables serialized once per version and
+kept, so any number of polls (tabs) of one version cost one
+``orjson.dumps``. The task stream keeps the
 last :attr:`RunView.max_tasks` tasks of a job (the stage totals count them
 all), and the view the last :attr:`RunView.max_jobs` jobs.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import threading
 from typing import Iterable
+
+import orjson
 
 from ..core.counters import SAMPLE_LIMIT, SAMPLES
 from ..plan.events import Event
@@ -46,6 +51,7 @@ class RunView:
         self.version = 0
         self._jobs: list[dict] = []
         self._by_id: dict[str, dict] = {}
+        self._json: tuple[int, bytes] | None = None  # (version, state_json at that version)
 
     # -- the listener ------------------------------------------------------
     def __call__(self, event: Event) -> None:
@@ -87,6 +93,32 @@ class RunView:
                      "samples": {g: list(items) for g, items in job["samples"].items()}}
                     for job in self._jobs]
             return {"version": self.version, "jobs": jobs}
+
+    def state_json(self) -> bytes:
+        """The snapshot as JSON bytes, serialized once per version and kept.
+
+        The lock is held only for the snapshot's shallow copy (tens of
+        microseconds for thousands of tasks), never for the ``orjson.dumps``
+        (about 2 ms a megabyte), so the driver's fold of the next event does
+        not wait on a page; polls of a version already served get the kept
+        bytes (every tab, every answer after a quiet spell).
+
+        >>> view = RunView()
+        >>> view(Event("job_started", job="j1", data={"action": "count", "runner": "serial"}))
+        >>> first = view.state_json()
+        >>> first is view.state_json(), first == orjson.dumps(view.snapshot(), default=str)
+        (True, True)
+        """
+        with self._lock:
+            kept = self._json
+            if kept is not None and kept[0] == self.version:
+                return kept[1]
+        snapshot = self.snapshot()
+        body = orjson.dumps(snapshot, default=str)
+        with self._lock:
+            if self._json is None or self._json[0] < snapshot["version"]:
+                self._json = (snapshot["version"], body)
+        return body
 
     def wait(self, version: int, timeout: float) -> bool:
         """Block until the view is past ``version`` (True) or ``timeout`` seconds pass (False)."""
