@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import itertools
 import operator
-import re
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
@@ -147,15 +146,16 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
             groups[key] = [value]
         else:
             bucket.append(value)
-    keyed = _json_plain_order(codec, groups)
-    if keyed is None:
-        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
     encode = _MemoDumps(dumps)
-    if all(type(key) is not bytes for _, key in keyed):
+    order = _json_plain_order(codec, groups)
+    if order is not None or bytes not in set(map(type, groups)):
+        if order is None:
+            order = [key for _, key in sorted((dumps(key), key) for key in groups)]
         # distinct str/int keys: each group is one call, as groupby would make it, without its frames
-        calls = ((key, iter(groups.pop(key))) for _, key in keyed)
-        out = run_groups(job, "combiner", num, calls)
+        out = run_groups(job, "combiner", num, zip(order, map(iter, map(groups.pop, order))))
     else:
+        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
+
         def decoded() -> Iterator[tuple]:
             for kb, key in keyed:
                 values = groups.pop(key)
@@ -234,20 +234,31 @@ def object_shuffle(job: Any, num: int, sort_values: bool) -> bool:
     return _shuffle_codec(job, num, job._get_step(num).description(num), sort_values) is not None
 
 
-_JSON_ESCAPED = re.compile(r'[^ !#-\[\]-~]')  # what json.dumps escapes (ensure_ascii), and its quote
-
-
 def _json_plain_order(codec: Any, groups: dict) -> list | None:
-    """``(sort key, key)`` in the order of the keys' JSON bytes, without encoding them, when every
-    key is a str that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``):
-    then ``'"' + s + '"'`` compares as ``s + '"'`` does. ``None`` otherwise (encode and sort)."""
+    """The keys in the order of their JSON bytes, without encoding them, when every key is a str
+    that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``): then
+    ``'"' + s + '"'`` compares as ``s + '"'`` does, and as plain ``s`` does when no key holds a
+    character below ``"`` (a space or ``!``). ``None`` otherwise (encode and sort).
+
+    >>> from mapfold.jobs.protocols import JSONProtocol
+    >>> _json_plain_order(JSONProtocol(), {"ab": 0, "a": 0, "b": 0}), _json_plain_order(JSONProtocol(), {"a": 0, "a!": 0})
+    (['a', 'ab', 'b'], ['a!', 'a'])
+    >>> _json_plain_order(JSONProtocol(), {"caf\\xe9": 0}) is None, _json_plain_order(JSONProtocol(), {1: 0}) is None
+    (True, True)
+    """
     from .protocols import JSONProtocol, StandardJSONProtocol
 
     if type(codec) not in (JSONProtocol, StandardJSONProtocol) or not groups:
         return None
-    if set(map(type, groups)) != {str} or _JSON_ESCAPED.search("".join(groups)) is not None:
+    if set(map(type, groups)) != {str}:
         return None
-    return sorted(zip(map(operator.add, groups, itertools.repeat('"')), groups))
+    text = "".join(groups)
+    # what json.dumps (ensure_ascii) escapes: non-ASCII, control characters and DEL, '"' and '\\'
+    if not (text.isascii() and text.isprintable()) or '"' in text or "\\" in text:
+        return None
+    if " " not in text and "!" not in text:
+        return sorted(groups)
+    return [key[:-1] for key in sorted(map(operator.add, groups, itertools.repeat('"')))]
 
 
 def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Iterator[tuple]:
@@ -283,24 +294,36 @@ def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterat
     """The combiner or reducer of step ``num`` with its init and final, one call per ``(key, values)`` group.
 
     ``MRJob.combine_pairs`` regroups a sorted stream; this takes groups the
-    shuffle already made (by key bytes), so a group is one call.
+    shuffle already made (by key bytes), so a group is one call. Driven by
+    C-level iterators (no frame of ours per output record); init, each
+    group's call and final each run when the stream reaches them.
     """
+    return itertools.chain.from_iterable(_group_parts(job, kind, num, groups))
+
+
+def _group_parts(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[Iterable]:
     step = job._get_step(num)
     task, init, final = step[kind], step[f"{kind}_init"], step[f"{kind}_final"]
     if init:
-        yield from init() or ()
-    for key, values in groups:
-        yield from task(key, values) or ()
+        yield init() or ()
+
+    def call(key: Any, values: Iterable) -> Iterable:
+        return task(key, values) or ()
+
+    yield itertools.chain.from_iterable(itertools.starmap(call, groups))
     if final:
-        yield from final() or ()
+        yield final() or ()
 
 
-def _encoded(write, pairs: Iterable[tuple]) -> Iterator[bytes]:
+def _encoded(write, pairs: Iterable[tuple], distinct_keys: bool = False) -> Iterator[bytes]:
+    """``write(key, value)`` of each pair; for mapfold's own codecs, values (and keys, unless a
+    reducer's output makes them ``distinct_keys``) through a memo of their bytes."""
     codec = _codec(write)
     if codec is None:
         return (write(k, v) for k, v in pairs)
-    dumps = _MemoDumps(codec._dumps)
-    return (dumps(k) + b"\t" + dumps(v) for k, v in pairs)
+    value_dumps = _MemoDumps(codec._dumps)
+    key_dumps = codec._dumps if distinct_keys else value_dumps
+    return (key_dumps(k) + b"\t" + value_dumps(v) for k, v in pairs)
 
 
 def _task_number() -> int:
@@ -493,7 +516,7 @@ class ReduceTask:
                 else:
                     yield key, map(value, values)
 
-        return _encoded(write, run_groups(job, "reducer", num, calls()))
+        return _encoded(write, run_groups(job, "reducer", num, calls()), distinct_keys=True)
 
     def _python(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
@@ -517,4 +540,4 @@ class ReduceTask:
                 else:
                     yield codec._loads(kb), map(loads, values)
 
-        return _encoded(write, run_groups(job, "reducer", num, calls()))
+        return _encoded(write, run_groups(job, "reducer", num, calls()), distinct_keys=True)
