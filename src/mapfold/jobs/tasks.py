@@ -25,9 +25,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
 from .commands import SH_BIN, command_args, pipe_lines
+from .protocols import RawValueProtocol, TextValueProtocol, _text
 from .taskenv import JobEnvironment
 
-__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes"]
+__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes", "LATIN1_BYTES"]
 
 
 def _task_job(job: Any, step_num: int) -> Any:
@@ -54,6 +55,9 @@ def latin1_bytes(text: str) -> bytes:
     """
     return text.encode("latin_1")
 
+
+# latin1_bytes as one C-level call per line (what the job's input Dataset maps)
+LATIN1_BYTES = operator.methodcaller("encode", "latin_1")
 
 _MEMO_LIMIT = 1 << 16  # entries per memo before it is cleared: bounds a task's memory on high-cardinality keys
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -269,8 +273,11 @@ def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Itera
     return pairs: the generator's unpacking error is kept), gets ``map_pairs``."""
     from .job import MRJob
 
-    pairs = map(read, lines)
     owner = getattr(read, "__self__", None)
+    if type(owner) in (TextValueProtocol, RawValueProtocol) and read.__func__ is TextValueProtocol.read:
+        pairs = zip(itertools.repeat(None), map(_text, lines))  # read's pairs, one frame less per line
+    else:
+        pairs = map(read, lines)
     if type(job).map_pairs is not MRJob.map_pairs or type(owner).__module__ != __package__ + ".protocols":
         return job.map_pairs(pairs, num)
     step = job._python_substep(num, "mapper")
