@@ -120,6 +120,8 @@ def _codec(protocol_method) -> Any:
 def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False) -> Iterator:
     """One map task's output through its combiner, as mrjob runs it: encoded with the
     mapper's output protocol, sorted by key bytes (stably), decoded, combined, encoded.
+    The grouping runs at the first record asked for; the combiner's output then flows
+    through C-level iterators (no frame of ours per record).
 
     For a key/value codec (JSON, pickle, repr) the lines are never built: each
     pair is encoded into its key and value bytes, grouped by key bytes in a
@@ -127,11 +129,15 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
     keys are visited sorted; equivalent, without the line joins and the sort
     of every record.
     """
+    return itertools.chain.from_iterable(_combined_parts(job, num, pairs, objects))
+
+
+def _combined_parts(job: Any, num: int, pairs: Iterable[tuple], objects: bool) -> Iterator[Iterable]:
     read, write = job.pick_protocols(num, "combiner")
     codec = _codec(write)
     if codec is None:
         ordered = sorted((write(k, v) for k, v in pairs), key=line_key)
-        yield from (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
+        yield (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
         return
     dumps, loads = codec._dumps, codec._loads
     # str and int keys and values read back equal from these codecs, so they
@@ -170,10 +176,9 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
 
         out = job.combine_pairs(decoded(), num)
     if objects:
-        yield from map(ShufflePairs(codec), out)
-        return
-    for key, value in out:
-        yield encode(key) + b"\t" + encode(value)
+        yield map(ShufflePairs(codec), out)
+    else:
+        yield (encode(key) + b"\t" + encode(value) for key, value in out)
 
 
 class ShufflePairs:
