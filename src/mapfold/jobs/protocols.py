@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 __all__ = [
@@ -79,6 +80,12 @@ class StandardJSONProtocol(_KeyValueCodec):
         return json.loads(data.decode("utf_8"))
 
     def _dumps(self, value: Any) -> bytes:
+        # an exact str or int straight through what json.dumps calls for it (the same bytes)
+        kind = type(value)
+        if kind is str:
+            return encode_basestring_ascii(value).encode("ascii")
+        if kind is int:
+            return int.__repr__(value).encode("ascii")
         return json.dumps(value).encode("utf_8")
 
 

@@ -47,7 +47,7 @@ from .spark import compat_pyspark
 from .step import SparkStep
 from .streaming import expand_inputs
 from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
-from .tasks import MapTask, RawMapTask, ReduceTask, key_and_value, latin1_bytes, object_shuffle
+from .tasks import MapTask, RawMapTask, ReduceTask, LATIN1_BYTES, key_and_value, object_shuffle
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
 
@@ -188,7 +188,7 @@ class JobRunner:
         # latin-1 turns every byte into one code point, so the lines come back as their exact bytes
         source = _SplitSource(paths, encoding="latin-1")
         self._splits = source.splits()
-        return _dataset(source).map(latin1_bytes)
+        return _dataset(source).map(LATIN1_BYTES)
 
     def _reduce_tasks(self) -> int | None:
         conf = self._jobconf()

@@ -192,9 +192,11 @@ class EnvironmentSwitch:
     def output(self, records: Iterable, env: dict) -> Iterator:
         """``records`` computed with ``env`` in place; released when the stream ends or is closed."""
         iterator = iter(records)
+        ensure = self.ensure
         try:
             while True:
-                self.ensure(env)
+                if self.current is not env:
+                    ensure(env)
                 try:
                     record = next(iterator)
                 except StopIteration:

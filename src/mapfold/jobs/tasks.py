@@ -21,14 +21,14 @@ from __future__ import annotations
 import copy
 import itertools
 import operator
-import re
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
 from .commands import SH_BIN, command_args, pipe_lines
+from .protocols import RawValueProtocol, TextValueProtocol, _text
 from .taskenv import JobEnvironment
 
-__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes"]
+__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes", "LATIN1_BYTES"]
 
 
 def _task_job(job: Any, step_num: int) -> Any:
@@ -55,6 +55,9 @@ def latin1_bytes(text: str) -> bytes:
     """
     return text.encode("latin_1")
 
+
+# latin1_bytes as one C-level call per line (what the job's input Dataset maps)
+LATIN1_BYTES = operator.methodcaller("encode", "latin_1")
 
 _MEMO_LIMIT = 1 << 16  # entries per memo before it is cleared: bounds a task's memory on high-cardinality keys
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -117,6 +120,8 @@ def _codec(protocol_method) -> Any:
 def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False) -> Iterator:
     """One map task's output through its combiner, as mrjob runs it: encoded with the
     mapper's output protocol, sorted by key bytes (stably), decoded, combined, encoded.
+    The grouping runs at the first record asked for; the combiner's output then flows
+    through C-level iterators (no frame of ours per record).
 
     For a key/value codec (JSON, pickle, repr) the lines are never built: each
     pair is encoded into its key and value bytes, grouped by key bytes in a
@@ -124,11 +129,15 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
     keys are visited sorted; equivalent, without the line joins and the sort
     of every record.
     """
+    return itertools.chain.from_iterable(_combined_parts(job, num, pairs, objects))
+
+
+def _combined_parts(job: Any, num: int, pairs: Iterable[tuple], objects: bool) -> Iterator[Iterable]:
     read, write = job.pick_protocols(num, "combiner")
     codec = _codec(write)
     if codec is None:
         ordered = sorted((write(k, v) for k, v in pairs), key=line_key)
-        yield from (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
+        yield (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
         return
     dumps, loads = codec._dumps, codec._loads
     # str and int keys and values read back equal from these codecs, so they
@@ -147,15 +156,16 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
             groups[key] = [value]
         else:
             bucket.append(value)
-    keyed = _json_plain_order(codec, groups)
-    if keyed is None:
-        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
     encode = _MemoDumps(dumps)
-    if all(type(key) is not bytes for _, key in keyed):
+    order = _json_plain_order(codec, groups)
+    if order is not None or bytes not in set(map(type, groups)):
+        if order is None:
+            order = [key for _, key in sorted((dumps(key), key) for key in groups)]
         # distinct str/int keys: each group is one call, as groupby would make it, without its frames
-        calls = ((key, iter(groups.pop(key))) for _, key in keyed)
-        out = run_groups(job, "combiner", num, calls)
+        out = run_groups(job, "combiner", num, zip(order, map(iter, map(groups.pop, order))))
     else:
+        keyed = sorted(((key if type(key) is bytes else dumps(key)), key) for key in groups)
+
         def decoded() -> Iterator[tuple]:
             for kb, key in keyed:
                 values = groups.pop(key)
@@ -166,10 +176,9 @@ def _combined(job: Any, num: int, pairs: Iterable[tuple], objects: bool = False)
 
         out = job.combine_pairs(decoded(), num)
     if objects:
-        yield from map(ShufflePairs(codec), out)
-        return
-    for key, value in out:
-        yield encode(key) + b"\t" + encode(value)
+        yield map(ShufflePairs(codec), out)
+    else:
+        yield (encode(key) + b"\t" + encode(value) for key, value in out)
 
 
 class ShufflePairs:
@@ -234,20 +243,31 @@ def object_shuffle(job: Any, num: int, sort_values: bool) -> bool:
     return _shuffle_codec(job, num, job._get_step(num).description(num), sort_values) is not None
 
 
-_JSON_ESCAPED = re.compile(r'[^ !#-\[\]-~]')  # what json.dumps escapes (ensure_ascii), and its quote
-
-
 def _json_plain_order(codec: Any, groups: dict) -> list | None:
-    """``(sort key, key)`` in the order of the keys' JSON bytes, without encoding them, when every
-    key is a str that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``):
-    then ``'"' + s + '"'`` compares as ``s + '"'`` does. ``None`` otherwise (encode and sort)."""
+    """The keys in the order of their JSON bytes, without encoding them, when every key is a str
+    that JSON writes as itself between quotes (printable ASCII, no ``"`` or ``\\``): then
+    ``'"' + s + '"'`` compares as ``s + '"'`` does, and as plain ``s`` does when no key holds a
+    character below ``"`` (a space or ``!``). ``None`` otherwise (encode and sort).
+
+    >>> from mapfold.jobs.protocols import JSONProtocol
+    >>> _json_plain_order(JSONProtocol(), {"ab": 0, "a": 0, "b": 0}), _json_plain_order(JSONProtocol(), {"a": 0, "a!": 0})
+    (['a', 'ab', 'b'], ['a!', 'a'])
+    >>> _json_plain_order(JSONProtocol(), {"caf\\xe9": 0}) is None, _json_plain_order(JSONProtocol(), {1: 0}) is None
+    (True, True)
+    """
     from .protocols import JSONProtocol, StandardJSONProtocol
 
     if type(codec) not in (JSONProtocol, StandardJSONProtocol) or not groups:
         return None
-    if set(map(type, groups)) != {str} or _JSON_ESCAPED.search("".join(groups)) is not None:
+    if set(map(type, groups)) != {str}:
         return None
-    return sorted(zip(map(operator.add, groups, itertools.repeat('"')), groups))
+    text = "".join(groups)
+    # what json.dumps (ensure_ascii) escapes: non-ASCII, control characters and DEL, '"' and '\\'
+    if not (text.isascii() and text.isprintable()) or '"' in text or "\\" in text:
+        return None
+    if " " not in text and "!" not in text:
+        return sorted(groups)
+    return [key[:-1] for key in sorted(map(operator.add, groups, itertools.repeat('"')))]
 
 
 def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Iterator[tuple]:
@@ -258,8 +278,11 @@ def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Itera
     return pairs: the generator's unpacking error is kept), gets ``map_pairs``."""
     from .job import MRJob
 
-    pairs = map(read, lines)
     owner = getattr(read, "__self__", None)
+    if type(owner) in (TextValueProtocol, RawValueProtocol) and read.__func__ is TextValueProtocol.read:
+        pairs = zip(itertools.repeat(None), map(_text, lines))  # read's pairs, one frame less per line
+    else:
+        pairs = map(read, lines)
     if type(job).map_pairs is not MRJob.map_pairs or type(owner).__module__ != __package__ + ".protocols":
         return job.map_pairs(pairs, num)
     step = job._python_substep(num, "mapper")
@@ -283,24 +306,36 @@ def run_groups(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterat
     """The combiner or reducer of step ``num`` with its init and final, one call per ``(key, values)`` group.
 
     ``MRJob.combine_pairs`` regroups a sorted stream; this takes groups the
-    shuffle already made (by key bytes), so a group is one call.
+    shuffle already made (by key bytes), so a group is one call. Driven by
+    C-level iterators (no frame of ours per output record); init, each
+    group's call and final each run when the stream reaches them.
     """
+    return itertools.chain.from_iterable(_group_parts(job, kind, num, groups))
+
+
+def _group_parts(job: Any, kind: str, num: int, groups: Iterable[tuple]) -> Iterator[Iterable]:
     step = job._get_step(num)
     task, init, final = step[kind], step[f"{kind}_init"], step[f"{kind}_final"]
     if init:
-        yield from init() or ()
-    for key, values in groups:
-        yield from task(key, values) or ()
+        yield init() or ()
+
+    def call(key: Any, values: Iterable) -> Iterable:
+        return task(key, values) or ()
+
+    yield itertools.chain.from_iterable(itertools.starmap(call, groups))
     if final:
-        yield from final() or ()
+        yield final() or ()
 
 
-def _encoded(write, pairs: Iterable[tuple]) -> Iterator[bytes]:
+def _encoded(write, pairs: Iterable[tuple], distinct_keys: bool = False) -> Iterator[bytes]:
+    """``write(key, value)`` of each pair; for mapfold's own codecs, values (and keys, unless a
+    reducer's output makes them ``distinct_keys``) through a memo of their bytes."""
     codec = _codec(write)
     if codec is None:
         return (write(k, v) for k, v in pairs)
-    dumps = _MemoDumps(codec._dumps)
-    return (dumps(k) + b"\t" + dumps(v) for k, v in pairs)
+    value_dumps = _MemoDumps(codec._dumps)
+    key_dumps = codec._dumps if distinct_keys else value_dumps
+    return (key_dumps(k) + b"\t" + value_dumps(v) for k, v in pairs)
 
 
 def _task_number() -> int:
@@ -493,7 +528,7 @@ class ReduceTask:
                 else:
                     yield key, map(value, values)
 
-        return _encoded(write, run_groups(job, "reducer", num, calls()))
+        return _encoded(write, run_groups(job, "reducer", num, calls()), distinct_keys=True)
 
     def _python(self, job: Any, groups: Iterable[tuple]) -> Iterator[bytes]:
         num = self.step_num
@@ -517,4 +552,4 @@ class ReduceTask:
                 else:
                     yield codec._loads(kb), map(loads, values)
 
-        return _encoded(write, run_groups(job, "reducer", num, calls()))
+        return _encoded(write, run_groups(job, "reducer", num, calls()), distinct_keys=True)
