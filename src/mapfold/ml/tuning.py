@@ -15,15 +15,21 @@ runner for the same input. The best parameters (largest metric, or
 smallest when the evaluator says smaller is better; the first on a tie)
 are refitted on all the data: ``best_model``.
 
-``parallelism=N`` (PySpark's name) fits the grid's models as tasks: each
-pair of (split, parameter map) is fitted and scored by the serial runner
-inside one task of the active runner, in at most ``N`` tasks at a time (a
-processes pool of ``N`` workers when the active runner is serial, where the
-refit of the best parameters then runs too: its partitions' tasks fan out
-over the same workers instead of running one by one). A task
-ships the Dataset's plan and rebuilds the split from it, and the serial
-runner adds per-partition values in the same partition order, so the
-metrics are the same bit for bit as with ``parallelism=1``.
+``parallelism=N`` (PySpark's name) fits the grid's models as tasks: the
+pairs of (split, parameter map) are cut into ``N`` tasks of consecutive
+pairs, each fitted and scored by the serial runner inside one task of the
+active runner (a processes pool of ``N`` workers when the active runner is
+serial, where the refit of the best parameters then runs too: its
+partitions' tasks fan out over the same workers instead of running one by
+one). When the tasks runner's tasks share the driver's disk
+(``cache_on_disk``: that pool, the processes runner), the ``(split key,
+record)`` pairs are computed once, in one pass of the runner's tasks, into
+partition files of its scratch folder, and each task reads those: the
+input is read and every position hashed once, not once per task. On an
+engine a task ships the Dataset's plan and rebuilds the split from it. The
+serial runner adds per-partition values in the same partition order and
+the files keep the records' order, so the metrics are the same bit for bit
+as with ``parallelism=1``.
 """
 from __future__ import annotations
 
