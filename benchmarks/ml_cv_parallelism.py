@@ -76,7 +76,8 @@ def main() -> None:
         for parallelism in (1, 2):
             argv = [sys.executable, __file__, "--run", str(parallelism), "--rows", str(args.rows),
                     "--features", str(args.features), "--source", source]
-            rows.append((f"CrossValidator parallelism={parallelism}", measure(argv)))
+            load = os.getloadavg()[0]  # the machine's other work when the contender starts
+            rows.append((f"CrossValidator parallelism={parallelism}", {**measure(argv), "load_before": load}))
     print_table(f"CrossValidator, LogisticRegression 3 folds x 4 params, {args.rows} x {args.features}, "
                 f"source {args.source}", rows, "CrossValidator parallelism=1")
     one, two = rows[0][1], rows[1][1]
@@ -85,6 +86,7 @@ def main() -> None:
         print(f"speedup (wall of parallelism=1 / parallelism=2): {one['wall'] / two['wall']:.2f}x "
               f"(target >= 1.6x on 2 cores; {machine()})")
         # on a loaded machine wall time measures the other load; CPU time says what two idle cores would give
+        print(f"load average (1 min) when each started: {one['load_before']:.2f}, {two['load_before']:.2f}")
         print(f"CPU time parallelism=2 / parallelism=1: {two['cpu'] / one['cpu']:.2f}; on two idle cores the "
               f"speedup would be at most {2 * one['cpu'] / two['cpu']:.2f}x")
 
