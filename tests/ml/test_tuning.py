@@ -183,3 +183,26 @@ def test_parallel_fits_give_the_same_metrics_as_one_at_a_time(runner):
 def test_parallelism_must_be_a_positive_int():
     with pytest.raises(mf.MapfoldError, match="parallelism=0 must be an int >= 1"):
         _cross_validator(parallelism=0).fit(_dataset(), runner="serial")
+
+
+def _note_reads(folder: str):
+    def note(index: int, records):
+        with open(os.path.join(folder, f"read-{index}-{os.getpid()}-{os.urandom(4).hex()}"), "w"):
+            pass
+        return records
+
+    return note
+
+
+def test_parallel_fits_read_the_input_no_more_than_one_at_a_time(processes, tmp_path):
+    """On a runner whose tasks share the driver's disk, the folds are computed once into files
+    of its scratch that the fit tasks read (the input is not read again per task), and removed."""
+    reads = {}
+    for parallelism in (1, 2):
+        folder = tmp_path / f"p{parallelism}"
+        folder.mkdir()
+        ds = _dataset().map_partitions_with_index(_note_reads(str(folder)))
+        small = _cross_validator(estimator=LogisticRegression(max_iter=8), parallelism=parallelism)
+        reads[parallelism] = (small.fit(ds, runner=processes).avg_metrics, len(os.listdir(folder)))
+    assert reads[2] == reads[1]
+    assert not [name for name in os.listdir(processes.scratch()) if name.startswith("tuning-")]

@@ -11,9 +11,10 @@ import os
 from typing import Callable, Iterable, Iterator
 
 from ..core.config import default_workers
+from ..core.partition_files import ColumnarRecords, read_partition
 from ..plan.nodes import SourceNode
 
-__all__ = ["from_sequence", "from_slices", "read_pickle", "read_whole_text", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
+__all__ = ["from_sequence", "from_slices", "from_partition_files", "read_pickle", "read_whole_text", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
 
 
 class SequencePartition:
@@ -88,6 +89,51 @@ def from_slices(slices: Iterable[Iterable]):
         parts.append(SequencePartition(items, start))
         start += len(items)
     return Dataset(SourceNode(SequenceSource(start), parts))
+
+
+class PartitionFile:
+    """A partition written by ``core.partition_files.write_partition``, read back mapped."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def read(self) -> Iterator:
+        data = read_partition(self.path)
+        return data.rows() if isinstance(data, ColumnarRecords) else iter(data)
+
+    def position(self) -> str | None:
+        return None
+
+    def describe(self) -> str:
+        return f"partition file {self.path}"
+
+
+class PartitionFilesSource:
+    def __init__(self, count: int):
+        self.count = count
+
+    def describe(self) -> str:
+        return f"{self.count} partition files"
+
+
+def from_partition_files(paths: Iterable[str]):
+    """A Dataset whose partition ``i`` is the file ``paths[i]`` of ``core.partition_files``
+    (what a runner's tasks wrote with ``write_partition``; the files must stay until the Dataset
+    is no longer read, and every task must see them: one machine, or a shared disk).
+
+    >>> import os, tempfile
+    >>> from mapfold.core.partition_files import write_partition
+    >>> folder = tempfile.mkdtemp(prefix="mapfold-doc-")
+    >>> paths = [os.path.join(folder, name) for name in ("a", "b")]
+    >>> write_partition(paths[0], [1, 2]); write_partition(paths[1], [3])
+    >>> from_partition_files(paths).glom().collect(runner="serial")
+    [[1, 2], [3]]
+    >>> import shutil; shutil.rmtree(folder)
+    """
+    from .dataset import Dataset
+
+    parts = [PartitionFile(os.fspath(path)) for path in paths]
+    return Dataset(SourceNode(PartitionFilesSource(len(parts)), parts))
 
 
 def read_pickle(paths: str | os.PathLike | Iterable, storage_options: dict | None = None):

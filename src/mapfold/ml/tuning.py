@@ -15,25 +15,35 @@ runner for the same input. The best parameters (largest metric, or
 smallest when the evaluator says smaller is better; the first on a tie)
 are refitted on all the data: ``best_model``.
 
-``parallelism=N`` (PySpark's name) fits the grid's models as tasks: each
-pair of (split, parameter map) is fitted and scored by the serial runner
-inside one task of the active runner, in at most ``N`` tasks at a time (a
-processes pool of ``N`` workers when the active runner is serial, where the
-refit of the best parameters then runs too: its partitions' tasks fan out
-over the same workers instead of running one by one). A task
-ships the Dataset's plan and rebuilds the split from it, and the serial
-runner adds per-partition values in the same partition order, so the
-metrics are the same bit for bit as with ``parallelism=1``.
+``parallelism=N`` (PySpark's name) fits the grid's models as tasks: the
+pairs of (split, parameter map) are cut into ``N`` tasks of consecutive
+pairs, each fitted and scored by the serial runner inside one task of the
+active runner (a processes pool of ``N`` workers when the active runner is
+serial, where the refit of the best parameters then runs too: its
+partitions' tasks fan out over the same workers instead of running one by
+one). When the tasks runner's tasks share the driver's disk
+(``cache_on_disk``: that pool, the processes runner), the ``(split key,
+record)`` pairs are computed once, in one pass of the runner's tasks, into
+partition files of its scratch folder, and each task reads those: the
+input is read and every position hashed once, not once per task. On an
+engine a task ships the Dataset's plan and rebuilds the split from it. The
+serial runner adds per-partition values in the same partition order and
+the files keep the records' order, so the metrics are the same bit for bit
+as with ``parallelism=1``.
 """
 from __future__ import annotations
 
 import importlib
 import itertools
 import math
+import os
+import shutil
+import tempfile
 from typing import Any, Iterable
 
 from ..core.hashing import stable_hash
-from ..dataset.sources import from_sequence
+from ..core.partition_files import write_partition
+from ..dataset.sources import from_partition_files, from_sequence
 from ..runners import get_runner, make_runner
 from .base import Estimator, Evaluator, Model, ParamError, Params
 
@@ -168,10 +178,11 @@ class _Split:
         return labelled.filter(_first_is(True)).map(_record), labelled.filter(_first_is(False)).map(_record)
 
 
-def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner,
+def _score(labelled, splitter, pairs, candidates: list, evaluator: Evaluator, runner,
            keep_models: bool = False) -> list[tuple]:
-    """``(split, candidate, metric, model or None)`` of each pair, fitted one after the other on ``runner``."""
-    labelled = ds.zip_with_index(runner=runner).map(splitter.assign()).persist()
+    """``(split, candidate, metric, model or None)`` of each pair, fitted one after the other on ``runner``;
+    ``labelled`` holds ``(split key, record)`` pairs (:func:`_labelled`)."""
+    labelled = labelled.persist()
     try:
         scored, sides = [], {}
         for split, i in pairs:
@@ -186,11 +197,40 @@ def _score(ds, splitter, pairs, candidates: list, evaluator: Evaluator, runner,
         labelled.unpersist()
 
 
-def _score_task(ds, splitter, candidates: list, evaluator: Evaluator, keep_models: bool):
+def _labelled(ds, splitter, runner):
+    """``(split key, record)`` of every record: its position (one counting pass on ``runner``) hashed."""
+    return ds.zip_with_index(runner=runner).map(splitter.assign())
+
+
+def _score_task(ds, splitter, candidates: list, evaluator: Evaluator, keep_models: bool, assigned: bool):
     def score(pairs: Iterable) -> list:
-        return _score(ds, splitter, list(pairs), candidates, evaluator, "serial", keep_models)
+        labelled = ds if assigned else _labelled(ds, splitter, "serial")
+        return _score(labelled, splitter, list(pairs), candidates, evaluator, "serial", keep_models)
 
     return score
+
+
+def _write_partitions(folder: str):
+    def write(index: int, records: Iterable) -> list:
+        path = os.path.join(folder, f"part-{index:05d}")
+        write_partition(path, list(records))
+        return [path]
+
+    return write
+
+
+def _shared_labelled(ds, splitter, runner):
+    """``ds``'s ``(split key, record)`` pairs computed once on ``runner`` (its tasks share a disk:
+    ``cache_on_disk``) into partition files of a folder of its scratch, and a Dataset reading them;
+    remove the folder after use."""
+    folder = tempfile.mkdtemp(prefix="tuning-", dir=runner.scratch())
+    try:
+        paths = _labelled(ds, splitter, runner).map_partitions_with_index(_write_partitions(folder)).collect(
+            runner=runner)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return from_partition_files(paths), folder
 
 
 class _FanOut:
@@ -231,11 +271,19 @@ def _split_metrics(ds, splitter, candidates: list, evaluator: Evaluator, fan_out
     ``parallelism`` tasks (``fan_out``)."""
     pairs = [(split, i) for split in range(splitter.count) for i in range(len(candidates))]
     if fan_out.parallelism == 1:
-        scored = _score(ds, splitter, pairs, candidates, evaluator, fan_out.runner, keep_models)
+        scored = _score(_labelled(ds, splitter, fan_out.runner), splitter, pairs, candidates, evaluator,
+                        fan_out.runner, keep_models)
     else:
-        work = from_sequence(pairs, partitions=min(fan_out.parallelism, len(pairs)))
-        work = work.map_partitions(_score_task(ds, splitter, candidates, evaluator, keep_models))
-        scored = work.collect(runner=fan_out.tasks_runner)
+        runner = fan_out.tasks_runner
+        shared, folder = _shared_labelled(ds, splitter, runner) if runner.cache_on_disk else (ds, None)
+        try:
+            work = from_sequence(pairs, partitions=min(fan_out.parallelism, len(pairs)))
+            work = work.map_partitions(_score_task(shared, splitter, candidates, evaluator, keep_models,
+                                                   assigned=folder is not None))
+            scored = work.collect(runner=runner)
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     metrics = [[0.0] * len(candidates) for _ in range(splitter.count)]
     models = [[None] * len(candidates) for _ in range(splitter.count)]
     for split, i, metric, model in scored:

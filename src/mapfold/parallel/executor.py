@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from ..core.config import default_workers
-from ..core.errors import MapfoldError, PoolClosedError, TaskContext, WorkerLostError
+from ..core.errors import InputError, MapfoldError, PoolClosedError, TaskContext, WorkerLostError
+from .native_threads import default_native_threads, limit_native_threads
 
 __all__ = ["Call", "ProcessExecutor", "describe_exitcode"]
 
@@ -91,8 +92,9 @@ PARENT_CHECK_SECONDS = 0.5
 ORPHAN_SECONDS = 2.0  # after a kill, how long a call's future may stay unresolved before it counts as lost
 
 
-def _init_worker(slots, counter, initializer, initargs, parent) -> None:
+def _init_worker(slots, counter, initializer, initargs, parent, native_threads=None) -> None:
     global _SLOTS, _SLOT_INDEX
+    limit_native_threads(native_threads)  # see parallel/native_threads.py
     # Ctrl-C is the driver's to handle; it tears the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), name="mapfold-parent-watch", daemon=True).start()
@@ -133,7 +135,7 @@ class _Generation:
     shut down on purpose (close, terminate), whose lost calls are innocent.
     """
 
-    def __init__(self, workers: int, initializer, initargs):
+    def __init__(self, workers: int, initializer, initargs, native_threads: int | None = None):
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         ctx = multiprocessing.get_context(method)
         # slots for every process this generation may start (replacements included)
@@ -141,7 +143,7 @@ class _Generation:
         counter = ctx.Value("i", 0)
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker,
-            initargs=(self.slots, counter, initializer, initargs, os.getpid()),
+            initargs=(self.slots, counter, initializer, initargs, os.getpid(), native_threads),
         )
         self.stopped = False
         self.killed_at: float | None = None  # when stop(now=True) killed its processes
@@ -193,14 +195,25 @@ class ProcessExecutor:
     with :class:`~mapfold.core.errors.PoolClosedError` (``mf.Pool``: a pool
     never starts itself behind the user's back).
 
+    ``native_threads``: how many threads a worker's native libraries (BLAS, OpenMP) may
+    use; ``"auto"`` (the default) gives each worker ``cores // workers`` (at least one)
+    unless the environment already says (``OMP_NUM_THREADS`` and friends), None leaves
+    them alone (see ``parallel/native_threads.py``).
+
     >>> with ProcessExecutor(workers=2) as ex:
     ...     [r for _, r in ex.run(Call(abs, (x,)) for x in (-1, -2, 3))]
     [1, 2, 3]
     """
 
     def __init__(self, workers: int | None = None, max_attempts: int = 3, restartable: bool = True,
-                 initializer: Callable | None = None, initargs: tuple = ()):
+                 initializer: Callable | None = None, initargs: tuple = (), native_threads: int | str | None = "auto"):
         self.workers = workers or default_workers()
+        if native_threads == "auto":
+            native_threads = default_native_threads(self.workers, default_workers())
+        elif native_threads is not None and (not isinstance(native_threads, int) or isinstance(native_threads, bool)
+                                             or native_threads < 1):
+            raise InputError(f"ProcessExecutor: native_threads={native_threads!r} must be an int >= 1, 'auto' or None")
+        self.native_threads = native_threads
         self.max_attempts = max_attempts
         self.restartable = restartable
         self.restarts = 0
@@ -234,7 +247,8 @@ class ProcessExecutor:
                             "inside the pool's `with` block, or turn them into a list there."
                         )
                     self._closed = False
-                self._generation = _Generation(self.workers, self._initializer, self._initargs)
+                self._generation = _Generation(self.workers, self._initializer, self._initargs,
+                                               self.native_threads)
             return self._generation
 
     def _retire(self, generation: _Generation) -> _Verdict:

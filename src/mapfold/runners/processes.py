@@ -19,13 +19,15 @@ __all__ = ["ProcessRunner"]
 
 
 class ProcessRunner(Runner):
-    """Run tasks on ``workers`` local processes (default: one per core)."""
+    """Run tasks on ``workers`` local processes (default: one per core), each letting its native
+    libraries (BLAS) use ``native_threads`` threads (``"auto"``: ``cores // workers``; see
+    ``parallel/native_threads.py``)."""
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, max_attempts: int = 3):
+    def __init__(self, workers: int | None = None, max_attempts: int = 3, native_threads: int | str | None = "auto"):
         super().__init__()
-        self.executor = ProcessExecutor(workers=workers, max_attempts=max_attempts)
+        self.executor = ProcessExecutor(workers=workers, max_attempts=max_attempts, native_threads=native_threads)
         self.workers = self.executor.workers
 
     def prepare(self, stage: Stage) -> tuple[str, Any]:
