@@ -42,7 +42,7 @@ from ..core.hashing import int_buckets, stable_hash
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
-from .combine import combine_loop
+from .combine import BudgetedBatches, combine_loop
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
@@ -51,7 +51,6 @@ from .spill import RunWriter, Segment
 __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns", "column_views"]
 
 _by_hash = itemgetter(0)
-_END = object()
 
 
 @dataclass
@@ -241,33 +240,18 @@ class ShuffleWriter:
         aggregator = self.aggregator
         loop = combine_loop(aggregator.create, aggregator.merge_value)
         collects = getattr(aggregator, "collects", None) is not None
-        budget, model = MemoryBudget(self.memory_limit), SizeModel()
+        budget = MemoryBudget(self.memory_limit)
+        batches = BudgetedBatches(iterator, budget.limit)  # see combine.py: batches, then a look at the table
+        model = batches.model
         table = {} if table is None else table
-        held = 0  # records folded into the current table
-        size = FIRST_BATCH
-        samples: list = []
-        while True:
-            # The loop pulls `size` records straight through the pipeline (islice, no
-            # list: each record tuple is freed at once, which keeps allocation cheap);
-            # then one record is peeked to learn whether the input goes on, and kept
-            # as a sample for the memory model.
-            loop(table, islice(iterator, size))
-            record = next(iterator, _END)
-            if record is _END:
-                break
-            loop(table, (record,))
-            held += size + 1
-            out.records += size + 1
-            samples.append(record)
-            if len(samples) > 8:
-                del samples[0]
-            model.observe(samples)
-            collect_young()
-            estimate = model.collecting_table(table, held) if collects else model.combining_table(table)
-            if budget.over(estimate):
-                self._spill(table, writer, out, budget, model, estimate / max(1, len(table)))
-                table, held = {}, 0
-            size = model.batch_size(budget.limit)
+        for batch in batches:
+            loop(table, batch)
+            if batches.due:
+                estimate = model.collecting_table(table, batches.held) if collects else model.combining_table(table)
+                if budget.over(estimate):
+                    self._spill(table, writer, out, budget, model, estimate / max(1, len(table)))
+                    table, batches.held = {}, 0
+        out.records += batches.records
         self._write_last(table, writer, out, budget, model)
 
     def _spill(self, table: dict, writer: RunWriter, out: MapOutput, budget: MemoryBudget, model: SizeModel,
