@@ -38,7 +38,7 @@ from typing import Iterator
 import xxhash
 
 from ..core.config import default_memory_limit
-from ..core.hashing import int_buckets, stable_hash
+from ..core.hashing import int_bucket_positions, stable_hash
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
@@ -93,7 +93,8 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
     """Unique keys and their values cut into buckets, as ``(keys, values)`` per bucket.
 
     The hot loop of a map task's end (one pass per distinct key): int keys
-    are hashed in Arrow, all at once (``core.hashing.int_buckets``); str
+    are hashed and grouped by bucket in Arrow, all at once, and each bucket's
+    keys and values gathered in C (``core.hashing.int_bucket_positions``); str
     keys, the common case, are hashed inline rather than through
     ``stable_hash``.
 
@@ -107,12 +108,9 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
     key_appends = [part.append for part in keys]
     value_appends = [part.append for part in values]
     if type(partitioner) is HashPartitioner:
-        int_bucket = int_buckets(all_keys, buckets)  # int keys: hashed in Arrow, all at once
-        if int_bucket is not None:
-            for key, value, bucket in zip(all_keys, all_values, int_bucket):
-                key_appends[bucket](key)
-                value_appends[bucket](value)
-            return list(zip(keys, values))
+        positions = int_bucket_positions(all_keys, buckets)  # int keys: hashed and grouped in Arrow
+        if positions is not None:
+            return [_gathered(all_keys, all_values, where) for where in positions]
         xxh64, str_ = xxhash.xxh64_intdigest, str
         for key, value in zip(all_keys, all_values):
             if type(key) is str_:  # = stable_hash(key), without the call
@@ -127,6 +125,14 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
             key_appends[bucket](key)
             value_appends[bucket](value)
     return list(zip(keys, values))
+
+
+def _gathered(keys: list, values: list, positions: list[int]) -> tuple[list, list]:
+    """``keys[i]`` and ``values[i]`` for ``i`` in ``positions``, gathered in C."""
+    if len(positions) > 1:
+        pick = itemgetter(*positions)
+        return list(pick(keys)), list(pick(values))
+    return [keys[i] for i in positions], [values[i] for i in positions]
 
 
 def split_groups(triples: list, max_values: int) -> Iterator:
