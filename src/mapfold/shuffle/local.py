@@ -120,7 +120,6 @@ class LocalCombine:
             release_free_memory()
 
 
-
 class LocalCogroup(LocalCombine):
     """A cogroup whose sides are already co-partitioned (``plan/nodes.ZipNode``):
     side-tagged ``(key, (side, value))`` records -> ``(key, (values of side 0,
