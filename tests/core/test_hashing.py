@@ -159,3 +159,20 @@ def test_int_buckets_leave_other_keys_to_stable_hash(odd):
 
     assert int_buckets(list(range(1000)) + [odd], 7) is None  # the caller hashes key by key
     assert int_buckets(list(range(100)), 7) is None  # too few to be worth Arrow
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1), min_size=512, max_size=2000),
+       st.integers(min_value=1, max_value=64))
+def test_int_bucket_positions_group_the_keys_by_stable_hash_bucket_in_order(keys, buckets):
+    from mapfold.core.hashing import int_bucket_positions
+
+    expected = [[i for i, key in enumerate(keys) if stable_hash(key) % buckets == b] for b in range(buckets)]
+    assert int_bucket_positions(keys, buckets) == expected
+
+
+@pytest.mark.parametrize("odd", [1 << 63, True, 1.0, "1", None])
+def test_int_bucket_positions_leave_other_keys_to_stable_hash(odd):
+    from mapfold.core.hashing import int_bucket_positions
+
+    assert int_bucket_positions(list(range(1000)) + [odd], 7) is None

@@ -232,22 +232,26 @@ class KeyedMixin:
         [('k', (1, 2)), ('k', (1, 3))]
         """
         _check_join(other, partitions, "join")
-        return self._cogroup([other], partitions, "join").flat_map_values(_JoinPairs(False, False))
+        return self._cogroup([other], partitions, "join")._join_pairs(False, False)
+
+    def _join_pairs(self, keep_left: bool, keep_right: bool):
+        # one narrow step (a flat_map_values of _JoinPairs, without its call per key)
+        return self._narrow(_JoinedPairs(_JoinPairs(keep_left, keep_right)), "join pairs", preserves_partitioning=True)
 
     def left_outer_join(self, other, partitions: int | None = None):
         """Every value of ``self``; ``None`` where ``other`` has no match."""
         _check_join(other, partitions, "left_outer_join")
-        return self._cogroup([other], partitions, "left_outer_join").flat_map_values(_JoinPairs(True, False))
+        return self._cogroup([other], partitions, "left_outer_join")._join_pairs(True, False)
 
     def right_outer_join(self, other, partitions: int | None = None):
         """Every value of ``other``; ``None`` where ``self`` has no match."""
         _check_join(other, partitions, "right_outer_join")
-        return self._cogroup([other], partitions, "right_outer_join").flat_map_values(_JoinPairs(False, True))
+        return self._cogroup([other], partitions, "right_outer_join")._join_pairs(False, True)
 
     def full_outer_join(self, other, partitions: int | None = None):
         """Every value of either side; ``None`` for the missing side."""
         _check_join(other, partitions, "full_outer_join")
-        return self._cogroup([other], partitions, "full_outer_join").flat_map_values(_JoinPairs(True, True))
+        return self._cogroup([other], partitions, "full_outer_join")._join_pairs(True, True)
 
     def subtract_by_key(self, other, partitions: int | None = None):
         """Records of ``self`` whose key does not occur in ``other``.
@@ -406,6 +410,25 @@ class _JoinPairs:
                 return ((left[0], right[0]),)
             return product(left, right)  # lazily: a hot key's pairs never sit in one list
         return _pairs(left, right)  # a side streams from disk: never hold it whole
+
+
+class _JoinedPairs:
+    """The narrow transform ``(key, (left, right))`` -> ``(key, (v, w))`` per
+    pair: ``flat_map_values(_JoinPairs(...))`` with the common case, one
+    value on each side, done inline (no call, no iterator per key)."""
+
+    def __init__(self, pairs: _JoinPairs):
+        self.pairs = pairs
+
+    def __call__(self, index: int, iterator):
+        pairs, list_ = self.pairs, list
+        for key, groups in iterator:  # a cogroup's records: (key, (left, right)) always
+            left, right = groups
+            if type(left) is list_ and type(right) is list_ and len(left) == 1 == len(right):
+                yield key, (left[0], right[0])
+            else:
+                for pair in pairs(groups):
+                    yield key, pair
 
 
 def _pairs(left, right):

@@ -28,6 +28,7 @@ What the standard pool lacks, and this module adds:
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -95,6 +96,12 @@ ORPHAN_SECONDS = 2.0  # after a kill, how long a call's future may stay unresolv
 def _init_worker(slots, counter, initializer, initargs, parent, native_threads=None) -> None:
     global _SLOTS, _SLOT_INDEX
     limit_native_threads(native_threads)  # see parallel/native_threads.py
+    # What the worker inherited from the driver at fork (its modules, and whatever data the
+    # driver holds: a from_sequence list, a graph) goes into the collector's permanent
+    # generation: full collections in the worker no longer walk it (nor write into its
+    # pages, which would copy them). It stays alive as in the driver; the worker's own
+    # objects are collected as ever.
+    gc.freeze()
     # Ctrl-C is the driver's to handle; it tears the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), name="mapfold-parent-watch", daemon=True).start()

@@ -19,15 +19,24 @@ Equivalent to ``for k, v in batch: table[k] = merge(table[k], v) if k in
 table else create(v)``; cheaper because of the special cases above
 (benchmarks/reduce_by_key.py: the ``operator.add`` loop is about 25%
 faster than the generic one).
+
+The loops are fed by :class:`BudgetedBatches`, the one way a combining
+table is filled under the memory budget (``writer.ShuffleWriter``'s map
+side, and ``local.LocalCombine`` / ``local.LocalCogroup``, which combine a
+partition without a shuffle): the records come in batches sized by the
+memory model, and after each batch the consumer is told it is time to
+weigh its table against the budget.
 """
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from itertools import islice
+from typing import Callable, Iterator
 
 from . import aggregators as agg
+from .memory import FIRST_BATCH, SizeModel, collect_young
 
-__all__ = ["combine_loop", "merge_loop", "cogroup_loop"]
+__all__ = ["combine_loop", "merge_loop", "cogroup_loop", "BudgetedBatches"]
 
 
 _MISSING = object()  # no stored combiner is this object (None may be one)
@@ -149,3 +158,59 @@ def merge_loop(merge_combiners: Callable) -> Callable[[dict, list], None]:
     if merge_combiners is agg.extend:
         return _extend_loop
     return combine_loop(None, merge_combiners)
+
+
+_END = object()
+_SAMPLES = 8  # recent records the size model is fed with
+
+
+class BudgetedBatches:
+    """The records of ``iterator`` in batches for a combine loop, sized so that
+    at most a sixteenth of the budget arrives between two looks at the table.
+
+    Each round is a batch (an ``islice`` straight through the pipeline: no
+    list, so each record tuple is freed at once, which keeps allocation
+    cheap), then one record peeked, to learn whether the input goes on,
+    handed out as a batch of its own and kept as a sample for the size
+    ``model``. While that one-record batch is out, :attr:`due` is true: the
+    consumer, having folded it in, weighs its table (the records folded
+    since its last spill are :attr:`held`; it sets ``held = 0`` when it
+    spills) and may spill or stop. Stopping leaves ``iterator`` right after
+    the last record handed out. Young garbage is collected between batches
+    (``memory.collect_young``), as the caller holds automatic collection
+    paused.
+
+    >>> batches = BudgetedBatches(iter([("a", 1), ("b", 2), ("a", 3)]), 1 << 20)
+    >>> table = {}
+    >>> for batch in batches:
+    ...     combine_loop(None, operator.add)(table, batch)
+    >>> table
+    {'a': 4, 'b': 2}
+    """
+
+    def __init__(self, iterator: Iterator, limit: int, model: SizeModel | None = None):
+        self.iterator, self.limit = iterator, limit
+        self.model = SizeModel() if model is None else model
+        self.due = False  # the batch out is the peeked record: time to weigh the table
+        self.held = 0  # records folded since the consumer last reset it (its last spill)
+        self.records = 0  # records handed out, up to the last batch (whose length is not known)
+
+    def __iter__(self) -> Iterator:
+        iterator, model, limit = self.iterator, self.model, self.limit
+        size, samples = FIRST_BATCH, []
+        while True:
+            yield islice(iterator, size)
+            record = next(iterator, _END)
+            if record is _END:
+                return
+            self.records += size + 1
+            self.held += size + 1
+            samples.append(record)
+            if len(samples) > _SAMPLES:
+                del samples[0]
+            model.observe(samples)
+            collect_young()
+            self.due = True
+            yield (record,)
+            self.due = False
+            size = model.batch_size(limit)

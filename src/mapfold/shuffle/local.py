@@ -29,13 +29,13 @@ import tempfile
 import uuid
 from typing import Iterator
 
-from itertools import chain, islice
+from itertools import chain
 from typing import Callable
 
 from ..core.config import default_memory_limit
 from ..core.task_context import current_task
-from .combine import cogroup_loop
-from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
+from .combine import BudgetedBatches, cogroup_loop
+from .memory import MemoryBudget, paused_gc, release_free_memory
 from .reader import _merge_bucket
 from .spill import RunWriter
 from .writer import MapOutput, ShuffleWriter
@@ -120,9 +120,6 @@ class LocalCombine:
             release_free_memory()
 
 
-_END = object()
-
-
 class LocalCogroup(LocalCombine):
     """A cogroup whose sides are already co-partitioned (``plan/nodes.ZipNode``):
     side-tagged ``(key, (side, value))`` records -> ``(key, (values of side 0,
@@ -156,32 +153,26 @@ class LocalCogroup(LocalCombine):
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         limit = self.memory_limit or default_memory_limit(1)
         loop = cogroup_loop(self.sides)
-        budget, model = MemoryBudget(limit), SizeModel()
-        table: dict = {}
+        budget = MemoryBudget(limit)
         iterator = iter(iterator)
-        held, size, samples = 0, FIRST_BATCH, []
+        batches = BudgetedBatches(iterator, limit)  # the map side's batches and looks at the table (combine.py)
+        model = batches.model
+        table: dict = {}
+        over = False
         try:
             with paused_gc():
-                while True:  # the shape of ShuffleWriter._combine: a batch, then one record peeked and sampled
-                    loop(table, islice(iterator, size))
-                    record = next(iterator, _END)
-                    if record is _END:
+                for batch in batches:
+                    loop(table, batch)
+                    if batches.due and budget.over(model.collecting_table(table, batches.held)):
+                        over = True
                         break
-                    loop(table, (record,))
-                    held += size + 1
-                    samples.append(record)
-                    if len(samples) > 8:
-                        del samples[0]
-                    model.observe(samples)
-                    collect_young()
-                    if budget.over(model.collecting_table(table, held)):
-                        break
-            if record is _END:
+            if not over:
                 yield from table.items()
                 return
         finally:
             release_free_memory()
         # over the budget: the tagged grouping that spills takes over, from this table on
+        # (``iterator`` goes on right after the last record folded in)
         tagged = _tagged(table)
         del table
         rest = LocalCombine.__call__(self, index, chain(tagged, iterator))

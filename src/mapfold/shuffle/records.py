@@ -81,21 +81,32 @@ def pair_error(record: Any, operation: str, where: str = "") -> RecordShapeError
 
 
 def checked_pairs(iterator: Iterator, operation: str) -> Iterator:
-    """``iterator`` unchanged, after checking its first record's shape.
+    """``iterator`` unchanged, its first record's shape checked when it is read.
+
+    Lazy: nothing is read until the first ``next()``, so a pipeline is built
+    without running any of it (a by-key step upstream then runs inside its
+    consumer, under the consumer's paused garbage collection, not before it).
+    After the first record the records come straight from ``iterator``
+    (``itertools.chain``: no Python frame per record).
 
     >>> list(checked_pairs(iter([("a", 1)]), "reduce_by_key"))
     [('a', 1)]
-    >>> checked_pairs(iter(["a b"]), "reduce_by_key")
+    >>> records = checked_pairs(iter(["a b"]), "reduce_by_key")  # nothing read yet
+    >>> next(records)
     Traceback (most recent call last):
     mapfold.core.errors.RecordShapeError: reduce_by_key needs (key, value) records (2-tuples), but found a str: 'a b'; make pairs first: .key_by(func) (gives (func(r), r)) or .map(lambda r: (r, 1))
     """
     iterator = iter(iterator)
+    return chain(_checked_first(iterator, operation), iterator)
+
+
+def _checked_first(iterator: Iterator, operation: str) -> Iterator:
     for first in iterator:
         error = pair_error(first, operation)
         if error is not None:
             raise error
-        return chain((first,), iterator)
-    return iterator
+        yield first
+        return
 
 
 def raised_by_shuffle(exc: BaseException) -> bool:

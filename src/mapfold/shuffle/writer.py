@@ -38,11 +38,11 @@ from typing import Iterator
 import xxhash
 
 from ..core.config import default_memory_limit
-from ..core.hashing import int_buckets, stable_hash
+from ..core.hashing import int_bucket_positions, stable_hash
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
-from .combine import combine_loop
+from .combine import BudgetedBatches, combine_loop
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
@@ -51,7 +51,6 @@ from .spill import RunWriter, Segment
 __all__ = ["ShuffleWriter", "MapOutput", "hashed_buckets", "bucket_columns", "column_views"]
 
 _by_hash = itemgetter(0)
-_END = object()
 
 
 @dataclass
@@ -94,7 +93,8 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
     """Unique keys and their values cut into buckets, as ``(keys, values)`` per bucket.
 
     The hot loop of a map task's end (one pass per distinct key): int keys
-    are hashed in Arrow, all at once (``core.hashing.int_buckets``); str
+    are hashed and grouped by bucket in Arrow, all at once, and each bucket's
+    keys and values gathered in C (``core.hashing.int_bucket_positions``); str
     keys, the common case, are hashed inline rather than through
     ``stable_hash``.
 
@@ -108,12 +108,9 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
     key_appends = [part.append for part in keys]
     value_appends = [part.append for part in values]
     if type(partitioner) is HashPartitioner:
-        int_bucket = int_buckets(all_keys, buckets)  # int keys: hashed in Arrow, all at once
-        if int_bucket is not None:
-            for key, value, bucket in zip(all_keys, all_values, int_bucket):
-                key_appends[bucket](key)
-                value_appends[bucket](value)
-            return list(zip(keys, values))
+        positions = int_bucket_positions(all_keys, buckets)  # int keys: hashed and grouped in Arrow
+        if positions is not None:
+            return [_gathered(all_keys, all_values, where) for where in positions]
         xxh64, str_ = xxhash.xxh64_intdigest, str
         for key, value in zip(all_keys, all_values):
             if type(key) is str_:  # = stable_hash(key), without the call
@@ -128,6 +125,14 @@ def bucket_columns(all_keys: list, all_values: list, buckets: int, partitioner) 
             key_appends[bucket](key)
             value_appends[bucket](value)
     return list(zip(keys, values))
+
+
+def _gathered(keys: list, values: list, positions: list[int]) -> tuple[list, list]:
+    """``keys[i]`` and ``values[i]`` for ``i`` in ``positions``, gathered in C."""
+    if len(positions) > 1:
+        pick = itemgetter(*positions)
+        return list(pick(keys)), list(pick(values))
+    return [keys[i] for i in positions], [values[i] for i in positions]
 
 
 def split_groups(triples: list, max_values: int) -> Iterator:
@@ -241,33 +246,18 @@ class ShuffleWriter:
         aggregator = self.aggregator
         loop = combine_loop(aggregator.create, aggregator.merge_value)
         collects = getattr(aggregator, "collects", None) is not None
-        budget, model = MemoryBudget(self.memory_limit), SizeModel()
+        budget = MemoryBudget(self.memory_limit)
+        batches = BudgetedBatches(iterator, budget.limit)  # see combine.py: batches, then a look at the table
+        model = batches.model
         table = {} if table is None else table
-        held = 0  # records folded into the current table
-        size = FIRST_BATCH
-        samples: list = []
-        while True:
-            # The loop pulls `size` records straight through the pipeline (islice, no
-            # list: each record tuple is freed at once, which keeps allocation cheap);
-            # then one record is peeked to learn whether the input goes on, and kept
-            # as a sample for the memory model.
-            loop(table, islice(iterator, size))
-            record = next(iterator, _END)
-            if record is _END:
-                break
-            loop(table, (record,))
-            held += size + 1
-            out.records += size + 1
-            samples.append(record)
-            if len(samples) > 8:
-                del samples[0]
-            model.observe(samples)
-            collect_young()
-            estimate = model.collecting_table(table, held) if collects else model.combining_table(table)
-            if budget.over(estimate):
-                self._spill(table, writer, out, budget, model, estimate / max(1, len(table)))
-                table, held = {}, 0
-            size = model.batch_size(budget.limit)
+        for batch in batches:
+            loop(table, batch)
+            if batches.due:
+                estimate = model.collecting_table(table, batches.held) if collects else model.combining_table(table)
+                if budget.over(estimate):
+                    self._spill(table, writer, out, budget, model, estimate / max(1, len(table)))
+                    table, batches.held = {}, 0
+        out.records += batches.records
         self._write_last(table, writer, out, budget, model)
 
     def _spill(self, table: dict, writer: RunWriter, out: MapOutput, budget: MemoryBudget, model: SizeModel,
