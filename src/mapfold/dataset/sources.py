@@ -11,7 +11,7 @@ import os
 from typing import Callable, Iterable, Iterator
 
 from ..core.config import default_workers
-from ..core.partition_files import ColumnarRecords, read_partition
+from ..core.partition_files import read_partition
 from ..plan.nodes import SourceNode
 
 __all__ = ["from_sequence", "from_slices", "from_partition_files", "read_pickle", "read_whole_text", "read_text", "read_key_value", "read_jsonl", "read_csv", "read_parquet", "SequencePartition"]
@@ -98,8 +98,7 @@ class PartitionFile:
         self.path = path
 
     def read(self) -> Iterator:
-        data = read_partition(self.path)
-        return data.rows() if isinstance(data, ColumnarRecords) else iter(data)
+        return iter(read_partition(self.path))  # a list, or ColumnarRecords (its rows)
 
     def position(self) -> str | None:
         return None

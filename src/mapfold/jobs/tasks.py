@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..core.task_context import current_task
 from .commands import SH_BIN, command_args, pipe_lines
-from .protocols import RawValueProtocol, TextValueProtocol, _text
+from .protocols import JSONProtocol, RawValueProtocol, StandardJSONProtocol, TextValueProtocol, _text
 from .taskenv import JobEnvironment
 
 __all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes", "LATIN1_BYTES"]
@@ -255,8 +255,6 @@ def _json_plain_order(codec: Any, groups: dict) -> list | None:
     >>> _json_plain_order(JSONProtocol(), {"caf\\xe9": 0}) is None, _json_plain_order(JSONProtocol(), {1: 0}) is None
     (True, True)
     """
-    from .protocols import JSONProtocol, StandardJSONProtocol
-
     if type(codec) not in (JSONProtocol, StandardJSONProtocol) or not groups:
         return None
     if set(map(type, groups)) != {str}:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 from ..core.task_context import TaskRuntime
 from ..core.errors import MapfoldError, TaskContext, attach_context
-from ..core.partition_files import ColumnarRecords, read_partition
+from ..core.partition_files import read_partition
 from ..core.serialize import loads_code_cached
 from ..plan.stages import CachedInput, ShuffleInput, StageCode, TaskSpec, ZippedInput
 
@@ -63,7 +63,7 @@ def open_input(source, code: StageCode) -> Iterator:
         data = source.data
         if isinstance(data, str):  # a file the runner materialized (plan.execute.Materialize)
             data = read_partition(data)
-        return data.rows() if isinstance(data, ColumnarRecords) else iter(data)
+        return iter(data)  # a list, or ColumnarRecords (its rows)
     return source.read()
 
 

@@ -116,14 +116,17 @@ class Dashboard:
         >>> sorted(cost), cost["answers"], cost["cpu_seconds"] < 1
         (['answers', 'bytes', 'cpu_seconds', 'fold', 'serve'], 0, True)
         """
+        return self._cost.read(self._listening_seconds())
+
+    def _listening_seconds(self) -> float:
+        """The CPU seconds of the listening thread so far (0 when it is not running)."""
         listening = self._thread
-        extra = 0.0
-        if listening is not None and listening.is_alive():  # the listening thread's CPU so far
-            try:
-                extra = time.clock_gettime(time.pthread_getcpuclockid(listening.ident))
-            except (OSError, AttributeError, OverflowError):  # no per-thread clock here
-                extra = 0.0
-        return self._cost.read(extra)
+        if listening is None or not listening.is_alive():
+            return 0.0
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(listening.ident))
+        except (OSError, AttributeError, OverflowError):  # no per-thread clock here
+            return 0.0
 
     # -- serving -------------------------------------------------------------
     @property
@@ -157,8 +160,7 @@ class Dashboard:
         """Stop serving (the view stays readable)."""
         server, self._server = self._server, None
         if server is not None:
-            listening = self.cost()["serve"] - self._cost.read()["serve"]
-            self._cost.add(serve=listening)  # the listening thread's CPU, kept past its end
+            self._cost.add(serve=self._listening_seconds())  # the listening thread's CPU, kept past its end
             # the serving thread sleeps in select() until a connection comes (or _WAKE seconds
             # pass): ask it to stop, then knock once so it hears it now
             stopping = threading.Thread(target=server.shutdown, daemon=True)
