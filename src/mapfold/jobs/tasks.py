@@ -140,22 +140,7 @@ def _combined_parts(job: Any, num: int, pairs: Iterable[tuple], objects: bool) -
         yield (write(k, v) for k, v in job.combine_pairs(map(read, ordered), num))
         return
     dumps, loads = codec._dumps, codec._loads
-    # str and int keys and values read back equal from these codecs, so they
-    # are kept as they are (and a str/int key is its own dict key: a str, an
-    # int and bytes never compare equal); anything else takes the round trip
-    # through its bytes, so a tuple reaches the combiner as a list, as in mrjob
-    groups: dict = {}
-    get = groups.get
-    for key, value in pairs:
-        if type(value) is not int and type(value) is not str:  # (counts first: the common value)
-            value = loads(dumps(value))
-        if type(key) is not str and type(key) is not int:
-            key = dumps(key)
-        bucket = get(key)
-        if bucket is None:
-            groups[key] = [value]
-        else:
-            bucket.append(value)
+    groups = _group_pairs(pairs, dumps, loads)
     encode = _MemoDumps(dumps)
     order = _json_plain_order(codec, groups)
     if order is not None or bytes not in set(map(type, groups)):
@@ -179,6 +164,73 @@ def _combined_parts(job: Any, num: int, pairs: Iterable[tuple], objects: bool) -
         yield map(ShufflePairs(codec), out)
     else:
         yield (encode(key) + b"\t" + encode(value) for key, value in out)
+
+
+_NO_PAIR = object()
+
+
+def _group_pairs(pairs: Iterable[tuple], dumps: Callable, loads: Callable) -> dict:
+    """A map task's pairs grouped by key for its combiner: ``{key: values}``, each group's
+    values in record order.
+
+    While every pair has the first pair's value, an exact ``str`` or ``int``
+    (a word count's ``1``), and an exact ``str``/``int`` key, each key's
+    pairs are only counted and a group is that value repeated: one dict
+    store per record, no list per key (a list slot per record and a
+    container for the collector to walk: a third of a word count's map
+    side). Such values are equal only to themselves, so nothing is lost.
+    At the first pair that differs, the counts become lists and
+    :func:`_group_lists` goes on from that pair.
+
+    >>> from mapfold.jobs.protocols import JSONProtocol
+    >>> codec = JSONProtocol()
+    >>> {k: list(v) for k, v in _group_pairs([("a", 1), ("b", 1), ("a", 1)], codec._dumps, codec._loads).items()}
+    {'a': [1, 1], 'b': [1]}
+    >>> {k: list(v) for k, v in _group_pairs([("a", 1), ("a", True), ("a", 2)], codec._dumps, codec._loads).items()}
+    {'a': [1, True, 2]}
+    """
+    pairs = iter(pairs)
+    counts: dict = {}
+    get = counts.get
+    first = next(pairs, _NO_PAIR)
+    if first is _NO_PAIR:
+        return counts
+    key, value = first
+    kind = type(value)
+    pending: tuple | None = first
+    if kind is str or kind is int:
+        pending = None
+        for key, item in itertools.chain((first,), pairs):
+            if item is not value and (type(item) is not kind or item != value) \
+                    or type(key) is not str and type(key) is not int:
+                pending = (key, item)
+                break
+            counts[key] = get(key, 0) + 1
+        else:
+            return dict(zip(counts, map(itertools.repeat, itertools.repeat(value), counts.values())))
+    # record order from here on: what was counted (each key's one value) as lists, then the rest
+    groups = {key: [value] * times for key, times in counts.items()}
+    return _group_lists(groups, itertools.chain((pending,), pairs), dumps, loads)
+
+
+def _group_lists(groups: dict, pairs: Iterable[tuple], dumps: Callable, loads: Callable) -> dict:
+    """``pairs`` appended to ``groups``' lists, one dict lookup per record."""
+    # str and int keys and values read back equal from mapfold's codecs, so they
+    # are kept as they are (and a str/int key is its own dict key: a str, an
+    # int and bytes never compare equal); anything else takes the round trip
+    # through its bytes, so a tuple reaches the combiner as a list, as in mrjob
+    get = groups.get
+    for key, value in pairs:
+        if type(value) is not int and type(value) is not str:  # (counts first: the common value)
+            value = loads(dumps(value))
+        if type(key) is not str and type(key) is not int:
+            key = dumps(key)
+        bucket = get(key)
+        if bucket is None:
+            groups[key] = [value]
+        else:
+            bucket.append(value)
+    return groups
 
 
 class ShufflePairs:
