@@ -198,9 +198,10 @@ def _group_pairs(pairs: Iterable[tuple], dumps: Callable, loads: Callable) -> di
     key, value = first
     kind = type(value)
     pending: tuple | None = first
-    if kind is str or kind is int:
+    if (kind is str or kind is int) and (type(key) is str or type(key) is int):
         pending = None
-        for key, item in itertools.chain((first,), pairs):
+        counts[key] = 1
+        for key, item in pairs:
             if item is not value and (type(item) is not kind or item != value) \
                     or type(key) is not str and type(key) is not int:
                 pending = (key, item)
