@@ -19,6 +19,7 @@ consecutive steps interleave in one thread.
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
 import operator
 from typing import Any, Callable, Iterable, Iterator
@@ -340,12 +341,14 @@ def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Itera
     if step["mapper_raw"]:
         return job.map_pairs(pairs, num)
     mapper = step["mapper"]
+    if not inspect.isgeneratorfunction(mapper):  # a generator function never returns None: no wrapper frame
+        plain = mapper
 
-    def call(key: Any, value: Any) -> Iterable:
-        return mapper(key, value) or ()
+        def mapper(key: Any, value: Any) -> Iterable:
+            return plain(key, value) or ()
 
     return itertools.chain.from_iterable(itertools.chain(
-        (_later(step["mapper_init"]),), itertools.starmap(call, pairs), (_later(step["mapper_final"]),)))
+        (_later(step["mapper_init"]),), itertools.starmap(mapper, pairs), (_later(step["mapper_final"]),)))
 
 
 def _later(func: Callable | None) -> Iterator:
