@@ -28,6 +28,8 @@ SOURCE = str(Path(mapfold.__file__).resolve().parents[1])
 TEXT = ("The quick brown fox\njumps over the lazy dog\n\nthe Dog's caf\u00e9 na\u00efve \u6f22\u5b57\ttab\n"
         "a b c d e f g\r\nfox fox FOX dog\nend without newline")
 MORE = "second file\nthe fox again\n"
+# not UTF-8 throughout: mrjob decodes such a line as latin-1 (a block of it, on mapfold, line by line)
+STRAY = b"caf\xe9 na\xefve\r\nfine line\n\xff\xfe stray bytes\nthe end \xe9"
 KEYED = "k1\tv1\nk2\tv2\tv3\nalone\nk1\tv0\n\u00e9\tcaf\u00e9\n"
 # two chains and a cycle, numbered so that the smallest label needs several rounds to reach the far end
 EDGES = "n5 n4\nn4 n3\nn3 n2\nn2 n1\nn1 n0\nm1 m2\nm2 m3\nc1 c2\nc2 c3\nc3 c1\n"
@@ -36,7 +38,7 @@ EVENTS = '{"user": "ann", "bytes": 120}\n{"user": "bob", "bytes": 80}\n{"user": 
 
 # job file -> (input files as {name: text}, extra arguments)
 JOBS = {
-    "mr_word_count": ({"a.txt": TEXT, "b.txt.gz": MORE}, []),
+    "mr_word_count": ({"a.txt": TEXT, "b.txt.gz": MORE, "c.txt": STRAY}, []),
     "mr_most_used_word": ({"a.txt": TEXT, "b.txt": MORE}, []),
     "mr_sort_values": ({"a.txt": TEXT}, []),
     "mr_raw_lines": ({"a.txt": TEXT, "b.txt.gz": MORE}, []),
@@ -48,7 +50,7 @@ JOBS = {
     "mr_json_values": ({"events.jsonl": EVENTS}, []),
     "mr_raw_protocol": ({"keyed.txt": KEYED}, []),
     "mr_bytes": ({"a.txt": TEXT}, []),
-    "mr_text_values": ({"a.txt": TEXT}, []),
+    "mr_text_values": ({"a.txt": TEXT, "c.txt": STRAY}, []),
     "mr_shell_substeps": ({"keyed.txt": KEYED, "b.txt.gz": MORE}, []),
     "mr_kitty_pre_filter": ({"kitties.txt": KITTIES}, []),
     "mr_components": ({"edges.txt": EDGES}, ["--iterations", "3"]),
@@ -70,7 +72,7 @@ def write_inputs(name: str, folder: Path) -> tuple[list[str], list[str]]:
     paths = []
     for file, text in files.items():
         path = folder / file
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         path.write_bytes(gzip.compress(data, mtime=0) if file.endswith(".gz") else data)
         paths.append(str(path))
     stop = folder / "stop.txt"

@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Iterator
 from ..core.errors import MapfoldError
 from ..dataset.sources import _dataset, from_sequence
 from ..io.sinks import PartWriter, batches
-from ..io.text import TextSource
+from ..io.text import TextPartition, TextSource
 from ..runners import get_runner, make_runner, runner as active_runner
 from .conf import RUNNER_SECTIONS, conf_paths, runner_options
 from .job import UsageError
@@ -47,7 +47,8 @@ from .spark import compat_pyspark
 from .step import SparkStep
 from .streaming import expand_inputs
 from .taskenv import SORT_VALUES_JOBCONF, JobEnvironment, make_job_id
-from .tasks import MapTask, RawMapTask, ReduceTask, LATIN1_BYTES, key_and_value, object_shuffle
+from .protocols import _text
+from .tasks import MapTask, RawMapTask, ReduceTask, LATIN1_BYTES, key_and_value, object_shuffle, reads_text
 
 __all__ = ["JobRunner", "RUNNER_NAMES"]
 
@@ -85,6 +86,24 @@ class _SplitSource(TextSource):
             end = segment.size if segment.end < 0 else segment.end
             out.append((segment.path, segment.start, max(end - segment.start, 0)))
         return tuple(out)
+
+
+class _TextLinePartition(TextPartition):
+    """A split's lines decoded by mrjob's rule for text input, UTF-8 else latin-1 (``protocols._text``):
+    a block that is all UTF-8 is decoded and split once; only a block with a stray byte goes line by line."""
+
+    def _decode_lines(self, offset: int, block: bytes, cursor: Any) -> list:
+        pieces = block.split(b"\n")
+        if pieces and pieces[-1] == b"":
+            pieces.pop()
+        lines = list(map(_text, pieces))
+        return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+class _TextSplitSource(_SplitSource):
+    """:class:`_SplitSource` whose lines are text already (a first mapper that reads text, see ``tasks.reads_text``)."""
+
+    partition_class = _TextLinePartition
 
 
 def _script_path(job: Any) -> str | None:
@@ -173,7 +192,7 @@ class JobRunner:
         return self._owned_runner
 
     # -- the plan ---------------------------------------------------------------
-    def _input(self, raw: bool):
+    def _input(self, raw: bool, text: bool = False):
         paths = self.job.options.args
         if raw:
             files = [os.path.abspath(p) for p in expand_inputs(paths)]
@@ -185,6 +204,10 @@ class JobRunner:
             return from_sequence(lines)
         if "-" in paths:
             raise MapfoldError("read stdin ('-') alone, or files only")
+        if text:  # the first mapper reads text: lines decoded once per block, never made bytes
+            source = _TextSplitSource(paths, encoding="utf-8")
+            self._splits = source.splits()
+            return _dataset(source)
         # latin-1 turns every byte into one code point, so the lines come back as their exact bytes
         source = _SplitSource(paths, encoding="latin-1")
         self._splits = source.splits()
@@ -238,7 +261,8 @@ class JobRunner:
         sort_values = job.sort_values()
         partitions = self._reduce_tasks()
         raw = bool(steps[0]["mapper_raw"])
-        ds = self._input(raw=raw)
+        text = not raw and bool(self.job.options.args) and self.job.options.args != ["-"] and reads_text(job)
+        ds = self._input(raw=raw, text=text)
         job_env = self._job_env(steps)  # after the input: it knows the first step's splits
         for num, step in enumerate(steps):
             desc = step.description(num)
@@ -247,7 +271,7 @@ class JobRunner:
             if num == 0 and raw:
                 ds = ds.map_partitions(RawMapTask(job, num, job_env, objects))
             elif "mapper" in desc:
-                ds = ds.map_partitions(MapTask(job, num, job_env, objects))
+                ds = ds.map_partitions(MapTask(job, num, job_env, objects, text_input=text and num == 0))
             if "reducer" in desc:
                 ds = ds if objects else ds.map(key_and_value)
                 ds = ds.group_by_key(partitions).map_partitions(ReduceTask(job, num, sort_values, job_env, objects))

@@ -29,7 +29,7 @@ from .commands import SH_BIN, command_args, pipe_lines
 from .protocols import JSONProtocol, RawValueProtocol, StandardJSONProtocol, TextValueProtocol, _text
 from .taskenv import JobEnvironment
 
-__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes", "LATIN1_BYTES"]
+__all__ = ["MapTask", "RawMapTask", "ReduceTask", "key_and_value", "line_key", "latin1_bytes", "LATIN1_BYTES", "reads_text"]
 
 
 def _task_job(job: Any, step_num: int) -> Any:
@@ -322,7 +322,41 @@ def _json_plain_order(codec: Any, groups: dict) -> list | None:
     return [key[:-1] for key in sorted(map(operator.add, groups, itertools.repeat('"')))]
 
 
-def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Iterator[tuple]:
+def _reads_text(job: Any, read: Callable) -> bool:
+    """Whether ``read`` is mapfold's own text-value read (``TextValueProtocol``/``RawValueProtocol``)
+    feeding ``MRJob.map_pairs`` unchanged: then a pair is ``(None, the line as text)``."""
+    from .job import MRJob
+
+    owner = getattr(read, "__self__", None)
+    return (type(owner) in (TextValueProtocol, RawValueProtocol) and read.__func__ is TextValueProtocol.read
+            and type(job).map_pairs is MRJob.map_pairs)
+
+
+def reads_text(job: Any) -> bool:
+    """Whether step 0's mapper is plain Python (no command, no pre-filter, not raw) reading its
+    input as text (``TextValueProtocol``/``RawValueProtocol``, mrjob's default): then its map
+    tasks can take the input's lines already decoded (UTF-8 else latin-1, per line, as mrjob's
+    protocol decodes them) instead of bytes.
+
+    >>> from mapfold.jobs import MRJob, JSONProtocol
+    >>> class Words(MRJob):
+    ...     def mapper(self, _, line):
+    ...         yield line, 1
+    >>> class Json(Words):
+    ...     INPUT_PROTOCOL = JSONProtocol
+    >>> reads_text(Words(args=[])), reads_text(Json(args=[]))
+    (True, False)
+    """
+    desc = job._get_step(0).description(0)
+    mapper = desc.get("mapper")
+    if mapper is None or mapper["type"] != "script" or mapper.get("pre_filter"):
+        return False
+    if job._python_substep(0, "mapper")["mapper_raw"]:
+        return False
+    return _reads_text(job, job.pick_protocols(0, "mapper")[0])
+
+
+def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes], text_input: bool = False) -> Iterator[tuple]:
     """``job.map_pairs(pairs, num)`` for a plain Python mapper, as C-level iterators (no frame of
     ours per record): init's output, then each input pair's mapper output, then final's; each
     called when its turn comes, as the generator calls them. A job that overrides ``map_pairs``
@@ -331,7 +365,9 @@ def _mapped(job: Any, num: int, read: Callable, lines: Iterable[bytes]) -> Itera
     from .job import MRJob
 
     owner = getattr(read, "__self__", None)
-    if type(owner) in (TextValueProtocol, RawValueProtocol) and read.__func__ is TextValueProtocol.read:
+    if text_input:  # lines decoded already, as read would decode them (reads_text)
+        pairs = zip(itertools.repeat(None), lines)
+    elif type(owner) in (TextValueProtocol, RawValueProtocol) and read.__func__ is TextValueProtocol.read:
         pairs = zip(itertools.repeat(None), map(_text, lines))  # read's pairs, one frame less per line
     else:
         pairs = map(read, lines)
@@ -424,8 +460,8 @@ class _Commands:
                           self._env(), _counts(self.job), pre_filter=True)
 
 
-def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable[bytes] | None, cmds: _Commands,
-              pairs: Iterable[tuple] | None = None, objects: bool = False) -> Iterator:
+def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable | None, cmds: _Commands,
+              pairs: Iterable[tuple] | None = None, objects: bool = False, text_input: bool = False) -> Iterator:
     """One map task's output lines: its mapper (Python with an optional pre-filter, or a command),
     then its combiner (Python, pre-filtered Python, or a command), which has its own copy of the job."""
     out_lines = None
@@ -436,7 +472,7 @@ def _map_side(job: Any, combiner_job: Any, num: int, desc: dict, lines: Iterable
         if mapper.get("pre_filter"):
             lines = cmds.pre_filter("mapper", mapper, lines)
         read, _ = job.pick_protocols(num, "mapper")
-        pairs = _mapped(job, num, read, lines)
+        pairs = _mapped(job, num, read, lines, text_input)
     combiner = desc.get("combiner")
     if objects:  # Python all along (_shuffle_codec): pairs, no lines
         if combiner is None:
@@ -465,12 +501,15 @@ class MapTask:
     (where one map task's output is sorted before its combiner); that holds
     one task's map output in memory, as encoded bytes. With a
     :class:`~mapfold.jobs.taskenv.JobEnvironment`, the task's code runs
-    with its Hadoop-style variables in ``os.environ``.
+    with its Hadoop-style variables in ``os.environ``. ``text_input``: the
+    lines are text already, decoded as the mapper's protocol would decode
+    them (:func:`reads_text`), not bytes.
     """
 
     def __init__(self, job: Any, step_num: int, job_env: JobEnvironment | None = None,
-                 objects: bool = False) -> None:
+                 objects: bool = False, text_input: bool = False) -> None:
         self.job, self.step_num, self.job_env, self.objects = job, step_num, job_env, objects
+        self.text_input = text_input
 
     def _env(self, kind: str) -> dict | None:
         return None if self.job_env is None else self.job_env.env(kind, self.step_num, _task_number())
@@ -487,7 +526,7 @@ class MapTask:
         desc = job._get_step(num).description(num)
         cmds = _Commands(job, num, self.job_env, env)
         return self._wrapped(_map_side(job, _task_job(self.job, num), num, desc, lines, cmds,
-                                        objects=self.objects), env)
+                                        objects=self.objects, text_input=self.text_input), env)
 
 
 class RawMapTask(MapTask):
