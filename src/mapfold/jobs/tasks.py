@@ -499,7 +499,8 @@ class MapTask:
 
     The combiner runs over the task's own output sorted by key, as in mrjob
     (where one map task's output is sorted before its combiner); that holds
-    one task's map output in memory, as encoded bytes. With a
+    one task's map output in memory (only counted, while every pair has the
+    same str or int value: :func:`_group_pairs`). With a
     :class:`~mapfold.jobs.taskenv.JobEnvironment`, the task's code runs
     with its Hadoop-style variables in ``os.environ``. ``text_input``: the
     lines are text already, decoded as the mapper's protocol would decode
