@@ -37,6 +37,7 @@ from ..core.config import default_memory_limit
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .combine import merge_loop
+from .float_sums import float_sums_absorb, float_sums_apply
 from .groups import GroupStore
 from .memory import MemoryBudget, SizeModel, paused_gc, release_free_memory
 from .merge import combine_sorted, group_sorted, merge_runs
@@ -82,7 +83,8 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
     runs = [segment for segment in segments if segment.sorted]
     try:
         with paused_gc():  # see memory.py: the table grows; no full collections over it
-            table = _absorb(segments, merge_loop(merge), budget, model, count_values, writer, runs, groups)
+            table = _absorb(segments, merge_loop(merge), budget, model, count_values, writer, runs, groups,
+                            float_sums_apply(aggregator))
             if runs:
                 runs.extend(_spill(table, writer, budget, model, groups))
                 table = None
@@ -110,38 +112,41 @@ def _merge_bucket(segments: list[Segment], aggregator, limit: int, scratch: str,
         release_free_memory()
 
 
-def _absorb(segments, loop, budget, model, count_values, writer, runs, groups) -> dict:
+def _absorb(segments, loop, budget, model, count_values, writer, runs, groups, sums_floats=False) -> dict:
     """Merge the unsorted runs into a table, spilling it when over budget."""
     table: dict = {}
     held = 0
-    for segment in segments:
-        if segment.sorted:
-            continue
-        # A segment's keys are unique (one map task's table): while the table holds
-        # nothing but this segment's entries, its chunks go in with one C-level update.
-        alone = not table and segment.columnar
-        for chunk in read_chunks(segment):
-            if segment.columnar:
-                keys, values = chunk
-                if alone:
-                    table.update(zip(keys, values))
-                else:
-                    loop(table, zip(keys, values))
-                sample = list(zip(keys[:: max(1, len(keys) // 8)], values[:: max(1, len(keys) // 8)]))
-                values_held = values
+    chunks = ((segment, chunk) for segment in segments if not segment.sorted for chunk in read_chunks(segment))
+    if sums_floats:  # (int, float) columns summed in numpy while they last (float_sums.py)
+        table, chunks = float_sums_absorb(chunks, budget, model)
+    current = None
+    for segment, chunk in chunks:
+        if segment is not current:
+            # A segment's keys are unique (one map task's table): while the table holds
+            # nothing but this segment's entries, its chunks go in with one C-level update.
+            alone = not table and segment.columnar
+            current = segment
+        if segment.columnar:
+            keys, values = chunk
+            if alone:
+                table.update(zip(keys, values))
             else:
-                loop(table, chunk)
-                sample = chunk
-                values_held = map(_second, chunk)
-            model.observe(sample, count_values=count_values)  # (no user code runs here: no young garbage)
-            if count_values is not None:
-                held += sum(map(count_values, values_held))
-                estimate = model.collecting_table(table, held)
-            else:
-                estimate = model.combining_table(table)
-            if budget.over(estimate):
-                runs.extend(_spill(table, writer, budget, model, groups))
-                table, held = {}, 0
+                loop(table, zip(keys, values))
+            sample = list(zip(keys[:: max(1, len(keys) // 8)], values[:: max(1, len(keys) // 8)]))
+            values_held = values
+        else:
+            loop(table, chunk)
+            sample = chunk
+            values_held = map(_second, chunk)
+        model.observe(sample, count_values=count_values)  # (no user code runs here: no young garbage)
+        if count_values is not None:
+            held += sum(map(count_values, values_held))
+            estimate = model.collecting_table(table, held)
+        else:
+            estimate = model.combining_table(table)
+        if budget.over(estimate):
+            runs.extend(_spill(table, writer, budget, model, groups))
+            table, held = {}, 0
     return table
 
 

@@ -43,6 +43,7 @@ from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import BudgetedBatches, combine_loop
+from .float_sums import float_sums_apply, float_sums_prefix
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
@@ -247,8 +248,11 @@ class ShuffleWriter:
         loop = combine_loop(aggregator.create, aggregator.merge_value)
         collects = getattr(aggregator, "collects", None) is not None
         budget = MemoryBudget(self.memory_limit)
-        batches = BudgetedBatches(iterator, budget.limit)  # see combine.py: batches, then a look at the table
-        model = batches.model
+        model = SizeModel()
+        if table is None and float_sums_apply(aggregator):  # (int, float) pairs summed in numpy (float_sums.py)
+            table, iterator, summed = float_sums_prefix(iterator, budget, model)
+            out.records += summed
+        batches = BudgetedBatches(iterator, budget.limit, model)  # see combine.py: batches, then a look at the table
         table = {} if table is None else table
         for batch in batches:
             loop(table, batch)
