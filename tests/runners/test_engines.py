@@ -397,3 +397,28 @@ def test_spark_reduce_task_spools_its_buckets(spark_runner, serial):
         spark_runner.memory_limit = budget
     assert got == sorted(job.collect(runner=serial))
     assert spools() <= before
+
+
+RAY_FROM_A_THREAD = """
+import threading, time
+import mapfold as mf
+from mapfold.runners import make_runner
+runner = make_runner("ray", num_cpus=2)
+starter = threading.Thread(target=runner.start)  # a short-lived thread, as a pool's or joblib's are
+starter.start(); starter.join()
+time.sleep(2)  # the raylet would be dead by now had it died with its thread
+for _ in range(2):
+    print(mf.from_sequence(range(100), partitions=4).map(lambda x: x * 2).sum(runner=runner), flush=True)
+runner.close()
+"""
+
+
+def test_a_local_ray_started_from_a_thread_outlives_the_thread(ray_runner):
+    # A local Ray's raylet dies with the thread that started it (PR_SET_PDEATHSIG), and the driver
+    # then ends with exit status 1 and no traceback: it once ended a whole test run that way.
+    # In a fresh process: this one's Ray session belongs to the suite.
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", RAY_FROM_A_THREAD], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["9900", "9900"]

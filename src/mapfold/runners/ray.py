@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any, Iterator
 
 import ray
@@ -33,6 +34,35 @@ from .engine_tasks import RemoteValue, remote_inputs, run_engine_keep_task, run_
 from .lifeline import Lifeline, children
 
 __all__ = ["RayRunner", "ray_attempt"]
+
+
+def _init_in_a_lasting_thread(init, stop: threading.Event) -> None:
+    """Run ``init`` (``ray.init``) in a thread that lives until ``stop`` is set.
+
+    A local Ray's raylet and GCS die with the *thread* that started them
+    (``PR_SET_PDEATHSIG``), and the driver, its raylet gone, ends with exit
+    status 1 and no traceback. A runner first used in a short-lived thread (a
+    worker of a thread pool, a joblib backend's thread, a streaming reader)
+    would take the whole program down when that thread ended; started from
+    this thread, the engine lives until the runner closes.
+    """
+    failure: list[BaseException] = []
+    ready = threading.Event()
+
+    def own() -> None:
+        try:
+            init()
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+            return
+        finally:
+            ready.set()
+        stop.wait()
+
+    threading.Thread(target=own, name="mapfold-ray-owner", daemon=True).start()
+    ready.wait()
+    if failure:
+        raise failure[0]
 
 
 def ray_attempt() -> int:
@@ -66,6 +96,7 @@ class RayRunner(EngineRunner):
         self.init_options = init_options
         self._started = False
         self._owns_session = False
+        self._owner_stop: threading.Event | None = None  # ends the thread that started a local Ray
         self._lifeline: Lifeline | None = None  # ends the local Ray's processes if the driver dies
         self._functions: dict = {}
         self.shares_scratch = address is None  # a local Ray on this machine: its workers share the scratch folder
@@ -91,7 +122,11 @@ class RayRunner(EngineRunner):
                 options["runtime_env"] = runtime_env
             options.update(self.init_options)
             before = children() if self.address is None else set()
-            ray.init(address=self.address, **options)
+            if threading.current_thread() is threading.main_thread():
+                ray.init(address=self.address, **options)
+            else:
+                self._owner_stop = threading.Event()
+                _init_in_a_lasting_thread(lambda: ray.init(address=self.address, **options), self._owner_stop)
             self._owns_session = True
             if self.address is None:  # a local Ray: its processes end with this driver
                 self._lifeline = Lifeline.start([self.scratch()])
@@ -113,6 +148,9 @@ class RayRunner(EngineRunner):
             self._lifeline = None
         if self._owns_session and ray.is_initialized():
             ray.shutdown()
+        if self._owner_stop is not None:
+            self._owner_stop.set()
+            self._owner_stop = None
         self._owns_session = False
         self._started = False
         self._functions = {}
