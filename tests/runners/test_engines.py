@@ -409,6 +409,12 @@ starter.start(); starter.join()
 time.sleep(2)  # the raylet would be dead by now had it died with its thread
 for _ in range(2):
     print(mf.from_sequence(range(100), partitions=4).map(lambda x: x * 2).sum(runner=runner), flush=True)
+import ray
+ray.shutdown()  # the session shut down under the runner: its next job, in a thread, starts a new one
+job = threading.Thread(target=lambda: print(mf.from_sequence(range(10)).sum(runner=runner), flush=True))
+job.start(); job.join()
+time.sleep(2)
+print(mf.from_sequence(range(10)).sum(runner=runner), flush=True)
 runner.close()
 """
 
@@ -421,4 +427,4 @@ def test_a_local_ray_started_from_a_thread_outlives_the_thread(ray_runner):
 
     done = subprocess.run([sys.executable, "-c", RAY_FROM_A_THREAD], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["9900", "9900"]
+    assert done.stdout.split() == ["9900", "9900", "45", "45"]

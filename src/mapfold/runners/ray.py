@@ -105,7 +105,11 @@ class RayRunner(EngineRunner):
     def start(self) -> "RayRunner":
         """Join or start Ray now rather than on first use."""
         if self._started:
-            return self
+            if ray.is_initialized():
+                return self
+            # the session was shut down under this runner (ray.shutdown()): a new one, with this
+            # runner's options and from a lasting thread, not Ray's own auto-init in the calling thread
+            self.close()
         if not ray.is_initialized():
             runtime_env = dict(self.runtime_env)
             if self.ship_mapfold:
