@@ -192,11 +192,13 @@ class RayRunner(EngineRunner):
         try:
             yield from in_order(self._completed(stage, code, tasks, waiting, map_stage, cache_stage), tasks, ordered)
         finally:
-            for ref in list(waiting):  # stopped early (take, a failure): drop what is still queued
-                try:
-                    ray.cancel(ref)
-                except Exception:
-                    pass
+            # Stopped early (take, a failure, an abandoned stream): what is still out is left to finish
+            # and its results dropped with their references. Not ray.cancel(): in Ray 2.60 a cancel that
+            # races a task's reply fails a check in the driver's core worker ("Tried to complete task
+            # that was not pending"), which ends the driver with exit status 1 and no traceback.
+            if waiting and self.shuffle == "storage":  # their bucket files land before the job's cleanup
+                ray.wait(list(waiting), num_returns=len(waiting))
+            waiting.clear()
 
     def _completed(self, stage: Stage, code, tasks: list[TaskSpec], waiting: dict, map_stage: bool,
                    cache_stage: bool) -> Iterator:
