@@ -1,7 +1,9 @@
 """The PySpark names give what the Dataset API gives, on both local runners."""
 from __future__ import annotations
 
+import gc
 import operator
+import os
 from collections import Counter
 
 import pytest
@@ -65,3 +67,15 @@ def test_to_debug_string_returns_the_plan_text():
     rdd = SparkContext(runner="serial").parallelize(range(6), 2).map(str).filter(bool)
     text = rdd.toDebugString()
     assert isinstance(text, str) and "map -> filter" in text and "2 partitions" in text
+
+
+def test_a_context_dropped_without_stop_leaves_nothing_on_a_shared_runner(serial):
+    # the runner outlives the context: its listener must not keep the context (and its files folder) alive
+    listening = len(serial.listeners)
+    context = SparkContext(runner=serial)
+    folder = context._files_dir
+    assert context.parallelize([1, 2, 3]).sum() == 6
+    del context
+    gc.collect()
+    assert not os.path.exists(folder)
+    assert len(serial.listeners) == listening

@@ -112,10 +112,13 @@ class SparkContext:
         # made now, before the runner starts workers, so that forked workers inherit its name (files.py)
         self._files_dir: str | None = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
         os.environ[ENVIRONMENT] = self._files_dir
-        weakref.finalize(self, shutil.rmtree, self._files_dir, True)  # a context never stopped leaves nothing
         self._files: list[str] = []
         self._rdd_ids = 0
-        self.runner.add_listener(self._job_event)
+        # the runner (often longer-lived, shared) holds the context weakly: one dropped without stop()
+        # is collected, and its finalizer stops the listening and removes the files folder
+        self._listener = _JobEvents(self)
+        self.runner.add_listener(self._listener)
+        weakref.finalize(self, _forget, self.runner, self._listener, self._files_dir)
 
     # -- what the application is ----------------------------------------------
     @property
@@ -267,8 +270,8 @@ class SparkContext:
         """Destroy the broadcasts, stop listening to the runner, and close it if this context made it."""
         for shared in self._broadcasts:
             shared.destroy()
-        if self._job_event in self.runner.listeners:
-            self.runner.remove_listener(self._job_event)
+        if self._listener in self.runner.listeners:
+            self.runner.remove_listener(self._listener)
         if self._owns_runner:
             self.runner.close()
         if self._files_dir is not None:
@@ -282,6 +285,25 @@ class SparkContext:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _JobEvents:
+    """A context's listener on its runner, holding the context weakly."""
+
+    def __init__(self, context: SparkContext):
+        self._context = weakref.ref(context)
+
+    def __call__(self, event) -> None:
+        context = self._context()
+        if context is not None:
+            context._job_event(event)
+
+
+def _forget(runner, listener: _JobEvents, files_dir: str) -> None:
+    """What a context never stopped leaves behind, undone when it is collected."""
+    if listener in runner.listeners:
+        runner.remove_listener(listener)
+    shutil.rmtree(files_dir, ignore_errors=True)
 
 
 def _at_least(rdd: "RDD", wanted: int | None, method: str) -> "RDD":
