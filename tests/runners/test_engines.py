@@ -6,6 +6,7 @@ import operator
 import os
 import re
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -220,8 +221,6 @@ def test_code_the_workers_cannot_import_is_a_serialization_error(engine, tmp_pat
 def test_spark_submit_program_uses_its_context(spark_runner, tmp_path):
     """A program launched with spark-submit: the runner uses the submit's
     SparkContext (its master), and leaves it for the program."""
-    import subprocess
-
     submit = os.path.join(os.path.dirname(sys.executable), "spark-submit")
     program = tmp_path / "job.py"
     program.write_text(
@@ -421,10 +420,8 @@ runner.close()
 
 def test_a_local_ray_started_from_a_thread_outlives_the_thread(ray_runner):
     # A local Ray's raylet dies with the thread that started it (PR_SET_PDEATHSIG), and the driver
-    # then ends with exit status 1 and no traceback: it once ended a whole test run that way.
-    # In a fresh process: this one's Ray session belongs to the suite.
-    import subprocess
-
+    # then ends with exit status 1 and no traceback. In a fresh process: this one's Ray session
+    # belongs to the suite.
     done = subprocess.run([sys.executable, "-c", RAY_FROM_A_THREAD], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["9900", "9900", "45", "45"]
