@@ -109,3 +109,39 @@ def test_reduce_by_key_float_sums_on_the_processes_runner_equal_serial():
     assert serial == ds.collect(runner="processes")  # same records, same order: partitions and keys within
     assert dict(serial) == _dict_loop(records) or all(
         math.isclose(v, _dict_loop(records)[k]) for k, v in serial)
+
+
+class _Shuffle:
+    def __init__(self, buckets: int, partitioner):
+        from mapfold.plan.nodes import Aggregator
+
+        self.num_partitions, self.partitioner = buckets, partitioner
+        self.aggregator = Aggregator(None, operator.add, operator.add)
+
+
+def _bucket_pairs(out, buckets: int) -> list:
+    from mapfold.shuffle.spill import read_chunks
+
+    return [[pair for segment in out.bucket(b) for keys, values in read_chunks(segment) for pair in zip(keys, values)]
+            for b in range(buckets)]
+
+
+@settings(max_examples=40, deadline=None)  # the first example imports numpy
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 3000), st.integers(-(2**63), 2**63 - 1)),
+                          _positive_zero(st.floats(allow_nan=False))), min_size=1, max_size=3000),
+       st.integers(1, 5), st.booleans())
+def test_sums_written_from_numpy_columns_are_the_dict_loops_buckets(tmp_path_factory, records, buckets, hashed):
+    """The map side writes numpy sums bucketed in numpy: each bucket holds the keys, their
+    order and their sums' bits that the dict loop's table gives through ``bucket_columns``."""
+    from mapfold.shuffle.partitioner import HashPartitioner
+    from mapfold.shuffle.spill import RunWriter
+    from mapfold.shuffle.writer import MapOutput, ShuffleWriter, bucket_columns
+
+    partitioner = HashPartitioner(buckets) if hashed else (lambda key: key % buckets)
+    folder = str(tmp_path_factory.mktemp("sums"))
+    out = ShuffleWriter(_Shuffle(buckets, partitioner), folder)(0, iter(records))
+    table = _dict_loop(records)
+    expected = [list(zip(*part)) for part in bucket_columns(list(table), list(table.values()), buckets, partitioner)]
+    got = _bucket_pairs(out, buckets)
+    assert [_bits(dict(part)) for part in got] == [_bits(dict(part)) for part in expected]
+    assert [len(part) for part in got] == [len(part) for part in expected]

@@ -37,7 +37,7 @@ from fractions import Fraction
 
 import xxhash
 
-__all__ = ["stable_hash", "int_buckets", "int_bucket_positions"]
+__all__ = ["stable_hash", "int_buckets", "int_bucket_positions", "int64_array_buckets"]
 
 _MASK = (1 << 64) - 1
 _xxh64 = xxhash.xxh64_intdigest
@@ -146,6 +146,26 @@ def int_bucket_positions(keys: list, buckets: int) -> list[list[int]] | None:
         positions.append(order[start:start + count])
         start += count
     return positions
+
+
+def int64_array_buckets(keys, buckets: int):
+    """``stable_hash(key) % buckets`` for every key of a numpy int64 array, as
+    a numpy array: the splitmix64 finalizer in numpy (uint64 multiplies wrap),
+    bit for bit :func:`stable_hash`. For keys that are already a column
+    (``shuffle/float_sums.py``): no Python ints to convert.
+
+    >>> import numpy as np
+    >>> keys = np.array([-(1 << 63), -1, 0, 1, 12345, (1 << 63) - 1], dtype=np.int64)
+    >>> int64_array_buckets(keys, 7).tolist() == [stable_hash(int(k)) % 7 for k in keys]
+    True
+    """
+    import numpy as np  # only callers that hold numpy arrays come here
+
+    x = keys.view(np.uint64)  # two's complement, as ``key & _MASK`` in _int_hash
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # = _mix
+        x = (x ^ (x >> np.uint64(shift))) * np.uint64(factor)
+    x = x ^ (x >> np.uint64(31))
+    return x % np.uint64(buckets)
 
 
 def _int_bucket_column(keys: list, buckets: int):

@@ -35,7 +35,7 @@ from typing import Iterator
 from .columnar import sums_int_columns
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young
 
-__all__ = ["FloatSums", "float_sums_apply", "float_sums_prefix", "float_sums_absorb"]
+__all__ = ["FloatSums", "float_sums_apply", "float_sums_prefix", "float_sums_run", "float_sums_absorb"]
 
 _INT, _FLOAT, _PAIR = {int}, {float}, {2}
 _first, _second = itemgetter(0), itemgetter(1)
@@ -123,6 +123,11 @@ class FloatSums:
             self._compact()
         return True
 
+    @property
+    def numpy(self):
+        """The numpy module the sums are held in."""
+        return self._np
+
     def nbytes(self) -> int:
         """What the sums may need at their next compaction, and as Python objects after it."""
         return self._held * _COLUMN_BYTES * _WORKING + self._distinct * _ENTRY_BYTES
@@ -142,12 +147,26 @@ class FloatSums:
 
     def to_dict(self) -> dict:
         """The sums as ``{key: sum}`` in first-record order; the sums start again, empty."""
+        keys, values = self.take_columns()
+        return dict(zip(keys.tolist(), values.tolist()))
+
+    def take_columns(self) -> tuple:
+        """The distinct keys (int64) and their sums (float64) as numpy
+        columns, in first-record order; the sums start again, empty.
+
+        >>> sums = FloatSums()
+        >>> sums.add_pairs([(3, 0.5), (1, 0.25), (3, 0.125)])
+        True
+        >>> [column.tolist() for column in sums.take_columns()]
+        [[3, 1], [0.625, 0.25]]
+        """
+        np = self._np
         if not self._keys:
-            return {}
+            return np.empty(0, np.int64), np.empty(0, np.float64)
         self._compact()
         (keys,), (values,) = self._keys, self._values
         self._keys, self._values, self._held, self._distinct = [], [], 0, 0
-        return dict(zip(keys.tolist(), values.tolist()))
+        return keys, values
 
 
 def _sums_in_first_order(np, keys, values) -> tuple:
@@ -190,21 +209,34 @@ def float_sums_prefix(iterator: Iterator, budget: MemoryBudget, model: SizeModel
     >>> table, list(rest), n
     ({}, [(1, 0.5), ('x', 1.0)], 0)
     """
+    sums, rest = float_sums_run(iterator, budget, model)
+    return sums.to_dict(), iter(()) if rest is None else rest, sums.records
+
+
+def float_sums_run(iterator: Iterator, budget: MemoryBudget, model: SizeModel) -> tuple[FloatSums, Iterator | None]:
+    """A map task's records summed in numpy while they qualify: ``(sums,
+    rest)``, where ``rest`` is ``None`` when every record was summed (the
+    caller may take the sums as columns), else the records from the first
+    one not summed (the sums are then what the loop goes on from).
+
+    >>> sums, rest = float_sums_run(iter([(1, 0.5), (2, 1.0), (1, 0.5)]), MemoryBudget(1 << 20), SizeModel())
+    >>> rest is None, sums.to_dict()
+    (True, {1: 1.0, 2: 1.0})
+    """
     sums = FloatSums()
     iterator = iter(iterator)
     size = FIRST_BATCH
     while True:
         batch = list(islice(iterator, size))
         if not batch:
-            break
+            return sums, None
         if not sums.add_pairs(batch):  # the loop takes this batch on, and says what is wrong with it
-            return sums.to_dict(), chain(batch, iterator), sums.records
+            return sums, chain(batch, iterator)
         model.observe(batch[:8])
         collect_young()  # the caller holds automatic collection paused (memory.py)
         if sums.over(budget):
-            break
+            return sums, iterator
         size = min(_MAX_BATCH, max(FIRST_BATCH, model.batch_size(budget.limit)))
-    return sums.to_dict(), iterator, sums.records
 
 
 def float_sums_absorb(chunks: Iterator[tuple], budget: MemoryBudget, model: SizeModel) -> tuple[dict, Iterator]:

@@ -61,6 +61,9 @@ class _KeepLastTable(ShuffleWriter):
     def _write_last(self, table, writer, out, budget, model) -> None:
         self.last_table, self._last_args = table, (writer, out, budget, model)
 
+    def _write_sums(self, sums, writer, out, budget, model) -> None:
+        self._write_last(sums.to_dict(), writer, out, budget, model)  # a table, kept as the loop's would be
+
     def write_last_table(self) -> None:
         """Write the kept table as an unsorted run (once something spilled)."""
         ShuffleWriter._write_last(self, self.last_table, *self._last_args)

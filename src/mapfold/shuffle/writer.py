@@ -38,12 +38,12 @@ from typing import Iterator
 import xxhash
 
 from ..core.config import default_memory_limit
-from ..core.hashing import int_bucket_positions, stable_hash
+from ..core.hashing import int64_array_buckets, int_bucket_positions, stable_hash
 from ..core.task_context import current_task
 from . import aggregators as agg
 from .columnar import ColumnSum, pairs_of, sums_int_columns
 from .combine import BudgetedBatches, combine_loop
-from .float_sums import float_sums_apply, float_sums_prefix
+from .float_sums import FloatSums, float_sums_apply, float_sums_run
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young, paused_gc, release_free_memory
 from .partitioner import HashPartitioner
 from .records import add_pairs_note, checked_pairs
@@ -250,8 +250,12 @@ class ShuffleWriter:
         budget = MemoryBudget(self.memory_limit)
         model = SizeModel()
         if table is None and float_sums_apply(aggregator):  # (int, float) pairs summed in numpy (float_sums.py)
-            table, iterator, summed = float_sums_prefix(iterator, budget, model)
-            out.records += summed
+            sums, rest = float_sums_run(iterator, budget, model)
+            out.records += sums.records
+            if rest is None:  # all summed: written from the columns, no dict in between
+                self._write_sums(sums, writer, out, budget, model)
+                return
+            table, iterator = sums.to_dict(), rest
         batches = BudgetedBatches(iterator, budget.limit, model)  # see combine.py: batches, then a look at the table
         table = {} if table is None else table
         for batch in batches:
@@ -288,6 +292,31 @@ class ShuffleWriter:
         if table:
             chunk = budget.chunk_records(model.combining_table(table) / len(table))
             self._write_columns(list(table), list(table.values()), writer, out, chunk)
+
+    def _write_sums(self, sums: FloatSums, writer: RunWriter, out: MapOutput, budget: MemoryBudget,
+                           model: SizeModel) -> None:
+        """Write numpy float sums by int key as unsorted columnar runs, bucketed
+        in numpy: the same buckets, and within each the same key order, as
+        the dict the loop would have built (``_write_last``)."""
+        keys, values = sums.take_columns()
+        if not len(keys):
+            return
+        chunk = budget.chunk_records(model.key + model.value + 16)
+        if self.buckets == 1:
+            parts = [(keys, values)]
+        elif type(self.partitioner) is HashPartitioner:
+            np = sums.numpy
+            where = int64_array_buckets(keys, self.buckets)
+            order = np.argsort(where, kind="stable")  # stable: each bucket keeps the keys' order
+            ends = np.cumsum(np.bincount(where, minlength=self.buckets)).tolist()
+            keys, values = keys[order], values[order]
+            parts = [(keys[start:end], values[start:end]) for start, end in zip([0] + ends, ends)]
+        else:
+            self._write_columns(keys.tolist(), values.tolist(), writer, out, chunk)
+            return
+        for bucket, (part_keys, part_values) in enumerate(parts):
+            if len(part_keys):
+                out.add(bucket, writer.write_columns(part_keys.tolist(), part_values.tolist(), chunk))
 
     def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> list[Segment]:
         segments = []
