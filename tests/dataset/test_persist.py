@@ -152,17 +152,23 @@ def test_a_new_runner_reusing_a_freed_id_recomputes(name, tmp_path):
     kept, counter = counted(tmp_path, n=20, partitions=2)
     kept = kept.persist()
     total = sum(range(20))
+    seen: set[int] = set()
     for attempt in range(1, 31):
         runner = make_runner(name, **({"workers": 1} if name == "processes" else {}))
+        reused = id(runner) in seen
+        seen.add(id(runner))
         try:
             assert sum(v for _, v in kept.collect(runner=runner)) == total
             assert sum(v for _, v in kept.collect(runner=runner)) == total  # kept: not computed again
         finally:
             runner.close()
         assert counter.runs() == 2 * attempt
+        if reused:  # the case reported: a freed runner's id, and the right answer on it
+            break
         forget_runs(kept)  # nothing refers to the closed runner: its memory, and id, are free again
         del runner
         gc.collect()
+    assert reused, "no runner got a freed one's id in 30 tries: the defect was not exercised"
 
 
 def forget_runs(ds) -> None:
