@@ -20,6 +20,10 @@ __all__ = ["from_sequence", "from_slices", "from_partition_files", "read_pickle"
 class SequencePartition:
     """A slice of an in-memory sequence."""
 
+    #: it lives in the driver's memory: workers forked after it was made have it already
+    #: (``runners/processes.py`` then sends a token, not the items)
+    shareable_at_fork = True
+
     def __init__(self, items: list, first: int):
         self.items = items
         self.first = first

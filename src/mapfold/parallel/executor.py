@@ -20,6 +20,10 @@ What the standard pool lacks, and this module adds:
   (``multiprocessing.Pool`` waits forever in that situation.)
 * **A bounded window.** At most ``window`` calls of one run are in flight or
   waiting to be yielded, so an endless iterable streams in bounded memory.
+* **Driver data shared at fork.** An object the driver holds before the
+  workers are forked (``share_at_fork``: a ``from_sequence`` partition) is
+  already in every worker's memory; a call refers to it by a token instead
+  of pickling it through the pool's feeder thread and unpickling it again.
 * **Any number of runs at once.** Each :meth:`ProcessExecutor.run` numbers
   its own calls and waits only on its own futures, so runs may be nested
   (the input of one is the output of another), interleaved, or driven from
@@ -50,6 +54,36 @@ __all__ = ["Call", "ProcessExecutor", "describe_exitcode"]
 
 _SLOTS = None  # in a worker: the shared (pid, task id) array of its generation
 _SLOT_INDEX = -1
+_SHARED: dict | None = None  # in a worker: the driver's objects shared at its fork (ProcessExecutor.share_at_fork)
+_FORKS = sys.platform.startswith("linux")  # workers are forked (else spawned: nothing is inherited)
+
+
+class ForkShared:
+    """Stands in a call for an object the workers inherited when they were
+    forked: it pickles as a token, and unpickles in a worker as that object.
+
+    >>> ForkShared(3)
+    ForkShared(3)
+    """
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: int):
+        self.token = token
+
+    def __reduce__(self):
+        return (_inherited, (self.token,))
+
+    def __repr__(self) -> str:
+        return f"ForkShared({self.token})"
+
+
+def _inherited(token: int) -> Any:
+    shared = _SHARED
+    if shared is None or token not in shared:  # the executor shares only before a generation forks
+        raise MapfoldError(f"this worker was not forked with shared object {token}: "
+                           "ProcessExecutor.share_at_fork was called after its pool started")
+    return shared[token]
 
 
 @dataclass
@@ -93,8 +127,9 @@ PARENT_CHECK_SECONDS = 0.5
 ORPHAN_SECONDS = 2.0  # after a kill, how long a call's future may stay unresolved before it counts as lost
 
 
-def _init_worker(slots, counter, initializer, initargs, parent, native_threads=None) -> None:
-    global _SLOTS, _SLOT_INDEX
+def _init_worker(slots, counter, initializer, initargs, parent, native_threads=None, shared=None) -> None:
+    global _SLOTS, _SLOT_INDEX, _SHARED
+    _SHARED = shared  # the driver's dict as it was at this fork (fork passes it without pickling)
     limit_native_threads(native_threads)  # see parallel/native_threads.py
     # What the worker inherited from the driver at fork (its modules, and whatever data the
     # driver holds: a from_sequence list, a graph) goes into the collector's permanent
@@ -142,7 +177,8 @@ class _Generation:
     shut down on purpose (close, terminate), whose lost calls are innocent.
     """
 
-    def __init__(self, workers: int, initializer, initargs, native_threads: int | None = None):
+    def __init__(self, workers: int, initializer, initargs, native_threads: int | None = None,
+                 shared: dict | None = None):
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         ctx = multiprocessing.get_context(method)
         # slots for every process this generation may start (replacements included)
@@ -150,7 +186,7 @@ class _Generation:
         counter = ctx.Value("i", 0)
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker,
-            initargs=(self.slots, counter, initializer, initargs, os.getpid(), native_threads),
+            initargs=(self.slots, counter, initializer, initargs, os.getpid(), native_threads, shared),
         )
         self.stopped = False
         self.killed_at: float | None = None  # when stop(now=True) killed its processes
@@ -229,11 +265,41 @@ class ProcessExecutor:
         self._closed = False
         self._task_ids = itertools.count()
         self._lock = threading.RLock()  # runs may be driven from several threads (async results)
+        self._shared: dict[int, Any] = {}  # share_at_fork's objects, by token, until released
+        self._share_ids = itertools.count()
 
     # -- pool lifecycle -------------------------------------------------
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def share_at_fork(self, obj: Any) -> ForkShared | None:
+        """A stand-in for ``obj`` to put in calls instead of it, or ``None``
+        when the workers would not inherit it (they are already running, or
+        they are spawned, not forked). Workers forked from now on, including
+        replacements for dead ones, find ``obj`` in their inherited memory:
+        a call carrying the stand-in pickles a token, not ``obj``. The
+        object is kept until :meth:`release_shared`.
+
+        >>> with ProcessExecutor(workers=1) as ex:
+        ...     part = ex.share_at_fork(list(range(5)))
+        ...     results = [r for _, r in ex.run([Call(sum, (part,))])]
+        ...     ex.release_shared([part])
+        >>> results == [10] or part is None  # None: a platform without fork
+        True
+        """
+        with self._lock:
+            if self._generation is not None or not _FORKS:  # a running pool forked before this object was here
+                return None
+            token = next(self._share_ids)
+            self._shared[token] = obj
+            return ForkShared(token)
+
+    def release_shared(self, stand_ins: Iterable[ForkShared]) -> None:
+        """Drop the driver's hold on shared objects (workers forked later will not have them)."""
+        with self._lock:
+            for stand_in in stand_ins:
+                self._shared.pop(stand_in.token, None)
 
     def start(self) -> None:
         """Start the workers now (otherwise they start with the first call).
@@ -255,7 +321,7 @@ class ProcessExecutor:
                         )
                     self._closed = False
                 self._generation = _Generation(self.workers, self._initializer, self._initargs,
-                                               self.native_threads)
+                                               self.native_threads, self._shared)
             return self._generation
 
     def _retire(self, generation: _Generation) -> _Verdict:

@@ -7,6 +7,7 @@ task retried (see ``parallel/executor.py``).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Iterator
 
 from ..core.serialize import dumps_code
@@ -35,12 +36,31 @@ class ProcessRunner(Runner):
 
     def run_tasks(self, stage: Stage, prepared, tasks: list[TaskSpec], ordered: bool = True) -> Iterator:
         token, payload = prepared
-        calls = (
-            Call(run_task, (token, payload, task, stage.name), context=context_of(task, stage.name), pass_attempt=True)
+        shared: list = []
+        # every call is built before the first one starts the pool: that fork is what shares inputs
+        calls = [
+            Call(run_task, (token, payload, self._shipped(task, shared), stage.name),
+                 context=context_of(task, stage.name), pass_attempt=True)
             for task in tasks
-        )
-        for call, outcome in self.executor.run(calls, ordered=ordered):
-            yield call.args[2], outcome
+        ]
+        asked = {id(call): task for call, task in zip(calls, tasks)}
+        try:
+            for call, outcome in self.executor.run(calls, ordered=ordered):
+                yield asked[id(call)], outcome
+        finally:
+            self.executor.release_shared(shared)
+
+    def _shipped(self, task: TaskSpec, shared: list) -> TaskSpec:
+        """The task as it travels: an input held in the driver's memory (a
+        ``from_sequence`` partition: ``shareable_at_fork``) is left to the
+        workers' fork when the pool has yet to start, so only a token goes
+        through the pool's queue (``parallel/executor.py``)."""
+        if getattr(task.input, "shareable_at_fork", False):
+            stand_in = self.executor.share_at_fork(task.input)
+            if stand_in is not None:
+                shared.append(stand_in)
+                return replace(task, input=stand_in)
+        return task
 
     def close(self) -> None:
         self.executor.close()
