@@ -79,3 +79,24 @@ def test_a_context_dropped_without_stop_leaves_nothing_on_a_shared_runner(serial
     gc.collect()
     assert not os.path.exists(folder)
     assert len(serial.listeners) == listening
+
+
+def test_a_killed_drivers_files_folder_is_swept_by_the_next_context(tmp_path):
+    # a driver killed outright runs no finalizer: its folder's owner lock dies with it, and the
+    # next context (or runner) that makes a scratch folder sweeps it
+    import subprocess
+    import sys
+    import tempfile
+
+    script = ("import os, sys; from mapfold.compat.pyspark import SparkContext; "
+              "sc = SparkContext(runner='serial'); print(os.path.dirname(sc._files_dir), flush=True); "
+              "os.kill(os.getpid(), 9)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    folder = done.stdout.strip()
+    assert done.returncode == -9 and os.path.isdir(folder), done.stderr
+    assert os.path.dirname(folder) == tempfile.gettempdir()
+    with SparkContext(runner="serial") as sc:
+        assert not os.path.exists(folder)
+        own = os.path.dirname(sc._files_dir)
+        assert os.path.isdir(own)
+    assert not os.path.exists(own)  # stopped: its own folder, lock and all, is gone

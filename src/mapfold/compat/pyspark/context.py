@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 import weakref
@@ -27,6 +26,7 @@ from ...dataset.sources import from_slices, read_pickle, read_text, read_whole_t
 from ...core.errors import MapfoldError
 from ...io.paths import expand_paths
 from ...runners import get_runner, make_runner
+from ...runners.scratch import Scratch
 from .accumulators import GROUP, Accumulator, AccumulatorParam, param_for
 from .broadcast import Broadcast
 from .conf import SparkConf
@@ -109,8 +109,11 @@ class SparkContext:
         self._broadcasts: list[Broadcast] = []
         self._accumulators: dict[str, Accumulator] = {}  # by counter key: f"{id}@{this context's token}"
         self._token = uuid.uuid4().hex[:8]
-        # made now, before the runner starts workers, so that forked workers inherit its name (files.py)
-        self._files_dir: str | None = tempfile.mkdtemp(prefix="mapfold-sparkfiles-")
+        # made now, before the runner starts workers, so that forked workers inherit its name (files.py);
+        # in an owner-locked scratch folder, which the next runner or context sweeps if this driver is killed
+        self._scratch: Scratch | None = Scratch.make("mapfold-sparkfiles-")
+        self._files_dir: str | None = os.path.join(self._scratch.path, "files")
+        os.mkdir(self._files_dir)
         os.environ[ENVIRONMENT] = self._files_dir
         self._files: list[str] = []
         self._rdd_ids = 0
@@ -118,7 +121,7 @@ class SparkContext:
         # is collected, and its finalizer stops the listening and removes the files folder
         self._listener = _JobEvents(self)
         self.runner.add_listener(self._listener)
-        weakref.finalize(self, _forget, self.runner, self._listener, self._files_dir)
+        weakref.finalize(self, _forget, self.runner, self._listener, self._scratch)
 
     # -- what the application is ----------------------------------------------
     @property
@@ -277,7 +280,7 @@ class SparkContext:
         if self._files_dir is not None:
             if os.environ.get(ENVIRONMENT) == self._files_dir:
                 del os.environ[ENVIRONMENT]
-            shutil.rmtree(self._files_dir, ignore_errors=True)
+            self._scratch.remove()
             self._files_dir = None
 
     def __enter__(self) -> "SparkContext":
@@ -299,11 +302,11 @@ class _JobEvents:
             context._job_event(event)
 
 
-def _forget(runner, listener: _JobEvents, files_dir: str) -> None:
+def _forget(runner, listener: _JobEvents, scratch: Scratch) -> None:
     """What a context never stopped leaves behind, undone when it is collected."""
     if listener in runner.listeners:
         runner.remove_listener(listener)
-    shutil.rmtree(files_dir, ignore_errors=True)
+    scratch.remove()
 
 
 def _at_least(rdd: "RDD", wanted: int | None, method: str) -> "RDD":
