@@ -8,10 +8,12 @@ without it; its progress and task stream must advance while the job runs;
 its final counters, record counts and spilled bytes must equal the run
 record's; a failing task must show its error and context. The offline
 report of the same run must show the same figures with networking off.
-The processes run writes the screenshots of docs/dashboard.md.
+The processes run takes the screenshots of docs/dashboard.md: into docs/images with
+``MAPFOLD_WRITE_SCREENSHOTS=1``, else into the test's folder (a test run leaves the checkout as it was).
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.error
@@ -24,7 +26,7 @@ import mapfold as mf
 from mapfold.core.config import parse_size
 from mapfold.runners import make_runner
 
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 SLEEP = 0.2  # seconds per input partition: 8 partitions, 2 workers, 4 waves a stage
 WORDS = [f"w{i % 3000}" for i in range(60_000)]
 LINES = [" ".join(WORDS[i:i + 10]) for i in range(0, len(WORDS), 10)]
@@ -206,6 +208,7 @@ def check_report(browser, source, record, shot: Path | None = None):
 
 def test_processes_live_page_and_report(browser, tmp_path):
     log = tmp_path / "events.jsonl"
+    IMAGES = DOC_IMAGES if os.environ.get("MAPFOLD_WRITE_SCREENSHOTS") == "1" else tmp_path
     with mf.runner("processes", workers=2, memory_limit=BUDGET, dashboard=True, event_log=log) as runner:
         board = runner.dashboard
         assert board.url.startswith("http://127.0.0.1:") and "token=" in board.url
