@@ -167,7 +167,9 @@ def test_int_buckets_leave_other_keys_to_stable_hash(odd):
 def test_int_bucket_positions_group_the_keys_by_stable_hash_bucket_in_order(keys, buckets):
     from mapfold.core.hashing import int_bucket_positions
 
-    expected = [[i for i, key in enumerate(keys) if stable_hash(key) % buckets == b] for b in range(buckets)]
+    expected: list[list[int]] = [[] for _ in range(buckets)]
+    for i, key in enumerate(keys):  # each key hashed once (not once per bucket)
+        expected[stable_hash(key) % buckets].append(i)
     assert int_bucket_positions(keys, buckets) == expected
 
 
