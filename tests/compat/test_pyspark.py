@@ -4,6 +4,9 @@ from __future__ import annotations
 import gc
 import operator
 import os
+import subprocess
+import sys
+import tempfile
 from collections import Counter
 
 import pytest
@@ -81,14 +84,10 @@ def test_a_context_dropped_without_stop_leaves_nothing_on_a_shared_runner(serial
     assert len(serial.listeners) == listening
 
 
-def test_a_killed_drivers_files_folder_is_swept_by_the_next_context(tmp_path):
+def test_a_killed_drivers_files_folder_is_swept_by_the_next_context():
     # a driver killed outright runs no finalizer: its folder's owner lock dies with it, and the
     # next context (or runner) that makes a scratch folder sweeps it
-    import subprocess
-    import sys
-    import tempfile
-
-    script = ("import os, sys; from mapfold.compat.pyspark import SparkContext; "
+    script = ("import os; from mapfold.compat.pyspark import SparkContext; "
               "sc = SparkContext(runner='serial'); print(os.path.dirname(sc._files_dir), flush=True); "
               "os.kill(os.getpid(), 9)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mapfold.plan.nodes import Aggregator
 from mapfold.shuffle.combine import combine_loop
-from mapfold.shuffle.float_sums import FloatSums, float_sums_absorb, float_sums_prefix
+from mapfold.shuffle.float_sums import FloatSums, float_sums_absorb, float_sums_run
 from mapfold.shuffle.memory import MemoryBudget, SizeModel
 from mapfold.shuffle.local import LocalCombine
 
@@ -29,6 +29,12 @@ def _dict_loop(records) -> dict:
     return table
 
 
+def _summed_prefix(records) -> tuple:
+    """What the map side holds after the numpy path: (table, the records left, records summed)."""
+    sums, rest = float_sums_run(iter(records), MemoryBudget(1 << 30), SizeModel())
+    return sums.to_dict(), iter(()) if rest is None else rest, sums.records
+
+
 def _positive_zero(floats):
     """-0.0 sends the path back to the dict loop (its sum's sign depends on order), so
     the tests of the numpy sums themselves leave it out."""
@@ -44,7 +50,7 @@ _pairs = st.tuples(st.one_of(_keys, st.booleans(), st.just(2.0), st.just("k")), 
 @given(st.lists(st.tuples(st.integers(0, 3000), _positive_zero(st.floats(-1e6, 1e6))),
                 max_size=6000))
 def test_sums_of_qualifying_pairs_equal_the_dict_loop_bit_for_bit(records):
-    table, rest, summed = float_sums_prefix(iter(records), MemoryBudget(1 << 30), SizeModel())
+    table, rest, summed = _summed_prefix(records)
     assert list(rest) == [] and summed == len(records)
     assert _bits(table) == _bits(_dict_loop(records))
 
@@ -52,7 +58,7 @@ def test_sums_of_qualifying_pairs_equal_the_dict_loop_bit_for_bit(records):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.tuples(_keys, _values), _pairs), max_size=3000))
 def test_any_pairs_summed_then_handed_back_equal_the_dict_loop(records):
-    table, rest, summed = float_sums_prefix(iter(records), MemoryBudget(1 << 30), SizeModel())
+    table, rest, summed = _summed_prefix(records)
     rest = list(rest)
     assert summed + len(rest) == len(records) and rest == records[summed:]
     combine_loop(None, operator.add)(table, rest)  # what the map side does next

@@ -208,19 +208,19 @@ def check_report(browser, source, record, shot: Path | None = None):
 
 def test_processes_live_page_and_report(browser, tmp_path):
     log = tmp_path / "events.jsonl"
-    IMAGES = DOC_IMAGES if os.environ.get("MAPFOLD_WRITE_SCREENSHOTS") == "1" else tmp_path
+    images = DOC_IMAGES if os.environ.get("MAPFOLD_WRITE_SCREENSHOTS") == "1" else tmp_path
     with mf.runner("processes", workers=2, memory_limit=BUDGET, dashboard=True, event_log=log) as runner:
         board = runner.dashboard
         assert board.url.startswith("http://127.0.0.1:") and "token=" in board.url
         page = browser.new_page()
         try:
-            ds, record = check_live(page, board.url, runner, IMAGES / "dashboard-live.png")
-            check_failure(page, runner, IMAGES / "dashboard-failure.png")
+            ds, record = check_live(page, board.url, runner, images / "dashboard-live.png")
+            check_failure(page, runner, images / "dashboard-failure.png")
         finally:
             page.close()
     # after the run: the report from the event log (every job of the runner), and from the record alone
     report = mf.write_report(log, tmp_path / "report.html")
-    check_report(browser, report, record, IMAGES / "dashboard-report.png")
+    check_report(browser, report, record, images / "dashboard-report.png")
     check_report(browser, mf.write_report(record, tmp_path / "record.html"), record)
 
 

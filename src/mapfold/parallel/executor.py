@@ -179,7 +179,7 @@ class _Generation:
 
     def __init__(self, workers: int, initializer, initargs, native_threads: int | None = None,
                  shared: dict | None = None):
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        method = "fork" if _FORKS else "spawn"
         ctx = multiprocessing.get_context(method)
         # slots for every process this generation may start (replacements included)
         self.slots = ctx.Array("q", 2 * workers * 4, lock=False)

@@ -35,7 +35,7 @@ from typing import Iterator
 from .columnar import sums_int_columns
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young
 
-__all__ = ["FloatSums", "float_sums_apply", "float_sums_prefix", "float_sums_run", "float_sums_absorb"]
+__all__ = ["FloatSums", "float_sums_apply", "float_sums_run", "float_sums_absorb"]
 
 _INT, _FLOAT, _PAIR = {int}, {float}, {2}
 _first, _second = itemgetter(0), itemgetter(1)
@@ -196,32 +196,20 @@ def _sums_in_first_order(np, keys, values) -> tuple:
     return ordered[starts][by_first], sums[by_first]
 
 
-def float_sums_prefix(iterator: Iterator, budget: MemoryBudget, model: SizeModel) -> tuple[dict, Iterator, int]:
-    """A map task's records summed in numpy while they qualify: ``(table, rest,
-    records summed)``, where ``table`` is the dict the loop would hold after
-    those records and ``rest`` the records from the first one not summed.
-    ``model`` is fed a sample, as the loop's batches would feed it.
-
-    >>> table, rest, n = float_sums_prefix(iter([(1, 0.5), (2, 1.0), (1, 0.5)]), MemoryBudget(1 << 20), SizeModel())
-    >>> table, list(rest), n
-    ({1: 1.0, 2: 1.0}, [], 3)
-    >>> table, rest, n = float_sums_prefix(iter([(1, 0.5), ("x", 1.0)]), MemoryBudget(1 << 20), SizeModel())
-    >>> table, list(rest), n
-    ({}, [(1, 0.5), ('x', 1.0)], 0)
-    """
-    sums, rest = float_sums_run(iterator, budget, model)
-    return sums.to_dict(), iter(()) if rest is None else rest, sums.records
-
-
 def float_sums_run(iterator: Iterator, budget: MemoryBudget, model: SizeModel) -> tuple[FloatSums, Iterator | None]:
     """A map task's records summed in numpy while they qualify: ``(sums,
     rest)``, where ``rest`` is ``None`` when every record was summed (the
     caller may take the sums as columns), else the records from the first
     one not summed (the sums are then what the loop goes on from).
 
+    ``model`` is fed a sample, as the loop's batches would feed it.
+
     >>> sums, rest = float_sums_run(iter([(1, 0.5), (2, 1.0), (1, 0.5)]), MemoryBudget(1 << 20), SizeModel())
-    >>> rest is None, sums.to_dict()
-    (True, {1: 1.0, 2: 1.0})
+    >>> rest is None, sums.to_dict(), sums.records
+    (True, {1: 1.0, 2: 1.0}, 3)
+    >>> sums, rest = float_sums_run(iter([(1, 0.5), ("x", 1.0)]), MemoryBudget(1 << 20), SizeModel())
+    >>> sums.to_dict(), list(rest), sums.records
+    ({}, [(1, 0.5), ('x', 1.0)], 0)
     """
     sums = FloatSums()
     iterator = iter(iterator)
@@ -242,7 +230,8 @@ def float_sums_run(iterator: Iterator, budget: MemoryBudget, model: SizeModel) -
 def float_sums_absorb(chunks: Iterator[tuple], budget: MemoryBudget, model: SizeModel) -> tuple[dict, Iterator]:
     """The reduce side's unsorted runs (``(segment, chunk)`` pairs, in order)
     summed in numpy while their chunks are columns of int keys and float
-    values: ``(table, rest)``, as :func:`float_sums_prefix`.
+    values: ``(table, rest)``: the dict the loop would hold after those
+    chunks, and the chunks from the first one not summed.
 
     >>> class Run: columnar = True
     >>> table, rest = float_sums_absorb(iter([(Run, ([1, 2], [0.5, 1.0])), (Run, ([2], [0.25]))]),

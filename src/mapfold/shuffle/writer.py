@@ -294,29 +294,25 @@ class ShuffleWriter:
             self._write_columns(list(table), list(table.values()), writer, out, chunk)
 
     def _write_sums(self, sums: FloatSums, writer: RunWriter, out: MapOutput, budget: MemoryBudget,
-                           model: SizeModel) -> None:
-        """Write numpy float sums by int key as unsorted columnar runs, bucketed
-        in numpy: the same buckets, and within each the same key order, as
-        the dict the loop would have built (``_write_last``)."""
+                    model: SizeModel) -> None:
+        """Write numpy float sums by int key as unsorted columnar runs, hash
+        bucketed in numpy: the same buckets, and within each the same key
+        order, as the dict the loop would have built (``_write_last``)."""
         keys, values = sums.take_columns()
         if not len(keys):
             return
         chunk = budget.chunk_records(model.key + model.value + 16)
-        if self.buckets == 1:
-            parts = [(keys, values)]
-        elif type(self.partitioner) is HashPartitioner:
-            np = sums.numpy
-            where = int64_array_buckets(keys, self.buckets)
-            order = np.argsort(where, kind="stable")  # stable: each bucket keeps the keys' order
-            ends = np.cumsum(np.bincount(where, minlength=self.buckets)).tolist()
-            keys, values = keys[order], values[order]
-            parts = [(keys[start:end], values[start:end]) for start, end in zip([0] + ends, ends)]
-        else:
+        if self.buckets == 1 or type(self.partitioner) is not HashPartitioner:
             self._write_columns(keys.tolist(), values.tolist(), writer, out, chunk)
             return
-        for bucket, (part_keys, part_values) in enumerate(parts):
-            if len(part_keys):
-                out.add(bucket, writer.write_columns(part_keys.tolist(), part_values.tolist(), chunk))
+        np = sums.numpy
+        where = int64_array_buckets(keys, self.buckets)
+        order = np.argsort(where, kind="stable")  # stable: each bucket keeps the keys' order
+        ends = np.cumsum(np.bincount(where, minlength=self.buckets)).tolist()
+        keys, values = keys[order], values[order]
+        for bucket, (start, end) in enumerate(zip([0] + ends, ends)):
+            if end > start:
+                out.add(bucket, writer.write_columns(keys[start:end].tolist(), values[start:end].tolist(), chunk))
 
     def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> list[Segment]:
         segments = []

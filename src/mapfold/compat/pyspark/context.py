@@ -111,7 +111,7 @@ class SparkContext:
         self._token = uuid.uuid4().hex[:8]
         # made now, before the runner starts workers, so that forked workers inherit its name (files.py);
         # in an owner-locked scratch folder, which the next runner or context sweeps if this driver is killed
-        self._scratch: Scratch | None = Scratch.make("mapfold-sparkfiles-")
+        self._scratch = Scratch.make("mapfold-sparkfiles-")
         self._files_dir: str | None = os.path.join(self._scratch.path, "files")
         os.mkdir(self._files_dir)
         os.environ[ENVIRONMENT] = self._files_dir
