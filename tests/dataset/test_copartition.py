@@ -8,7 +8,7 @@ shown not to be skipped when the partition count or the partitioner differs.
 from __future__ import annotations
 
 import operator
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -374,3 +374,52 @@ def test_co_partitioned_join_moves_no_side_on_any_runner(runner, serial):
             pairs.partition_by(3).coalesce(2).glom().map(len).collect(runner=serial)
     finally:
         links.unpersist()
+
+
+def _joined(left: list, right: list, keep_left: bool, keep_right: bool) -> list:
+    """Every join's pairs by the definition (a model, not the engine)."""
+    by_key = defaultdict(list)
+    for k, w in right:
+        by_key[k].append(w)
+    out = [(k, (v, w)) for k, v in left for w in by_key.get(k, [None] if keep_left else [])]
+    left_keys = {k for k, _ in left}
+    if keep_right:
+        out += [(k, (None, w)) for k, w in right if k not in left_keys]
+    return sorted(out, key=repr)
+
+
+@pytest.mark.parametrize("how", ["join", "left_outer_join", "right_outer_join", "full_outer_join"])
+@pytest.mark.parametrize("memory_limit", [None, "64kB"])
+def test_co_partitioned_joins_pair_streamed_left_records_with_the_right_sides_table(serial, how, memory_limit):
+    """A co-partitioned join reads its sides apart (``shuffle/local.LocalJoin``):
+    the right side's values in a table, the left side's records streamed past
+    it, in their order; past the budget the spilling cogroup takes over. Both
+    give every join's pairs, repeated keys on either side included."""
+    left = [(i % 700, i) for i in range(0, 9000, 3)] + [(-1 - i, i) for i in range(50)]
+    right = [(i % 900, -i) for i in range(6000)] + [(-1000 - i, i) for i in range(40)]
+    keep = {"join": (False, False), "left_outer_join": (True, False),
+            "right_outer_join": (False, True), "full_outer_join": (True, True)}[how]
+    with mf.runner("serial", memory_limit=memory_limit):
+        a = mf.from_sequence(left, partitions=2).partition_by(2)
+        b = mf.from_sequence(right, partitions=3).partition_by(2)
+        joined = getattr(a, how)(b)
+        got = joined.collect()
+        assert map_stages(joined) == 2, joined.explain_string()  # the two partition_by shuffles, no third
+        spilled = int(joined.explain_string().split("spilled: ")[1].split(" bytes")[0])
+    assert sorted(got, key=repr) == _joined(left, right, *keep)
+    assert (spilled > 0) == (memory_limit is not None)
+    if memory_limit is None:  # streamed: each partition's left records in their order, then the right-only keys
+        firsts = [kv[1][0] for kv in got if kv[1][0] is not None]
+        times = Counter(k for k, _ in right)
+        parts = a.glom().collect(runner=serial)
+        assert firsts == [v for part in parts for k, v in part for _ in range(times[k] or keep[0])]
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_a_record_that_is_no_pair_fails_a_co_partitioned_join_naming_its_side(serial, side):
+    good = mf.from_sequence([(1, "a"), (2, "b")], partitions=2).partition_by(2)
+    bad = mf.from_sequence([(1, "x"), (2, "y"), (3, "z")], partitions=2).partition_by(2).map_values(str) \
+        .map_partitions(lambda records: [*records, "oops"], preserves_partitioning=True)
+    a, b = (bad, good) if side == 0 else (good, bad)
+    where = "on the Dataset it is called on" if side == 0 else "on the other Dataset"
+    with pytest.raises(mf.MapfoldError, match=f"join needs \\(key, value\\) records \\(2-tuples\\) {where}"):
+        a.join(b).collect(runner=serial)

@@ -57,4 +57,4 @@ def test_pagerank_joins_never_reshuffle_the_links(serial, example):
     run = text[text.index("last run:"):]
     map_stages = [line for line in run.splitlines() if "(map side)" in line]
     assert len(map_stages) == 4 and all("reduce_by_key" in line for line in map_stages), run
-    assert text.count("cogroup [no shuffle: input already hash-partitioned into 3]") == 4
+    assert text.count("join [no shuffle: input already hash-partitioned into 3]") == 4

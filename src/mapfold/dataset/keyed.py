@@ -39,7 +39,7 @@ from typing import Any, Callable
 from ..plan.nodes import Aggregator, CombineNode, ShuffleNode, ZipNode, copartitioned
 from ..shuffle import aggregators as agg
 from ..shuffle.groups import SideValues
-from ..shuffle.local import LocalCogroup
+from ..shuffle.local import LocalCogroup, LocalJoin
 from ..shuffle.partitioner import HashPartitioner, partitioner_for
 from ..shuffle.records import pair_error
 from . import transforms as t
@@ -202,26 +202,36 @@ class KeyedMixin:
         check_count(partitions, "partitions", "cogroup", optional=True)
         return self._cogroup(others, partitions, "cogroup")
 
-    def _cogroup(self, others, partitions, operation: str):
+    def _cogroup(self, others, partitions, operation: str, join: tuple[bool, bool] | None = None):
+        """The cogroup of ``self`` and ``others``; for ``join=(keep_left,
+        keep_right)`` (two sides), its pairs instead."""
         sides = [self] + list(others)
         n = partitions or max(side.num_partitions for side in sides)
         target = _cogroup_partitioner(sides, n, partitions)
+        tags = tuple(_Tag(i, operation) for i in range(len(sides)))
         # a record-level map that keeps the partitioning: a non-pair record fails naming the join's side
-        tagged = [side._narrow(t.Map(_Tag(i, operation)), f"tag side {i}", preserves_partitioning=True)
-                  for i, side in enumerate(sides)]
+        tagged = [side._narrow(t.Map(tag), f"tag side {i}", preserves_partitioning=True)
+                  for i, (tag, side) in enumerate(zip(tags, sides))]
         group = Aggregator(agg.to_list, agg.append, agg.extend, collects=len)
-        if not any(copartitioned(side.node, target, n) for side in tagged):
+        split = _SplitSides(len(sides))
+        if not any(copartitioned(side.node, target, n) for side in sides):
             union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
-            grouped = union._shuffle(n, target, group, "cogroup")
-        else:  # shuffle only the sides not partitioned as `target`; read partition i of every side together
-            placed = [side.node if copartitioned(side.node, target, n)
-                      else ShuffleNode(side.node, n, target, None, name=f"cogroup side {i}")
-                      for i, side in enumerate(tagged)]
-            # each side's values go straight into a list of their own: no tagged groups to split
-            split = _SplitSides(len(sides))
-            combine = LocalCogroup(group, "cogroup", len(sides), split)
-            return type(self)(CombineNode(ZipNode(placed, "cogroup sides"), group, "cogroup", combine), tuple(tagged))
-        return grouped.map_values(_SplitSides(len(sides)))
+            grouped = union._shuffle(n, target, group, "cogroup").map_values(split)
+            return grouped if join is None else grouped._join_pairs(*join)
+        # shuffle only the sides not partitioned as `target` (checked for pairs first, as the tags would);
+        # then partition i of every side is read in one task, each side's records apart (ZipNode)
+        kept = [copartitioned(side.node, target, n) for side in sides]
+        placed = [side.node if keep
+                  else ShuffleNode(side._narrow(t.Map(_PairCheck(i, operation)), f"check side {i}").node, n,
+                                   target, None, name=f"cogroup side {i}")
+                  for i, (keep, side) in enumerate(zip(kept, sides))]
+        zipped = ZipNode(placed, "cogroup sides", tagged=[side.node for side in tagged],
+                         shuffled=[not keep for keep in kept])
+        if join is None:
+            return type(self)(CombineNode(zipped, group, "cogroup", LocalCogroup(group, "cogroup", len(sides), split,
+                                                                               tags=tags)), tuple(sides))
+        local = LocalJoin(group, operation, split, tags, _JoinedPairs(_JoinPairs(*join)), *join)
+        return type(self)(CombineNode(zipped, group, operation, local), tuple(sides))
 
     def join(self, other, partitions: int | None = None):
         """Inner join: ``(key, (v, w))`` for every pair of values sharing a key.
@@ -232,7 +242,7 @@ class KeyedMixin:
         [('k', (1, 2)), ('k', (1, 3))]
         """
         _check_join(other, partitions, "join")
-        return self._cogroup([other], partitions, "join")._join_pairs(False, False)
+        return self._cogroup([other], partitions, "join", (False, False))
 
     def _join_pairs(self, keep_left: bool, keep_right: bool):
         # one narrow step (a flat_map_values of _JoinPairs, without its call per key)
@@ -241,17 +251,17 @@ class KeyedMixin:
     def left_outer_join(self, other, partitions: int | None = None):
         """Every value of ``self``; ``None`` where ``other`` has no match."""
         _check_join(other, partitions, "left_outer_join")
-        return self._cogroup([other], partitions, "left_outer_join")._join_pairs(True, False)
+        return self._cogroup([other], partitions, "left_outer_join", (True, False))
 
     def right_outer_join(self, other, partitions: int | None = None):
         """Every value of ``other``; ``None`` where ``self`` has no match."""
         _check_join(other, partitions, "right_outer_join")
-        return self._cogroup([other], partitions, "right_outer_join")._join_pairs(False, True)
+        return self._cogroup([other], partitions, "right_outer_join", (False, True))
 
     def full_outer_join(self, other, partitions: int | None = None):
         """Every value of either side; ``None`` for the missing side."""
         _check_join(other, partitions, "full_outer_join")
-        return self._cogroup([other], partitions, "full_outer_join")._join_pairs(True, True)
+        return self._cogroup([other], partitions, "full_outer_join", (True, True))
 
     def subtract_by_key(self, other, partitions: int | None = None):
         """Records of ``self`` whose key does not occur in ``other``.
@@ -359,16 +369,20 @@ def _key_of(record):
     return record[0]
 
 
-class _Tag:
-    """``(key, value)`` -> ``(key, (side, value))``; any other record fails
-    here, saying which operation and side wanted a pair (``shuffle/records.py``)."""
+class _PairCheck:
+    """A ``(key, value)`` record as it is; any other record fails here, saying
+    which operation and side wanted a pair (``shuffle/records.py``)."""
 
     def __init__(self, side: int, operation: str = "cogroup"):
         self.side, self.operation = side, operation
 
     def __call__(self, record):
         if type(record) is tuple and len(record) == 2:
-            return (record[0], (self.side, record[1]))
+            return record
+        self._check(record)
+        return (record[0], record[1])
+
+    def _check(self, record) -> None:
         if self.side == 0:
             where = "on the Dataset it is called on"
         else:
@@ -376,6 +390,15 @@ class _Tag:
         error = pair_error(record, self.operation, where)
         if error is not None:
             raise error
+
+
+class _Tag(_PairCheck):
+    """``(key, value)`` -> ``(key, (side, value))``, checked as :class:`_PairCheck` checks."""
+
+    def __call__(self, record):
+        if type(record) is tuple and len(record) == 2:
+            return (record[0], (self.side, record[1]))
+        self._check(record)
         return (record[0], (self.side, record[1]))
 
 

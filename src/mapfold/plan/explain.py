@@ -58,7 +58,7 @@ def _stage_lines(node: Node, depth: int, out: list, seen: set, title: str = "sta
                    f"(a runner that cannot zip partitions shuffles them together):")
         for side, parent in enumerate(current.parents()):
             # a side shuffled here was not partitioned the join's way; the others were
-            how = "shuffled into the join's partitioning" if isinstance(parent, ShuffleNode) else \
+            how = "shuffled into the join's partitioning" if current.shuffled[side] else \
                 f"no shuffle, {current.skipped}"
             _stage_lines(parent, depth + 2, out, seen, title=f"side {side} ({how})")
     elif isinstance(current, CoalesceNode):

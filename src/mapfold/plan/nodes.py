@@ -201,7 +201,9 @@ def _unchanged(index: int, iterator):
 
 
 class ZipNode(Node):
-    """Partition ``i`` is partition ``i`` of every parent, one after the other.
+    """Partition ``i`` is partition ``i`` of every parent, side by side: the
+    step above it (a cogroup or join, ``shuffle/local.py``) gets one
+    iterator per parent (``sides_of``).
 
     The parents are co-partitioned (equal partitioners, equal counts), so
     each key's records of every parent meet in one partition: what a
@@ -214,7 +216,8 @@ class ZipNode(Node):
 
     name = "zip"
 
-    def __init__(self, parents: list[Node], name: str = "zip"):
+    def __init__(self, parents: list[Node], name: str = "zip", tagged: list[Node] | None = None,
+                 shuffled: list[bool] | None = None):
         first = parents[0]
         if any(not copartitioned(p, first.partitioner, first.num_partitions) for p in parents):
             raise ValueError("ZipNode needs co-partitioned parents")
@@ -223,9 +226,14 @@ class ZipNode(Node):
         self.partitioner = first.partitioner
         self.name = name
         self.skipped = _skipped_reason(first.partitioner)
-        # a side that is itself a plain shuffle into this partitioning needs no shuffle of its own there
-        inputs = [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p for p in self._parents]
-        self.as_shuffle = ShuffleNode(UnionNode(inputs), first.num_partitions, first.partitioner, None,
+        # which sides were shuffled into this partitioning for the zip (the others were partitioned so)
+        self.shuffled = list(shuffled) if shuffled is not None else [isinstance(p, ShuffleNode) for p in parents]
+        # read as one shuffle, the sides must say which side a record is of: ``tagged`` (each side
+        # unshuffled, its records side-tagged) when given; and a side that is itself a plain shuffle
+        # into this partitioning needs no shuffle of its own there
+        inputs = tagged or [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p
+                            for p in self._parents]
+        self.as_shuffle = ShuffleNode(UnionNode(list(inputs)), first.num_partitions, first.partitioner, None,
                                       name=f"{name} (runner cannot zip partitions)")
 
     def parents(self) -> list[Node]:

@@ -10,8 +10,8 @@ transforms to apply, each with the partition index it sees.
 
 A :class:`~mapfold.plan.nodes.ZipNode` (the sides of a co-partitioned
 cogroup) gives its tasks a :class:`ZippedInput`: partition ``i`` of every
-side, each an ``(input, chain)`` of its own, read one after the other in
-one task. A runner that cannot read several inputs in one task compiles it
+side, each an ``(input, chain)`` of its own, read in one task, each side
+an iterator of its own for the cogroup or join step above the zip. A runner that cannot read several inputs in one task compiles it
 as the ordinary shuffle it stands for (``zips_inputs=False``).
 """
 from __future__ import annotations
@@ -75,6 +75,9 @@ class ZippedInput:
 
     partition: int
     parts: list  # [(input, chain), ...]
+    # the sides of a ZipNode: the step above takes one iterator per side (its ``sides_of``);
+    # else (a coalesce's parts) the parts are read one after the other
+    separate: bool = False
 
     def describe(self) -> str:
         return " + ".join(getattr(source, "describe", lambda: type(source).__name__)() for source, _ in self.parts)
@@ -148,7 +151,8 @@ def compile_stage(node: Node, finisher: Callable, name: str, partitions: list[in
             elif isinstance(current, UnionNode):
                 current, current_index = current.locate(current_index)
             elif isinstance(current, ZipNode) and zips_inputs:
-                source = ZippedInput(current_index, [walk(parent, current_index) for parent in current.parents()])
+                source = ZippedInput(current_index, [walk(parent, current_index) for parent in current.parents()],
+                                     separate=True)
                 break
             elif isinstance(current, ZipNode):
                 current = current.as_shuffle

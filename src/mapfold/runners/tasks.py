@@ -53,7 +53,7 @@ def load_stage_code(token: str, payload) -> StageCode:
 
 
 def open_input(source, code: StageCode) -> Iterator:
-    if isinstance(source, ZippedInput):  # co-partitioned sides: each through its own chain, in turn
+    if isinstance(source, ZippedInput):  # a coalesce's partitions: each through its own chain, in turn
         return chain.from_iterable(_side(part, steps, code) for part, steps in source.parts)
     if isinstance(source, ShuffleInput):
         from ..shuffle.reader import read_bucket
@@ -68,7 +68,12 @@ def open_input(source, code: StageCode) -> Iterator:
 
 
 def _side(source, steps: tuple, code: StageCode) -> Iterator:
-    iterator = open_input(source, code)
+    if isinstance(source, ZippedInput) and source.separate:
+        # co-partitioned sides: the step above the zip (a cogroup or join) takes one iterator per side
+        (node_id, index), steps = steps[0], steps[1:]
+        iterator = code.transforms[node_id].sides_of(index, [_side(part, own, code) for part, own in source.parts])
+    else:
+        iterator = open_input(source, code)
     for node_id, index in steps:
         iterator = code.transforms[node_id](index, iterator)
     return iterator
@@ -80,7 +85,7 @@ def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
     if rewrite is not None and rewrite.into is None:
         iterator, steps = getattr(task.input, rewrite.view)(), steps[rewrite.replaces:]
     else:
-        iterator = open_input(task.input, code)
+        return _side(task.input, steps, code)
     for node_id, index in steps:
         iterator = code.transforms[node_id](index, iterator)
     return iterator

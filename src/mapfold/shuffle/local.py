@@ -40,7 +40,7 @@ from .reader import _merge_bucket
 from .spill import RunWriter
 from .writer import MapOutput, ShuffleWriter
 
-__all__ = ["LocalCombine", "LocalCogroup"]
+__all__ = ["LocalCombine", "LocalCogroup", "LocalJoin"]
 
 
 class _OneBucket:
@@ -146,12 +146,20 @@ class LocalCogroup(LocalCombine):
     """
 
     def __init__(self, aggregator, name: str, sides: int, split: Callable | None, memory_limit: int | None = None,
-                 scratch: str | None = None, keep_dir: str | None = None):
+                 scratch: str | None = None, keep_dir: str | None = None, tags: tuple = ()):
         super().__init__(aggregator, name, memory_limit, scratch, keep_dir)
         self.sides, self.split = sides, split
+        self.tags = tags  # per side: (key, value) -> (key, (side, value)), failing on a record that is no pair
 
     def bound(self, memory_limit: int, scratch: str, keep_dir: str) -> "LocalCogroup":
-        return LocalCogroup(self.aggregator, self.name, self.sides, self.split, memory_limit, scratch, keep_dir)
+        return LocalCogroup(self.aggregator, self.name, self.sides, self.split, memory_limit, scratch, keep_dir,
+                            self.tags)
+
+    def sides_of(self, index: int, iterators: list) -> Iterator:
+        """The cogroup of one partition given as one iterator of ``(key,
+        value)`` records per side (``plan.stages.ZippedInput``): the sides
+        tagged and read one after the other."""
+        return self(index, chain.from_iterable(map(tag, side) for tag, side in zip(self.tags, iterators)))
 
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         limit = self.memory_limit or default_memory_limit(1)
@@ -182,6 +190,122 @@ class LocalCogroup(LocalCombine):
         split = self.split
         for key, group in rest:
             yield key, split(group)
+
+
+class LocalJoin(LocalCogroup):
+    """A join of two co-partitioned sides (``join``, ``left_outer_join``,
+    ``right_outer_join``, ``full_outer_join``), read side by side.
+
+    Given each side's records apart (:meth:`sides_of`), the right side's
+    values go into a table by key under the memory budget, then the left
+    side's records stream past it, each paired with its key's right values
+    as it comes: no side-tagged records, no group of left values per key,
+    no pairing step after the grouping. Out come the left records in their
+    order, each with its key's right values in theirs; then, for an outer
+    join keeping the right side, the right keys no left record had, in the
+    order of their first record. (A cogroup would give each key's pairs
+    together; for left keys that are unique, as after a by-key operation,
+    that is the same order.)
+
+    A right side past the budget turns into the cogroup that spills
+    (:class:`LocalCogroup`), its groups paired by ``pairs``; so does input
+    of tagged records one after the other (``__call__``: a runner that
+    moved the sides through a shuffle).
+
+    >>> from mapfold.plan.nodes import Aggregator
+    >>> from mapfold.shuffle import aggregators as agg
+    >>> def tag(side):
+    ...     return lambda record: (record[0], (side, record[1]))
+    >>> def pairs(index, groups):
+    ...     return ((k, (v, w)) for k, (left, right) in groups for v in left for w in right)
+    >>> group = Aggregator(agg.to_list, agg.append, agg.extend, collects=len)
+    >>> join = LocalJoin(group, "join", None, (tag(0), tag(1)), pairs, keep_left=True, keep_right=False)
+    >>> list(join.sides_of(0, [iter([("a", 1), ("b", 2), ("a", 3)]), iter([("a", "x"), ("c", "y")])]))
+    [('a', (1, 'x')), ('b', (2, None)), ('a', (3, 'x'))]
+    """
+
+    def __init__(self, aggregator, name: str, split: Callable | None, tags: tuple, pairs: Callable,
+                 keep_left: bool, keep_right: bool, memory_limit: int | None = None, scratch: str | None = None,
+                 keep_dir: str | None = None):
+        super().__init__(aggregator, name, 2, split, memory_limit, scratch, keep_dir, tags)
+        self.pairs, self.keep_left, self.keep_right = pairs, keep_left, keep_right
+
+    def bound(self, memory_limit: int, scratch: str, keep_dir: str) -> "LocalJoin":
+        return LocalJoin(self.aggregator, self.name, self.split, self.tags, self.pairs, self.keep_left,
+                         self.keep_right, memory_limit, scratch, keep_dir)
+
+    def __call__(self, index: int, iterator: Iterator) -> Iterator:
+        return self.pairs(index, LocalCogroup.__call__(self, index, iterator))
+
+    def sides_of(self, index: int, iterators: list) -> Iterator:
+        left, right = iter(iterators[0]), iter(iterators[1])
+        tag_left, tag_right = self.tags
+        limit = self.memory_limit or default_memory_limit(1)
+        budget = MemoryBudget(limit)
+        batches = BudgetedBatches(right, limit)
+        model = batches.model
+        table: dict = {}
+        get = table.get
+        over = False
+        try:
+            with paused_gc():
+                for batch in batches:
+                    for record in batch:
+                        if type(record) is not tuple or len(record) != 2:
+                            record = _pair_of(tag_right, record)
+                        values = get(record[0])
+                        if values is None:
+                            table[record[0]] = [record[1]]
+                        else:
+                            values.append(record[1])
+                    if batches.due and budget.over(model.collecting_table(table, batches.held)):
+                        over = True
+                        break
+        finally:
+            release_free_memory()
+        if over:  # the right side's values so far, then the rest of both sides, tagged: the cogroup that spills
+            tagged = chain(_tagged_side(table, 1), map(tag_right, right), map(tag_left, left))
+            del table, get
+            yield from self(index, tagged)
+            return
+        keep_left, matched = self.keep_left, (set() if self.keep_right else None)
+        for record in left:
+            if type(record) is not tuple or len(record) != 2:
+                record = _pair_of(tag_left, record)
+            key = record[0]
+            values = get(key)
+            if values is None:
+                if keep_left:
+                    yield key, (record[1], None)
+                continue
+            if matched is not None:
+                matched.add(key)
+            if len(values) == 1:
+                yield key, (record[1], values[0])
+            else:
+                value = record[1]
+                for other in values:
+                    yield key, (value, other)
+        if matched is not None:
+            for key, values in table.items():
+                if key not in matched:
+                    for other in values:
+                        yield key, (None, other)
+
+
+def _pair_of(tag: Callable, record) -> tuple:
+    """``record`` as a ``(key, value)`` tuple, through ``tag``'s check (which
+    fails naming the side on a record that is no pair)."""
+    key, (_, value) = tag(record)
+    return key, value
+
+
+def _tagged_side(table: dict, side: int) -> Iterator:
+    """A table of one side's values per key as tagged records again, emptying it as they go."""
+    while table:
+        key, values = table.popitem()
+        for value in values:
+            yield key, (side, value)
 
 
 def _tagged(table: dict) -> Iterator:
