@@ -5,7 +5,9 @@ local cores, or on a cluster engine (Dask, Spark, Ray).
 >>> mf.from_sequence(range(10)).map(lambda x: x * x).sum(runner="serial")
 285
 """
-from .core.task_context import increment_counter
+from importlib import import_module
+from typing import Any
+
 from .core.errors import (
     InputError,
     MapfoldError,
@@ -18,13 +20,38 @@ from .core.errors import (
     SpillError,
     WorkerLostError,
 )
-from .dataset.dataset import Dataset
-from .dataset.sources import (from_sequence, from_slices, read_csv, read_jsonl, read_key_value, read_parquet, read_pickle,
-                              read_text, read_whole_text)
-from . import storage
-from .io.badrecords import BadRecord, BadRecordsReport
-from .parallel.pool import Pool
-from .runners import dashboard, get_runner, runner
+
+# The rest of the public API is imported when first used (PEP 562): a job file started as a
+# Hadoop Streaming task (``python job.py --mapper``) needs ``mapfold.jobs``' task code only,
+# not the engine, the io layer and fsspec, which took most of its start (0.4 s of 0.5 s here).
+_LAZY = {
+    "Dataset": ".dataset.dataset",
+    **dict.fromkeys(["from_sequence", "from_slices", "read_csv", "read_jsonl", "read_key_value", "read_parquet",
+                     "read_pickle", "read_text", "read_whole_text"], ".dataset.sources"),
+    "BadRecord": ".io.badrecords",
+    "BadRecordsReport": ".io.badrecords",
+    "Pool": ".parallel.pool",
+    "dashboard": ".runners",
+    "get_runner": ".runners",
+    "runner": ".runners",
+    "increment_counter": ".core.task_context",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "storage":
+        return import_module(".storage", __name__)
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'mapfold' has no attribute {name!r}")
+    value = getattr(import_module(where, __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY) | {"storage"})
+
 
 __version__ = "0.1.0"
 
@@ -67,7 +94,8 @@ def write_report(source, path, title: str = "mapfold report") -> str:
     ``source``: a run record (``ds.last_run``), a JSON-lines event log, or events.
 
     >>> import os, tempfile
-    >>> ds = from_sequence(range(8), partitions=2)
+    >>> import mapfold as mf
+    >>> ds = mf.from_sequence(range(8), partitions=2)
     >>> ds.count(runner="serial")
     8
     >>> os.path.getsize(write_report(ds.last_run, os.path.join(tempfile.mkdtemp(), "run.html"))) > 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,38 @@ def test_counter_amounts_must_be_integers():
     job._mapfold_step = 0
     with pytest.raises(TypeError, match="amount must be an integer"):
         job.increment_counter("g", "c", 1.5)
+
+
+def test_a_streaming_task_starts_without_the_engine(tmp_path):
+    """A job file run as a Hadoop Streaming task (``--mapper``) imports the jobs
+    layer's task code, not the Dataset engine, the io layer or fsspec (madoop and
+    shell pipelines start one per task); the engine still loads at first use."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import runpy, sys\n"
+        "sys.argv = [sys.argv[1], '--mapper']\n"
+        "try:\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('mapfold.dataset.dataset', 'mapfold.io.paths', 'mapfold.jobs.runner', 'fsspec')\n"
+        "               if m in sys.modules)\n"
+        "import mapfold\n"
+        "print(heavy, mapfold.from_sequence([1, 2]).count(runner='serial'), file=sys.stderr)\n")
+    script = Path(__file__).parent / "corpus" / "mr_word_count.py"
+    done = subprocess.run([sys.executable, str(probe), str(script)], input=b"a b a\n", capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.splitlines() == [b'"a"\t1', b'"b"\t1', b'"a"\t1']
+    assert done.stderr.decode().splitlines()[-1] == "[] 2"
+
+
+def test_the_public_api_resolves_every_name_it_exports():
+    import mapfold
+    import mapfold.jobs
+
+    for package in (mapfold, mapfold.jobs):
+        assert all(getattr(package, name) is not None for name in package.__all__)
+        assert set(package.__all__) <= set(dir(package))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        mapfold.nothing  # noqa: B018

@@ -27,7 +27,6 @@ from .protocols import (
     TextProtocol,
     TextValueProtocol,
 )
-from .runner import JobRunner
 from .step import MRStep, SparkStep, StepArgumentError, StepConflictError
 
 __all__ = [
@@ -39,3 +38,14 @@ __all__ = [
     "JobDefinitionError", "StepArgumentError", "StepConflictError", "UsageError",
     "SubstepCommandError", "HadoopError", "ConfError", "ConfWarning",
 ]
+
+
+def __getattr__(name: str):
+    # the runner brings the engine (Dataset, io, fsspec): imported when a job runs, not when a job
+    # file starts as a Hadoop Streaming task (``--mapper``), which needs the task code only
+    if name == "JobRunner":
+        from .runner import JobRunner
+
+        globals()["JobRunner"] = JobRunner
+        return JobRunner
+    raise AttributeError(f"module 'mapfold.jobs' has no attribute {name!r}")
