@@ -19,6 +19,7 @@ import operator
 import os
 import sys
 import time
+from itertools import repeat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
@@ -53,8 +54,9 @@ def spark_pagerank(sc, edges, iterations, damping, partitions):
     ranks = links.mapValues(lambda _: 1.0 / nodes)
     base = (1 - damping) / nodes
     for _ in range(iterations):
+        # each page's shares as examples/pagerank.py makes them (pairs zipped in C)
         shares = links.join(ranks, partitions).flatMap(
-            lambda kv: [(t, kv[1][1] / len(kv[1][0])) for t in kv[1][0]])
+            lambda kv: zip(kv[1][0], repeat(kv[1][1] / len(kv[1][0]))))
         ranks = shares.reduceByKey(operator.add, partitions).mapValues(lambda r: base + damping * r)
     out = dict(ranks.collect())
     links.unpersist()
