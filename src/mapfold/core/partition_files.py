@@ -33,6 +33,7 @@ buffer at the next multiple of 64.
 """
 from __future__ import annotations
 
+import gc
 import mmap
 import pickle
 import struct
@@ -89,7 +90,29 @@ def write_partition(path: str, value: Any) -> None:
 
 
 def read_partition(path: str) -> Any:
-    """What :func:`write_partition` wrote, its big buffers mapped from the file (copy-on-write)."""
+    """What :func:`write_partition` wrote, its big buffers mapped from the file (copy-on-write);
+    the cyclic garbage collector paused meanwhile, and left as it was.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(prefix="mapfold-doc-"), "part")
+    >>> write_partition(path, [(1, [2, 3])])
+    >>> read_partition(path), gc.isenabled()
+    ([(1, [2, 3])], True)
+    >>> os.remove(path); os.rmdir(os.path.dirname(path))
+    """
+    # a partition's records are thousands of new containers and none of them garbage: with the
+    # cyclic collector on, they set off its collections, the older ones walking everything the
+    # process holds (PageRank's persisted links read each iteration: 0.09 s -> 0.05 s a partition)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_partition(path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_partition(path: str) -> Any:
     with open(path, "rb") as f:
         head = f.read(20)
         if head[:4] != MAGIC:
