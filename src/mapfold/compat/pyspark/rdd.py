@@ -12,6 +12,7 @@ table in ``unsupported.py``.
 [('a', 1), ('b', 2)]
 >>> sc.parallelize(range(10), 3).stats()
 (count: 10, mean: 4.5, stdev: 2.8722813232690143, max: 9.0, min: 0.0)
+>>> sc.stop()  # its runner and scratch folder go with it
 """
 from __future__ import annotations
 
