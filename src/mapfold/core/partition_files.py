@@ -2,7 +2,7 @@
 
 Import rule: runs inside workers (the processes runner's tasks read these
 files, ``plan.execute.Materialize`` writes them); imports nothing of
-mapfold and never imports numpy itself (it uses numpy only when the
+mapfold but ``core.collector`` and never imports numpy itself (it uses numpy only when the
 worker already has it, that is when the records hold numpy values).
 
 Why: an iterative fit (``mapfold.ml``'s logistic regression) reads the same
@@ -33,12 +33,13 @@ buffer at the next multiple of 64.
 """
 from __future__ import annotations
 
-import gc
 import mmap
 import pickle
 import struct
 import sys
 from typing import Any, Iterator
+
+from .collector import paused_gc
 
 __all__ = ["write_partition", "read_partition", "ColumnarRecords", "as_columns", "OUT_OF_BAND"]
 
@@ -96,6 +97,7 @@ def read_partition(path: str) -> Any:
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(prefix="mapfold-doc-"), "part")
     >>> write_partition(path, [(1, [2, 3])])
+    >>> import gc
     >>> read_partition(path), gc.isenabled()
     ([(1, [2, 3])], True)
     >>> os.remove(path); os.rmdir(os.path.dirname(path))
@@ -103,13 +105,8 @@ def read_partition(path: str) -> Any:
     # a partition's records are thousands of new containers and none of them garbage: with the
     # cyclic collector on, they set off its collections, the older ones walking everything the
     # process holds (PageRank's persisted links read each iteration: 0.09 s -> 0.05 s a partition)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _read_partition(path)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_partition(path: str) -> Any:

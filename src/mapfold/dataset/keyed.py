@@ -214,13 +214,13 @@ class KeyedMixin:
                   for i, (tag, side) in enumerate(zip(tags, sides))]
         group = Aggregator(agg.to_list, agg.append, agg.extend, collects=len)
         split = _SplitSides(len(sides))
-        if not any(copartitioned(side.node, target, n) for side in sides):
+        kept = [copartitioned(side.node, target, n) for side in sides]
+        if not any(kept):
             union = tagged[0].union(*tagged[1:]) if len(tagged) > 1 else tagged[0]
             grouped = union._shuffle(n, target, group, "cogroup").map_values(split)
             return grouped if join is None else grouped._join_pairs(*join)
         # shuffle only the sides not partitioned as `target` (checked for pairs first, as the tags would);
         # then partition i of every side is read in one task, each side's records apart (ZipNode)
-        kept = [copartitioned(side.node, target, n) for side in sides]
         placed = [side.node if keep
                   else ShuffleNode(side._narrow(t.Map(_PairCheck(i, operation)), f"check side {i}").node, n,
                                    target, None, name=f"cogroup side {i}")

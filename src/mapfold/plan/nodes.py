@@ -216,8 +216,7 @@ class ZipNode(Node):
 
     name = "zip"
 
-    def __init__(self, parents: list[Node], name: str = "zip", tagged: list[Node] | None = None,
-                 shuffled: list[bool] | None = None):
+    def __init__(self, parents: list[Node], name: str, tagged: list[Node], shuffled: list[bool]):
         first = parents[0]
         if any(not copartitioned(p, first.partitioner, first.num_partitions) for p in parents):
             raise ValueError("ZipNode needs co-partitioned parents")
@@ -226,14 +225,10 @@ class ZipNode(Node):
         self.partitioner = first.partitioner
         self.name = name
         self.skipped = _skipped_reason(first.partitioner)
-        # which sides were shuffled into this partitioning for the zip (the others were partitioned so)
-        self.shuffled = list(shuffled) if shuffled is not None else [isinstance(p, ShuffleNode) for p in parents]
-        # read as one shuffle, the sides must say which side a record is of: ``tagged`` (each side
-        # unshuffled, its records side-tagged) when given; and a side that is itself a plain shuffle
-        # into this partitioning needs no shuffle of its own there
-        inputs = tagged or [p.parent if isinstance(p, ShuffleNode) and p.aggregator is None else p
-                            for p in self._parents]
-        self.as_shuffle = ShuffleNode(UnionNode(list(inputs)), first.num_partitions, first.partitioner, None,
+        self.shuffled = list(shuffled)  # which sides were shuffled into this partitioning for the zip
+        # read as one shuffle, the records must say which side they are of: ``tagged`` is each side
+        # as it was before any shuffle of its own, its records side-tagged
+        self.as_shuffle = ShuffleNode(UnionNode(list(tagged)), first.num_partitions, first.partitioner, None,
                                       name=f"{name} (runner cannot zip partitions)")
 
     def parents(self) -> list[Node]:

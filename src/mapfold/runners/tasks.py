@@ -74,21 +74,20 @@ def _side(source, steps: tuple, code: StageCode) -> Iterator:
         iterator = code.transforms[node_id].sides_of(index, [_side(part, own, code) for part, own in source.parts])
     else:
         iterator = open_input(source, code)
+    return _through(iterator, steps, code)
+
+
+def _through(iterator: Iterator, steps: tuple, code: StageCode) -> Iterator:
     for node_id, index in steps:
         iterator = code.transforms[node_id](index, iterator)
     return iterator
 
 
 def build_pipeline(task: TaskSpec, code: StageCode) -> Iterator:
-    steps = task.chain
     rewrite = task.rewrite  # chosen by the planner (plan/rewrites.py): read a view of the input
     if rewrite is not None and rewrite.into is None:
-        iterator, steps = getattr(task.input, rewrite.view)(), steps[rewrite.replaces:]
-    else:
-        return _side(task.input, steps, code)
-    for node_id, index in steps:
-        iterator = code.transforms[node_id](index, iterator)
-    return iterator
+        return _through(getattr(task.input, rewrite.view)(), task.chain[rewrite.replaces:], code)
+    return _side(task.input, task.chain, code)
 
 
 def finish(task: TaskSpec, code: StageCode) -> Any:

@@ -27,10 +27,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from typing import Iterator
-
 from itertools import chain
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from ..core.config import default_memory_limit
 from ..core.task_context import current_task
@@ -159,7 +157,8 @@ class LocalCogroup(LocalCombine):
         """The cogroup of one partition given as one iterator of ``(key,
         value)`` records per side (``plan.stages.ZippedInput``): the sides
         tagged and read one after the other."""
-        return self(index, chain.from_iterable(map(tag, side) for tag, side in zip(self.tags, iterators)))
+        sides = zip(self.tags, iterators, strict=True)  # a tag a side: a missing one fails, never drops a side
+        return self(index, chain.from_iterable(map(tag, side) for tag, side in sides))
 
     def __call__(self, index: int, iterator: Iterator) -> Iterator:
         limit = self.memory_limit or default_memory_limit(1)
@@ -167,16 +166,9 @@ class LocalCogroup(LocalCombine):
         budget = MemoryBudget(limit)
         iterator = iter(iterator)
         batches = BudgetedBatches(iterator, limit)  # the map side's batches and looks at the table (combine.py)
-        model = batches.model
         table: dict = {}
-        over = False
         try:
-            with paused_gc():
-                for batch in batches:
-                    loop(table, batch)
-                    if batches.due and budget.over(model.collecting_table(table, batches.held)):
-                        over = True
-                        break
+            over = _fill(table, batches, loop, budget)
             if not over:
                 yield from table.items()
                 return
@@ -242,32 +234,17 @@ class LocalJoin(LocalCogroup):
         tag_left, tag_right = self.tags
         limit = self.memory_limit or default_memory_limit(1)
         budget = MemoryBudget(limit)
-        batches = BudgetedBatches(right, limit)
-        model = batches.model
         table: dict = {}
-        get = table.get
-        over = False
         try:
-            with paused_gc():
-                for batch in batches:
-                    for record in batch:
-                        if type(record) is not tuple or len(record) != 2:
-                            record = _pair_of(tag_right, record)
-                        values = get(record[0])
-                        if values is None:
-                            table[record[0]] = [record[1]]
-                        else:
-                            values.append(record[1])
-                    if batches.due and budget.over(model.collecting_table(table, batches.held)):
-                        over = True
-                        break
+            over = _fill(table, BudgetedBatches(right, limit), _checked_append_loop(tag_right), budget)
         finally:
             release_free_memory()
         if over:  # the right side's values so far, then the rest of both sides, tagged: the cogroup that spills
             tagged = chain(_tagged_side(table, 1), map(tag_right, right), map(tag_left, left))
-            del table, get
+            del table
             yield from self(index, tagged)
             return
+        get = table.get
         keep_left, matched = self.keep_left, (set() if self.keep_right else None)
         for record in left:
             if type(record) is not tuple or len(record) != 2:
@@ -291,6 +268,35 @@ class LocalJoin(LocalCogroup):
                 if key not in matched:
                     for other in values:
                         yield key, (None, other)
+
+
+def _fill(table: dict, batches: BudgetedBatches, loop: Callable[[dict, Iterable], None], budget: MemoryBudget) -> bool:
+    """Fold ``batches`` into ``table`` with ``loop`` while the table fits
+    ``budget``; True when it stopped past the budget (the rest of the
+    records still in the batches' iterator)."""
+    model = batches.model
+    with paused_gc():  # memory.py: the table grows; no full collections over it
+        for batch in batches:
+            loop(table, batch)
+            if batches.due and budget.over(model.collecting_table(table, batches.held)):
+                return True
+    return False
+
+
+def _checked_append_loop(tag: Callable) -> Callable[[dict, Iterable], None]:
+    """``combine._append_loop`` (a list of values per key) for a side whose
+    records are checked as ``tag`` checks them, only where one is no 2-tuple."""
+    def loop(table: dict, batch: Iterable) -> None:
+        get = table.get
+        for record in batch:
+            if type(record) is not tuple or len(record) != 2:
+                record = _pair_of(tag, record)
+            values = get(record[0])
+            if values is None:
+                table[record[0]] = [record[1]]
+            else:
+                values.append(record[1])
+    return loop
 
 
 def _pair_of(tag: Callable, record) -> tuple:

@@ -46,10 +46,11 @@ batch, cheap) after every batch.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 from itertools import islice
 from sys import getsizeof
+
+from ..core.collector import paused_gc  # the shuffle's modules take it from here
 
 __all__ = ["deep_size", "SizeModel", "MemoryBudget", "FIRST_BATCH", "MAX_BATCH", "paused_gc", "collect_young",
            "release_free_memory"]
@@ -205,23 +206,6 @@ class MemoryBudget:
     def chunk_records(self, record_size: float) -> int:
         """Records per pickled chunk of a spill run, from their in-memory size."""
         return int(max(16, min(100_000, self.chunk_bytes // max(1.0, record_size))))
-
-
-@contextlib.contextmanager
-def paused_gc():
-    """Pause automatic cyclic garbage collection (restored as it was).
-
-    >>> with paused_gc():
-    ...     gc.isenabled()
-    False
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 #: young container objects (net of frees) past which a batch ends with a young collection
