@@ -88,6 +88,30 @@ def test_spill_files_removed_when_iteration_stops_early(private_runner):
     assert leftovers(runner.scratch()) == []
 
 
+def late_add(marker):
+    def add(a, b):
+        if mf.core.task_context.current_task().partition == 1 and not os.path.exists(marker):
+            time.sleep(0.5)  # partition 1's reduce is still running when the driver stops reading
+            open(marker, "w").close()
+        return a + b
+    return add
+
+
+def test_a_job_stopped_early_ends_with_its_running_tasks(private_runner, tmp_path_factory):
+    # a task still running after the job's cleanup would write its spills into a folder
+    # it recreates (seen in CI): the job ends only once its running tasks have
+    runner, _ = private_runner
+    if runner.name == "serial":
+        pytest.skip("the serial runner runs one task at a time: none runs when the iteration stops")
+    marker = str(tmp_path_factory.mktemp("marker") / "slept")
+    pairs = [(f"k{i % 3000}", i) for i in range(30_000)]
+    it = mf.from_sequence(pairs, partitions=4).reduce_by_key(late_add(marker), 3).iterate(runner=runner)
+    next(it)
+    it.close()
+    assert os.path.exists(marker)
+    assert leftovers(runner.scratch()) == []
+
+
 SCRIPT = textwrap.dedent("""
     import operator, os, sys, time
     import mapfold as mf

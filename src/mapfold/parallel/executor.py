@@ -365,7 +365,7 @@ class ProcessExecutor:
 
     # -- running --------------------------------------------------------
     def run(self, calls: Iterable[Call], ordered: bool = True, window: int | None = None,
-            terminate_on_error: bool = True) -> Iterator[tuple[Call, Any]]:
+            terminate_on_error: bool = True, settle_on_stop: bool = False) -> Iterator[tuple[Call, Any]]:
         """Yield ``(call, result)`` pairs, in submission order when ``ordered``.
 
         Exceptions raised by a call propagate (with their remote traceback
@@ -373,6 +373,9 @@ class ProcessExecutor:
         ``terminate_on_error`` the pool is stopped too (a runner's job has
         failed: nothing of it may go on running). A call whose worker dies
         is retried on a fresh pool up to ``max_attempts`` times in all.
+        With ``settle_on_stop``, a consumer that stops early waits for the
+        calls already running (queued ones are cancelled): a runner's job
+        then ends with none of its tasks still writing to its folders.
         """
         window = window or 2 * self.workers
         source = iter(calls)
@@ -430,6 +433,12 @@ class ProcessExecutor:
         except GeneratorExit:
             # The consumer stopped early (take, first): keep the pool, drop the rest.
             self._cancel(in_flight)
+            if settle_on_stop:
+                try:
+                    self._settle(in_flight)
+                except BaseException:  # Ctrl-C while waiting: nothing of the pool may outlive it
+                    self.terminate()
+                    raise
             raise
         except Exception:
             self._cancel(in_flight)
@@ -469,6 +478,15 @@ class ProcessExecutor:
                 del in_flight[future]
                 lost.append((call, generation))
         return lost
+
+    def _settle(self, in_flight: dict) -> None:
+        """Wait until the calls that could not be cancelled (they were running) have ended."""
+        pending = {future: entry for future, entry in in_flight.items() if not future.cancelled()}
+        while pending:
+            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                del pending[future]
+            self._orphaned(pending)  # a killed generation's calls may never resolve
 
     @staticmethod
     def _cancel(in_flight: dict) -> None:

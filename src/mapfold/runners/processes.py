@@ -45,7 +45,9 @@ class ProcessRunner(Runner):
         ]
         asked = {id(call): task for call, task in zip(calls, tasks)}
         try:
-            for call, outcome in self.executor.run(calls, ordered=ordered):
+            # a job that stopped early (take, an iteration closed) ends once its running tasks
+            # have: one still spilling would write into the job's folder after its cleanup
+            for call, outcome in self.executor.run(calls, ordered=ordered, settle_on_stop=True):
                 yield asked[id(call)], outcome
         finally:
             self.executor.release_shared(shared)
