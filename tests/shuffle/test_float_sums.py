@@ -6,6 +6,7 @@ import math
 import operator
 import struct
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from mapfold.shuffle.combine import combine_loop
 from mapfold.shuffle.float_sums import FloatSums, float_sums_absorb, float_sums_run
 from mapfold.shuffle.memory import MemoryBudget, SizeModel
 from mapfold.shuffle.local import LocalCombine
+from mapfold.shuffle.partitioner import HashPartitioner
+from mapfold.shuffle.writer import ShuffleWriter
 
 import mapfold as mf
 
@@ -117,6 +120,25 @@ def test_reduce_by_key_float_sums_on_the_processes_runner_equal_serial():
     assert dict(serial) == expected or all(math.isclose(v, expected[k]) for k, v in serial)
 
 
+def test_map_side_sums_travel_as_arrays_and_reach_user_code_as_python_numbers(tmp_path_factory):
+    from mapfold.shuffle.spill import read_chunks
+
+    records = [(i % 500, 0.5 * i) for i in range(4000)]
+    folder = str(tmp_path_factory.mktemp("sums"))
+    out = ShuffleWriter(_Shuffle(3, HashPartitioner(3)), folder)(0, iter(records))
+    chunks = [chunk for b in range(3) for segment in out.bucket(b) for chunk in read_chunks(segment)]
+    assert {(type(keys).__name__, str(keys.dtype), str(values.dtype)) for keys, values in chunks} == {
+        ("ndarray", "int64", "float64")}
+    # one map partition's sums are arrays, the other's int values go by the dict loop: the reduce
+    # side sums the arrays, then hands the table on to the loop with the rest
+    mixed = [(i % 300, 0.25 * i) for i in range(3000)] + [(i % 300, i) for i in range(3000)]
+    ds = mf.from_sequence(mixed, partitions=2).reduce_by_key(operator.add, 2)
+    for runner in ("serial", "processes"):
+        got = ds.collect(runner=runner)
+        assert {(type(k), type(v)) for k, v in got} == {(int, float)}
+        assert dict(got) == pytest.approx(_dict_loop(mixed))
+
+
 class _Shuffle:
     def __init__(self, buckets: int, partitioner):
         from mapfold.plan.nodes import Aggregator
@@ -126,10 +148,9 @@ class _Shuffle:
 
 
 def _bucket_pairs(out, buckets: int) -> list:
-    from mapfold.shuffle.spill import read_chunks
+    from mapfold.shuffle.spill import read_records
 
-    return [[pair for segment in out.bucket(b) for keys, values in read_chunks(segment) for pair in zip(keys, values)]
-            for b in range(buckets)]
+    return [[pair for segment in out.bucket(b) for pair in read_records(segment)] for b in range(buckets)]
 
 
 @settings(max_examples=40, deadline=None)  # the first example imports numpy

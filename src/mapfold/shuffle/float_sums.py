@@ -34,6 +34,7 @@ from typing import Iterator
 
 from .columnar import sums_int_columns
 from .memory import FIRST_BATCH, MemoryBudget, SizeModel, collect_young
+from .spill import column_list
 
 __all__ = ["FloatSums", "float_sums_apply", "float_sums_run", "float_sums_absorb"]
 
@@ -99,19 +100,25 @@ class FloatSums:
             return False
         return self.add_columns(list(map(_first, batch)), list(map(_second, batch)))
 
-    def add_columns(self, keys: list, values: list) -> bool:
-        """Add a column of keys and one of values (lists of equal length); False
-        (and nothing added) unless they are int keys and float values summed exactly here."""
-        if not keys:
+    def add_columns(self, keys, values) -> bool:
+        """Add a column of keys and one of values (lists of equal length, or the
+        int64 and float64 arrays a map side's sums travel as); False (and
+        nothing added) unless they are int keys and float values summed exactly here."""
+        if not len(keys):
             return True
-        if type(keys[0]) is not int or set(map(type, keys)) != _INT or set(map(type, values)) != _FLOAT:
-            return False
         np = self._np
-        try:
-            key_column = np.fromiter(keys, np.int64, len(keys))
-        except OverflowError:  # an int past int64
-            return False
-        value_column = np.fromiter(values, np.float64, len(values))
+        if type(keys) is np.ndarray:
+            if keys.dtype != np.int64 or type(values) is not np.ndarray or values.dtype != np.float64:
+                return False
+            key_column, value_column = keys, values
+        else:
+            if type(keys[0]) is not int or set(map(type, keys)) != _INT or set(map(type, values)) != _FLOAT:
+                return False
+            try:
+                key_column = np.fromiter(keys, np.int64, len(keys))
+            except OverflowError:  # an int past int64
+                return False
+            value_column = np.fromiter(values, np.float64, len(values))
         zeros = value_column == 0.0
         if zeros.any() and np.signbit(value_column[zeros]).any():  # -0.0: 0.0 + -0.0 is 0.0
             return False
@@ -245,7 +252,7 @@ def float_sums_absorb(chunks: Iterator[tuple], budget: MemoryBudget, model: Size
             return sums.to_dict(), chain([(segment, chunk)], chunks)
         if model.record <= 0:  # nothing sampled yet
             keys, values = chunk
-            model.observe(list(zip(keys[:8], values[:8])))
+            model.observe(list(zip(column_list(keys[:8]), column_list(values[:8]))))
         if sums.over(budget):
             break
     return sums.to_dict(), chunks

@@ -41,7 +41,7 @@ from .float_sums import float_sums_absorb, float_sums_apply
 from .groups import GroupStore
 from .memory import MemoryBudget, SizeModel, paused_gc, release_free_memory
 from .merge import combine_sorted, group_sorted, merge_runs
-from .spill import RunWriter, Segment, read_chunks, read_records
+from .spill import RunWriter, Segment, column_list, read_chunks, read_records
 from .writer import hashed_buckets, split_groups
 
 __all__ = ["read_bucket"]
@@ -127,7 +127,7 @@ def _absorb(segments, loop, budget, model, count_values, writer, runs, groups, s
             alone = not table and segment.columnar
             current = segment
         if segment.columnar:
-            keys, values = chunk
+            keys, values = column_list(chunk[0]), column_list(chunk[1])
             if alone:
                 table.update(zip(keys, values))
             else:

@@ -42,7 +42,7 @@ from ..core.config import format_size
 from ..core.errors import SpillError
 from ..core.serialize import dumps_records
 
-__all__ = ["Segment", "AppendFile", "RunWriter", "read_chunks", "read_records", "DISK_FULL"]
+__all__ = ["Segment", "AppendFile", "RunWriter", "column_list", "read_chunks", "read_records", "DISK_FULL"]
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no space, over quota, over the file-size limit
 
@@ -55,7 +55,7 @@ class Segment:
     length: int
     records: int
     sorted: bool = False
-    columnar: bool = False  # chunks are (keys, values) pairs of lists
+    columnar: bool = False  # chunks are (keys, values) pairs of columns: lists, or numpy arrays (column_list)
     # the run's bytes themselves, when an engine moves them (shuffle/packed.py): no file then
     data: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -221,8 +221,10 @@ class RunWriter(AppendFile):
         self.bytes_written += length
         return Segment(self.path, offset, length, count, sorted)
 
-    def write_columns(self, keys: list, values: list, chunk_records: int) -> Segment:
-        """Append an unsorted run of ``(keys[i], values[i])`` pairs in columns.
+    def write_columns(self, keys, values, chunk_records: int) -> Segment:
+        """Append an unsorted run of ``(keys[i], values[i])`` pairs in columns:
+        lists, or numpy arrays (float sums by int key: they travel as their
+        bytes, and the reduce side sums them without a check or a conversion).
 
         >>> import tempfile, os
         >>> w = RunWriter(os.path.join(tempfile.mkdtemp(), "x.runs"))
@@ -256,8 +258,19 @@ def read_chunks(segment: Segment) -> Iterator:
             yield load(f)
 
 
+def column_list(column) -> list:
+    """A columnar chunk's column as a list of Python objects (a numpy array's
+    items would be numpy scalars, never handed to user code).
+
+    >>> column_list([1, 2])
+    [1, 2]
+    """
+    return column if type(column) is list else column.tolist()
+
+
 def read_records(segment: Segment) -> Iterator:
     """The records of a run, lazily (one chunk in memory)."""
     if segment.columnar:
-        return chain.from_iterable(zip(keys, values) for keys, values in read_chunks(segment))
+        return chain.from_iterable(zip(column_list(keys), column_list(values))
+                                   for keys, values in read_chunks(segment))
     return chain.from_iterable(read_chunks(segment))

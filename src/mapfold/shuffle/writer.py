@@ -302,7 +302,10 @@ class ShuffleWriter:
         if not len(keys):
             return
         chunk = budget.chunk_records(model.key + model.value + 16)
-        if self.buckets == 1 or type(self.partitioner) is not HashPartitioner:
+        if self.buckets == 1:
+            out.add(0, writer.write_columns(keys, values, chunk))
+            return
+        if type(self.partitioner) is not HashPartitioner:  # the user's partitioner takes Python keys
             self._write_columns(keys.tolist(), values.tolist(), writer, out, chunk)
             return
         np = sums.numpy
@@ -312,7 +315,7 @@ class ShuffleWriter:
         keys, values = keys[order], values[order]
         for bucket, (start, end) in enumerate(zip([0] + ends, ends)):
             if end > start:
-                out.add(bucket, writer.write_columns(keys[start:end].tolist(), values[start:end].tolist(), chunk))
+                out.add(bucket, writer.write_columns(keys[start:end], values[start:end], chunk))
 
     def _write_columns(self, keys: list, values: list, writer: RunWriter, out: MapOutput, chunk: int) -> list[Segment]:
         segments = []
