@@ -187,8 +187,8 @@ def _sums_in_first_order(np, keys, values) -> tuple:
         sums = np.bincount(slots, weights=values, minlength=high - low + 1)
         first = np.full(high - low + 1, n, dtype=np.int64)
         np.minimum.at(first, slots, rows)
-        present = np.flatnonzero(first < n)
-        order = present[np.argsort(first[present])]
+        # the rows that are their key's first are in row order already: no sort by first row
+        order = slots[first[slots] == rows]
         return order + low, sums[order]
     order = np.argsort(keys)  # sparse keys: numbered by sorting
     ordered = keys[order]
