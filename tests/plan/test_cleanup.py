@@ -112,6 +112,28 @@ def test_a_job_stopped_early_ends_with_its_running_tasks(private_runner, tmp_pat
     assert leftovers(runner.scratch()) == []
 
 
+def test_a_job_stopped_early_does_not_wait_on_a_long_task(private_runner):
+    # past a grace period the workers still running the job's tasks are stopped
+    # (a new pool serves the next action): closing an iteration never hangs on a task
+    runner, _ = private_runner
+    if runner.name == "serial":
+        pytest.skip("the serial runner runs one task at a time: none runs when the iteration stops")
+    ds = mf.from_sequence(range(400), partitions=4).map_partitions_with_index(sleepy)
+    it = ds.iterate(runner=runner)
+    next(it)
+    start = time.monotonic()
+    it.close()
+    assert time.monotonic() - start < 10  # the task sleeps 60 s
+    assert leftovers(runner.scratch()) == []
+    assert spilling_job().count(runner=runner) == 3000  # the runner goes on with a new pool
+
+
+def sleepy(index, records):
+    if index:
+        time.sleep(60)
+    return records
+
+
 SCRIPT = textwrap.dedent("""
     import operator, os, sys, time
     import mapfold as mf

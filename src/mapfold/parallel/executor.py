@@ -124,6 +124,7 @@ def _watch_parent(parent: int) -> None:
 
 
 PARENT_CHECK_SECONDS = 0.5
+SETTLE_SECONDS = 1.0  # how long a run stopped early waits for its running calls before it stops the pool
 ORPHAN_SECONDS = 2.0  # after a kill, how long a call's future may stay unresolved before it counts as lost
 
 
@@ -374,8 +375,10 @@ class ProcessExecutor:
         failed: nothing of it may go on running). A call whose worker dies
         is retried on a fresh pool up to ``max_attempts`` times in all.
         With ``settle_on_stop``, a consumer that stops early waits for the
-        calls already running (queued ones are cancelled): a runner's job
-        then ends with none of its tasks still writing to its folders.
+        calls already running (queued ones are cancelled), up to
+        ``SETTLE_SECONDS``, then stops the pool (the next run starts a new
+        one): a runner's job then ends with none of its tasks still writing
+        to its folders, and closing it never waits on a long task.
         """
         window = window or 2 * self.workers
         source = iter(calls)
@@ -480,10 +483,16 @@ class ProcessExecutor:
         return lost
 
     def _settle(self, in_flight: dict) -> None:
-        """Wait until the calls that could not be cancelled (they were running) have ended."""
+        """Wait until the calls that could not be cancelled (they were running)
+        have ended; past ``SETTLE_SECONDS``, stop the workers still running them."""
         pending = {future: entry for future, entry in in_flight.items() if not future.cancelled()}
+        deadline = time.monotonic() + SETTLE_SECONDS
         while pending:
-            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.terminate()  # (another run's calls on these workers go again, free: _judge_lost)
+                return
+            done, _ = wait(pending, timeout=min(0.25, left), return_when=FIRST_COMPLETED)
             for future in done:
                 del pending[future]
             self._orphaned(pending)  # a killed generation's calls may never resolve
