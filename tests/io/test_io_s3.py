@@ -71,35 +71,37 @@ def test_failed_job_leaves_nothing(runner, bucket, s3_options):
     assert fs.find(bucket) == []  # no target, no temporary prefix
 
 
-def test_task_still_writing_after_abort_removes_its_object(processes, bucket, s3_options, tmp_path):
-    """Partition 0 fails at once while partition 1 is still writing; when
-    partition 1 finishes after the abort, its object must not survive."""
-    fs = s3fs_of(s3_options)
-    go = str(tmp_path / "go")
-    finished = str(tmp_path / "finished")
-
-    def slow_or_failing(index, iterator):
+def _failing_then_writing(marker: str, wait_for: str):
+    def task(index, iterator):
         records = list(iterator)
         if index == 0:
             raise RuntimeError("first partition fails")
         yield from records
-        if index == 1:
+        if index == 1:  # still writing when partition 0 has failed
             deadline = time.monotonic() + 60
-            while not os.path.exists(go) and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not os.path.exists(wait_for):
                 time.sleep(0.05)
-            open(finished, "w").close()
+            open(marker, "w").close()
+    return task
 
-    ds = mf.from_sequence(range(20), partitions=2).map_partitions_with_index(slow_or_failing)
+
+def test_task_still_writing_when_a_save_fails_is_stopped_with_it(processes, bucket, s3_options, tmp_path):
+    """Partition 0 fails at once while partition 1 is still writing: the
+    processes runner stops the job's other tasks with it, so nothing writes
+    after the save's abort and nothing of it survives."""
+    fs = s3fs_of(s3_options)
+    go, finished = str(tmp_path / "go"), str(tmp_path / "finished")
+    ds = mf.from_sequence(range(20), partitions=2).map_partitions_with_index(
+        _failing_then_writing(finished, go))
+    start = time.monotonic()
     with pytest.raises(RuntimeError, match="first partition fails"):
         ds.save_text(f"s3://{bucket}/out", runner=processes, storage_options=s3_options)
+    assert time.monotonic() - start < 30  # (partition 1 would wait a minute for the go-ahead)
     open(go, "w").close()
-    deadline = time.monotonic() + 60
-    while True:  # bounded wait for the straggler to finish and clean up after itself
-        fs.invalidate_cache()
-        if os.path.exists(finished) and not fs.find(bucket):
-            break
-        assert time.monotonic() < deadline, f"left behind: {fs.find(bucket)}"
-        time.sleep(0.1)
+    time.sleep(1.0)  # a straggler would see the go-ahead by now and finish its object
+    fs.invalidate_cache()
+    assert fs.find(bucket) == [] and not os.path.exists(finished)
+    assert mf.from_sequence(range(5), partitions=2).count(runner=processes) == 5  # on a new pool
 
 
 def test_storage_put_list_filter_and_select_inputs(runner, bucket, s3_options, tmp_path):

@@ -485,7 +485,8 @@ class ProcessExecutor:
     def _settle(self, in_flight: dict) -> None:
         """Wait until the calls that could not be cancelled (they were running)
         have ended; past ``SETTLE_SECONDS``, stop the workers still running them."""
-        pending = {future: entry for future, entry in in_flight.items() if not future.cancelled()}
+        pending = {future: (call, generation) for future, (call, generation) in in_flight.items()
+                   if not future.cancelled() and not generation.stopped}  # (stopped: its workers are gone)
         deadline = time.monotonic() + SETTLE_SECONDS
         while pending:
             left = deadline - time.monotonic()

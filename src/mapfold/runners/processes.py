@@ -48,6 +48,10 @@ class ProcessRunner(Runner):
             # a job that stopped early (take, an iteration closed) ends once its running tasks
             # have: one still spilling would write into the job's folder after its cleanup
             for call, outcome in self.executor.run(calls, ordered=ordered, settle_on_stop=True):
+                if outcome.failure is not None:
+                    # the job fails with this task: nothing of it may go on running, and
+                    # nothing is gained by waiting for its other tasks (a new pool serves the next job)
+                    self.executor.terminate()
                 yield asked[id(call)], outcome
         finally:
             self.executor.release_shared(shared)
