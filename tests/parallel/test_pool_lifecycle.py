@@ -117,6 +117,26 @@ def test_terminate_fails_pending_results_clearly():
         list(lazy)
 
 
+def test_terminate_ends_workers_whatever_sigterm_handler_the_driver_has(monkeypatch):
+    # Ray installs one that raises SystemExit; forked workers inherited it, and a task cut by
+    # terminate() came back as "SystemExit: 15" instead of the pool's clear error (seen in a suite run)
+    import signal
+
+    def raise_exit(signum, frame):
+        raise SystemExit(signum)
+
+    previous = signal.signal(signal.SIGTERM, raise_exit)
+    try:
+        pool = mf.Pool(2)
+        slow = pool.map_async(time.sleep, [0.5] * 8, chunksize=1)
+        time.sleep(0.3)  # the workers are in their tasks
+        pool.terminate()
+        with pytest.raises(mf.PoolClosedError):
+            slow.get(timeout=30)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_async_work_finishes_before_the_with_block_ends():
     # multiprocessing terminates at the end of the block and loses this work; we finish it
     got = []

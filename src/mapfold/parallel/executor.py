@@ -140,6 +140,9 @@ def _init_worker(slots, counter, initializer, initargs, parent, native_threads=N
     gc.freeze()
     # Ctrl-C is the driver's to handle; it tears the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (terminate()) ends a worker whatever handler the driver had installed: Ray's,
+    # inherited at fork, raises SystemExit, which a worker would send back as its task's result
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(parent,), name="mapfold-parent-watch", daemon=True).start()
     with counter.get_lock():
         _SLOT_INDEX = counter.value
