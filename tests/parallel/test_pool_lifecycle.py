@@ -117,7 +117,7 @@ def test_terminate_fails_pending_results_clearly():
         list(lazy)
 
 
-def test_terminate_ends_workers_whatever_sigterm_handler_the_driver_has(monkeypatch):
+def test_terminate_ends_workers_whatever_sigterm_handler_the_driver_has():
     # Ray installs one that raises SystemExit; forked workers inherited it, and a task cut by
     # terminate() came back as "SystemExit: 15" instead of the pool's clear error (seen in a suite run)
     import signal

@@ -437,7 +437,8 @@ class ProcessExecutor:
                     "not handed out; please report it"
                 )
         except GeneratorExit:
-            # The consumer stopped early (take, first): keep the pool, drop the rest.
+            # The consumer stopped early (take, first): drop the queued calls; the pool stays
+            # unless settle_on_stop finds a running call past its grace.
             self._cancel(in_flight)
             if settle_on_stop:
                 try:
